@@ -1,0 +1,104 @@
+// Test harness on Pulumi's mock runtime: runs the real program with injected config and gives assertions the
+// registrations as the engine would see them: options, dependencies and secret-ness included.
+import * as path from "node:path";
+import {
+    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline,
+    type OfflineRun, type RecordedResource,
+} from "../scripts/offline";
+
+export { isWireSecret, redact, reveal, type RecordedResource };
+
+/** A valid age identity and its recipient, generated for tests only. */
+export const TEST_AGE_KEY = "AGE-SECRET-KEY-126YJDQKXJHL0HMWJ9GRWMQPV65ZD5DQSX5KCNQF86R43P3M398ESJPDQYV";
+export const TEST_AGE_RECIPIENT = "age14tvph3kh8klm7spxe3k8t9gta6372503r5q4x26sv8vul2cjncvs97pqe5";
+
+export type Values = Record<string, unknown>;
+
+export interface StackRun extends OfflineRun {
+    /** Custom resources of a type token (or its last segment), e.g. `"Secret"` or `"kubernetes:core/v1:Secret"`. */
+    ofType(type: string): RecordedResource[];
+    /** The one resource of that type (and name, when given); throws when there is not exactly one. */
+    one(type: string, name?: string): RecordedResource;
+    /** Stack outputs with secrets unwrapped. */
+    plainOutputs(): Record<string, unknown>;
+}
+
+export interface RunStackOptions {
+    /** Stack whose committed `Pulumi.<stack>.yaml` is the base config. */
+    stack?: string;
+    /** Replace project keys (`cluster`, `gitops`, …) by these values; `undefined` removes a key. */
+    config?: Values;
+    /** Change project keys in place: receives the base values, returns the new ones. */
+    edit?: (values: Values) => Values;
+    /** Provider keys such as `github:owner`; `undefined` removes a key. */
+    providerConfig?: Record<string, string | undefined>;
+    /** Secret project keys (e.g. `sopsAgeKey`, `kubeconfig`), given in plain text but read as secrets. */
+    secrets?: Record<string, string | undefined>;
+    /** Keep the offline placeholder for secrets not given (default false: tests give a real test age key). */
+    placeholders?: boolean;
+    preview?: boolean;
+}
+
+/**
+ * Runs the program for a stack. By default the base is the committed stack file with the test age key, whose
+ * recipient replaces `sops.recipient` so the derivation check runs for real.
+ */
+export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
+    const stack = opts.stack ?? "infra";
+    const settings = readStackSettings(path.join(ROOT, `Pulumi.${stack}.yaml`));
+    let values: Values = {};
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(settings.config)) {
+        if (k.startsWith("cluster-bootstrap:")) values[k.slice("cluster-bootstrap:".length)] = k.endsWith("Key") || k.endsWith("kubeconfig") || k.endsWith("AccountId") ? v : JSON.parse(v);
+        else config[k] = v;
+    }
+    const placeholders = new Set(opts.placeholders ? settings.placeholders : []);
+    if (!opts.placeholders) {
+        values.sopsAgeKey = TEST_AGE_KEY;
+        values.sops = { recipient: TEST_AGE_RECIPIENT };
+    }
+    for (const [k, v] of Object.entries(opts.secrets ?? {})) {
+        values[k] = v;
+        placeholders.delete(`cluster-bootstrap:${k}`);
+    }
+    for (const [k, v] of Object.entries(opts.config ?? {})) values[k] = v;
+    if (opts.edit) values = opts.edit(structuredClone(values));
+    for (const [k, v] of Object.entries(values)) {
+        if (v !== undefined) config[`cluster-bootstrap:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(opts.providerConfig ?? {})) {
+        if (v === undefined) delete config[k];
+        else config[k] = v;
+    }
+    const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig"].filter((k) => k in config);
+    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview });
+    const short = (t: string) => t.split(":").pop();
+    const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
+    return {
+        ...run,
+        ofType,
+        one(type: string, name?: string) {
+            const found = ofType(type).filter((r) => name === undefined || r.name === name);
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+            }
+            return found[0];
+        },
+        plainOutputs: () => reveal(run.outputs) as Record<string, unknown>,
+    };
+}
+
+/** Reads a nested input by dotted path (`spec.ref.branch`), secrets left wrapped. */
+export function at(r: RecordedResource, dotted: string): unknown {
+    let v: unknown = r.inputs;
+    for (const part of dotted.split(".")) {
+        if (isWireSecret(v)) v = v.value;
+        v = (v as Record<string, unknown> | undefined)?.[part];
+    }
+    return v;
+}
+
+/** The nested input with secrets unwrapped. */
+export function plainAt(r: RecordedResource, dotted: string): unknown {
+    return reveal(at(r, dotted));
+}
