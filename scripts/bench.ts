@@ -1,0 +1,64 @@
+// Benchmark: prints figures, asserts nothing. `npm run bench [-- --runs N]`
+//  1. offline plan wall time per stack, as a ratio to the floor of loading the four provider SDKs in one Node
+//     process (medians of N runs, both measured here and now);
+//  2. the deployment graph's critical path: the longest chain of custom resources through dependencies.
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { criticalPath } from "./graph";
+import { readStackSettings, ROOT, runOffline, toPlanJson } from "./offline";
+
+const TARGET_RATIO = 2;
+const TARGET_DEPTH = 6;
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function timeRun(cmd: string, args: string[]): number {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return ms;
+}
+
+async function main() {
+    const runsArg = process.argv.indexOf("--runs");
+    const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+    const node = process.execPath;
+    const hooks = ["--import", "./scripts/register.mjs"];
+    const floorScript = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/cloudflare", "@pulumi/github"]
+        .map((m) => `require(${JSON.stringify(m)});`).join("");
+
+    // Interleaved, so that load on the machine affects both sides alike.
+    const floor: number[] = [];
+    const plans: Record<string, number[]> = { infra: [], apps: [] };
+    for (let i = 0; i < runs; i++) {
+        floor.push(timeRun(node, ["-e", floorScript]));
+        for (const stack of Object.keys(plans)) plans[stack].push(timeRun(node, [...hooks, "scripts/plan.ts", stack, "--json"]));
+    }
+    const f = median(floor);
+    console.log(`runs per figure: ${runs} (medians), node ${process.version}`);
+    console.log(`floor: load @pulumi/{pulumi,kubernetes,cloudflare,github}  ${f.toFixed(0)} ms`);
+    for (const [stack, xs] of Object.entries(plans)) {
+        const m = median(xs);
+        const ratio = m / f;
+        console.log(`plan ${stack.padEnd(5)}  ${m.toFixed(0)} ms  = ${ratio.toFixed(2)}x floor  (target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? "met" : "NOT met"})`);
+    }
+
+    for (const stack of Object.keys(plans)) {
+        const run = await runOffline({ stack, ...readStackSettings(path.join(ROOT, `Pulumi.${stack}.yaml`)) });
+        if (run.error) throw run.error;
+        const plan = toPlanJson(run);
+        const chain = criticalPath(plan.resources);
+        const count = plan.resources.filter((r) => r.custom).length;
+        console.log(`critical path ${stack}: ${chain.length} of ${count} custom resources (target <= ${TARGET_DEPTH}: ${chain.length <= TARGET_DEPTH ? "met" : "NOT met"})`);
+        for (const urn of chain) console.log(`  ${urn.split("::").slice(2).join("::")}`);
+    }
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
