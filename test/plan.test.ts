@@ -1,0 +1,107 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readStackSettings, redact, ROOT } from "../scripts/offline";
+import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
+
+function plan(...args: string[]) {
+    return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], {
+        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
+    });
+}
+
+function stackFile(edit: (yaml: string) => string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const file = path.join(dir, "Pulumi.test.yaml");
+    fs.writeFileSync(file, edit(fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")));
+    return file;
+}
+
+describe("redaction", () => {
+    it("prints every secret at any depth as [secret]", () => {
+        expect(redact({ a: SECRET("x"), b: [1, { c: SECRET({ d: "y" }) }], e: { f: { g: SECRET(["z"]) } } })).toEqual({
+            a: "[secret]", b: [1, { c: "[secret]" }], e: { f: { g: "[secret]" } },
+        });
+    });
+});
+
+describe("stack settings files", () => {
+    it("turns secure values and missing required secrets into secret placeholders", () => {
+        const file = stackFile((y) => `${y}  cluster-bootstrap:kubeconfig:\n    secure: v1:AAAABBBB\n`);
+        const s = readStackSettings(file);
+        expect(s.placeholders).toEqual(["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"]);
+        expect(s.secretKeys).toEqual(["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"]);
+        expect(s.config["cluster-bootstrap:kubeconfig"]).not.toContain("AAAABBBB");
+    });
+});
+
+describe("npm run plan", () => {
+    it("prints JSON of the documented shape, the same bytes every time", () => {
+        const a = plan("infra", "--json");
+        const b = plan("infra", "--json");
+        expect(a.status).toBe(0);
+        expect(a.stdout).toBe(b.stdout);
+        const json = JSON.parse(a.stdout);
+        expect(Object.keys(json)).toEqual(["project", "stack", "resources", "outputs"]);
+        expect(json).toMatchObject({ project: "cluster-bootstrap", stack: "infra" });
+        for (const r of json.resources) {
+            expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "options"]);
+            expect(Object.keys(r.options)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"]);
+        }
+        expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");
+    });
+
+    it("prints a readable tree without --json", () => {
+        const r = plan("apps");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^Plan for cluster-bootstrap\/apps: \d+ resources\n/);
+        expect(r.stdout).toContain("+ pulumi:pulumi:Stack  cluster-bootstrap-apps");
+    });
+
+    it("never prints a secret given in plain text, and checks it", () => {
+        const kubeconfig = "apiVersion: v1\nclusters: []\n# KUBECONFIG-SENTINEL-4711\n";
+        const file = stackFile((y) => y.replace(/age1\w+/, TEST_AGE_RECIPIENT)
+            + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
+        const r = plan("infra", "--json", "--config", file);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");
+        expect(r.stdout).not.toContain(TEST_AGE_KEY);
+        expect(r.stdout).not.toMatch(/AGE-SECRET-KEY-|PRIVATE KEY/);
+
+        const wrong = stackFile((y) => `${y}  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n`);
+        const bad = plan("infra", "--config", wrong);
+        expect(bad.status).toBe(1);
+        expect(bad.stderr).toMatch(/^cluster-bootstrap:sopsAgeKey: derives to age1\w+, not to cluster-bootstrap:sops.recipient/m);
+        expect(bad.stderr).not.toContain(TEST_AGE_KEY);
+    });
+
+    it("exits 1 on invalid config with every problem on stderr and nothing planned", () => {
+        const file = stackFile((y) => y.replace("id: 1", "id: 300").replace("monosense.dev", "monosense..dev").replace("branch: main", "branch: a..b"));
+        const r = plan("infra", "--json", "--config", file);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe("");
+        const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:"));
+        expect(lines).toEqual([
+            "cluster-bootstrap:cluster.id: must be an integer from 1 to 255",
+            'cluster-bootstrap:cluster.domain: "monosense..dev" is not a valid DNS name',
+            'cluster-bootstrap:gitops.branch: "a..b" is not a valid branch name: must not contain "..", "//" or "@{", nor be "@"',
+        ]);
+    });
+
+    it("refuses usage errors with exit 2", () => {
+        expect(plan().status).toBe(2);
+        expect(plan("nosuchstack").status).toBe(2);
+    });
+});
+
+// Keeps the README's documented command honest.
+it("package.json runs the plan the README documents", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(pkg.scripts.plan).toContain("scripts/plan.ts");
+});
