@@ -1,5 +1,6 @@
 // The contract with the GitOps repository: what each capability hands to Flux through the ConfigMap
 // `cluster-vars` and the Secret `cluster-secrets` in flux-system, consumed by `postBuild.substituteFrom`.
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
 
@@ -46,4 +47,56 @@ export function mergeContract(parts: ContractPart[]): ContractPart {
         }
     }
     return merged;
+}
+
+export interface ClusterContractArgs {
+    /** Namespace the ConfigMap and Secret live in: flux-system, as the FluxInstall's output. */
+    namespace: pulumi.Input<string>;
+    /** What each capability hands to Flux; merged with {@link mergeContract}. */
+    parts: ContractPart[];
+}
+
+/**
+ * The ConfigMap `cluster-vars` and the Secret `cluster-secrets`, built from every capability's part in one
+ * place. Both are retained on delete, like every in-cluster object. Pass the Kubernetes provider in
+ * `opts.provider`.
+ */
+export class ClusterContract extends pulumi.ComponentResource {
+    /** `cluster-vars`, resolved once the ConfigMap exists. */
+    public readonly configMapName: pulumi.Output<string>;
+    /** `cluster-secrets`, resolved once the Secret exists. */
+    public readonly secretName: pulumi.Output<string>;
+    /** The variable names in cluster-vars, for documentation and tests. */
+    public readonly varKeys: string[];
+    /** The key names in cluster-secrets (the names only: never a value). */
+    public readonly secretKeys: string[];
+
+    constructor(name: string, args: ClusterContractArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cluster-bootstrap:contract:ClusterContract", name, {}, opts);
+        const merged = mergeContract(args.parts);
+        const retain = { parent: this, retainOnDelete: true };
+
+        const vars = new k8s.core.v1.ConfigMap(`${name}-vars`, {
+            metadata: { name: CLUSTER_VARS, namespace: args.namespace },
+            data: merged.vars,
+        }, retain);
+
+        const secrets = new k8s.core.v1.Secret(`${name}-secrets`, {
+            metadata: { name: CLUSTER_SECRETS, namespace: args.namespace },
+            type: "Opaque",
+            // Secret as a whole, even if a part handed over a plain value by mistake.
+            stringData: pulumi.secret(pulumi.output(merged.secrets)),
+        }, retain);
+
+        this.configMapName = vars.metadata.name;
+        this.secretName = secrets.metadata.name;
+        this.varKeys = Object.keys(merged.vars).sort();
+        this.secretKeys = Object.keys(merged.secrets).sort();
+        this.registerOutputs({
+            configMapName: this.configMapName,
+            secretName: this.secretName,
+            varKeys: this.varKeys,
+            secretKeys: this.secretKeys,
+        });
+    }
 }

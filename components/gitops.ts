@@ -1,0 +1,208 @@
+// The handoff: a deploy key on the GitOps repository, the Secrets Flux needs to read and decrypt it, and the
+// GitRepository and root Kustomization that make Flux own every later delivery. `pulumi up` waits until both
+// report Ready, so a finished run proves that the key, the host keys and the path really work.
+import * as github from "@pulumi/github";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { GitOpsConfig } from "../config";
+
+/** The deploy-key Secret: `identity`, `identity.pub`, `known_hosts`. */
+export const DEPLOY_KEY_SECRET = "github-deploy-key";
+/** The age identity for SOPS: `age.agekey`. */
+export const SOPS_AGE_SECRET = "sops-age";
+export const GITHUB_SSH_HOST = "github.com";
+
+/** Root Kustomization timings: drift correction every 10m, a failed apply retried after 1m, 5m per apply. */
+export const ROOT_KUSTOMIZATION_TIMING = { interval: "10m", retryInterval: "1m", timeout: "5m" } as const;
+
+/** Flux's SSH URL of a GitHub repository. */
+export function repositoryUrl(owner: string, repositoryName: string): string {
+    return `ssh://git@${GITHUB_SSH_HOST}/${owner}/${repositoryName}`;
+}
+
+/** Title of the deploy key on GitHub: one per cluster, so two clusters reading one repo never collide. */
+export function deployKeyTitle(clusterName: string): string {
+    return `flux-${clusterName}`;
+}
+
+/** Flux only pushes to Git for image automation; otherwise the key stays read-only. */
+export function deployKeyReadOnly(imageAutomation: boolean): boolean {
+    return !imageAutomation;
+}
+
+/**
+ * known_hosts from GitHub's published host keys (the meta API's `ssh_keys`, `<type> <base64>` each), one line
+ * per key. Refuses an empty or malformed list: Flux must never learn the host key on first use.
+ */
+export function knownHosts(keys: readonly string[]): string {
+    if (keys.length === 0) throw new Error("GitHub published no SSH host keys; refusing to build known_hosts without them");
+    for (const key of keys) {
+        if (!/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) \S+$/.test(key.trim())) {
+            throw new Error(`unexpected GitHub SSH host key ${JSON.stringify(key)}`);
+        }
+    }
+    return keys.map((k) => `${GITHUB_SSH_HOST} ${k.trim()}`).join("\n") + "\n";
+}
+
+/**
+ * Annotations on the GitRepository and root Kustomization: wait for Ready, bounded by `gitops.timeout`, or skip
+ * waiting entirely when `gitops.wait` is false.
+ */
+export function awaitAnnotations(wait: boolean, timeoutSeconds: number): Record<string, string> {
+    return wait
+        ? { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(timeoutSeconds) }
+        : { "pulumi.com/skipAwait": "true" };
+}
+
+/** `spec` of the GitRepository (source.toolkit.fluxcd.io/v1). */
+export function gitRepositorySpec<S extends pulumi.Input<string>>(
+    gitops: Pick<GitOpsConfig, "owner" | "repositoryName" | "branch" | "interval">,
+    secretName: S,
+) {
+    return {
+        url: repositoryUrl(gitops.owner, gitops.repositoryName),
+        ref: { branch: gitops.branch },
+        interval: gitops.interval,
+        secretRef: { name: secretName },
+    };
+}
+
+/** What the root Kustomization refers to; each name should carry its object as a dependency. */
+export interface KustomizationRefs<S> {
+    source: S;
+    sopsSecret: S;
+    vars: S;
+    secrets: S;
+}
+
+/** `spec` of the root Kustomization (kustomize.toolkit.fluxcd.io/v1). */
+export function kustomizationSpec<S extends pulumi.Input<string>>(path: string, refs: KustomizationRefs<S>) {
+    return {
+        ...ROOT_KUSTOMIZATION_TIMING,
+        path: `./${path}`,
+        prune: true,
+        // Ready as soon as the root is applied; the repo's own Kustomizations report their health themselves.
+        wait: false,
+        sourceRef: { kind: "GitRepository" as const, name: refs.source },
+        decryption: { provider: "sops" as const, secretRef: { name: refs.sopsSecret } },
+        postBuild: {
+            substituteFrom: [
+                { kind: "ConfigMap" as const, name: refs.vars },
+                { kind: "Secret" as const, name: refs.secrets },
+            ],
+        },
+    };
+}
+
+export interface GitOpsHandoffArgs {
+    /** `cluster-bootstrap:gitops`: repository, branch, path, object name, interval, wait and timeout. */
+    gitops: GitOpsConfig;
+    /** Cluster name; titles the deploy key. */
+    clusterName: string;
+    /** `flux.imageAutomation`: the deploy key may push only when image automation is on. */
+    imageAutomation: boolean;
+    /** Secret age identity for SOPS decryption. */
+    sopsAgeKey: pulumi.Output<string>;
+    /** flux-system, as the FluxInstall's output (carries the dependency on the namespace). */
+    namespace: pulumi.Input<string>;
+    /** The FluxInstance: the GitRepository and Kustomization are created only once Flux is Ready. */
+    fluxReady: pulumi.Resource;
+    /** Names of the ConfigMap and Secret of the contract, as outputs of the objects themselves. */
+    contract: { configMapName: pulumi.Input<string>; secretName: pulumi.Input<string> };
+}
+
+/**
+ * Deploy key, its Secret, the sops-age Secret, the GitRepository and the root Kustomization. In-cluster objects
+ * are retained on delete. Pass the Kubernetes provider in `opts.provider`; GitHub uses the stack's provider config
+ * (`github:owner`, `github:token`).
+ */
+export class GitOpsHandoff extends pulumi.ComponentResource {
+    /** The SSH URL Flux clones. */
+    public readonly repositoryUrl: string;
+    public readonly branch: string;
+    /** Path of the root Kustomization inside the repository. */
+    public readonly path: string;
+    /** Name of the GitRepository (and root Kustomization), known before they exist: naming it waits on nothing. */
+    public readonly gitRepositoryName: string;
+    /** The GitRepository; Ready (when waiting) means Flux fetched the branch with the deploy key. */
+    public readonly gitRepository: k8s.apiextensions.CustomResource;
+    /** The root Kustomization. */
+    public readonly kustomization: k8s.apiextensions.CustomResource;
+    /** SHA256 fingerprint of the deploy key, as GitHub shows it. */
+    public readonly deployKeyFingerprint: pulumi.Output<string>;
+    /** The deploy key's public half (OpenSSH format). */
+    public readonly deployKeyPublic: pulumi.Output<string>;
+
+    constructor(name: string, args: GitOpsHandoffArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cluster-bootstrap:gitops:GitOpsHandoff", name, {}, opts);
+        const { gitops } = args;
+        const retain = { parent: this, retainOnDelete: true };
+
+        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ED25519" }, { parent: this });
+        this.deployKeyPublic = key.publicKeyOpenssh.apply((k) => k.trim());
+
+        const deployKey = new github.RepositoryDeployKey(`${name}-deploy-key`, {
+            repository: gitops.repositoryName,
+            title: deployKeyTitle(args.clusterName),
+            key: this.deployKeyPublic,
+            readOnly: deployKeyReadOnly(args.imageAutomation),
+        }, {
+            parent: this,
+            // Every change replaces the key, and GitHub refuses the same public key twice: remove, then add.
+            deleteBeforeReplace: true,
+        });
+
+        const hostKeys = github.getSshKeysOutput({ parent: this }).apply((r) => knownHosts(r.keys));
+        const deployKeySecret = new k8s.core.v1.Secret(`${name}-deploy-key-secret`, {
+            metadata: { name: DEPLOY_KEY_SECRET, namespace: args.namespace },
+            type: "Opaque",
+            stringData: pulumi.secret(pulumi.all([key.privateKeyOpenssh, this.deployKeyPublic, hostKeys])
+                .apply(([identity, pub, hosts]) => ({ identity, "identity.pub": pub, known_hosts: hosts }))),
+        }, retain);
+
+        const sopsAge = new k8s.core.v1.Secret(`${name}-sops-age`, {
+            metadata: { name: SOPS_AGE_SECRET, namespace: args.namespace },
+            type: "Opaque",
+            stringData: pulumi.secret(args.sopsAgeKey.apply((k) => ({ "age.agekey": k }))),
+        }, retain);
+
+        const annotations = awaitAnnotations(gitops.wait, gitops.timeoutSeconds);
+        this.gitRepository = new k8s.apiextensions.CustomResource(`${name}-source`, {
+            apiVersion: "source.toolkit.fluxcd.io/v1",
+            kind: "GitRepository",
+            metadata: { name: gitops.name, namespace: args.namespace, annotations },
+            spec: gitRepositorySpec(gitops, deployKeySecret.metadata.name),
+        }, {
+            ...retain,
+            // The CRD must exist, and the key must be on GitHub before Flux first tries it.
+            dependsOn: [args.fluxReady, deployKey],
+        });
+
+        this.kustomization = new k8s.apiextensions.CustomResource(`${name}-root`, {
+            apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+            kind: "Kustomization",
+            metadata: { name: gitops.name, namespace: args.namespace, annotations },
+            spec: kustomizationSpec(gitops.path, {
+                source: this.gitRepository.metadata.name,
+                sopsSecret: sopsAge.metadata.name,
+                vars: args.contract.configMapName,
+                secrets: args.contract.secretName,
+            }),
+        }, { ...retain, dependsOn: [args.fluxReady] });
+
+        this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
+        this.branch = gitops.branch;
+        this.path = gitops.path;
+        this.gitRepositoryName = gitops.name;
+        this.deployKeyFingerprint = key.publicKeyFingerprintSha256;
+        this.registerOutputs({
+            repositoryUrl: this.repositoryUrl,
+            branch: this.branch,
+            path: this.path,
+            gitRepositoryName: this.gitRepositoryName,
+            deployKeyFingerprint: this.deployKeyFingerprint,
+            deployKeyPublic: this.deployKeyPublic,
+        });
+    }
+}
