@@ -1,11 +1,16 @@
 // Tunnel routing rules as data: built and checked by pure functions, so what cloudflared would refuse or
 // silently shadow is caught at validation time with the config key that caused it.
+//
+// cloudflared's semantics (ingress/ingress.go, ingress/rule.go): rules are tried in order and the first match
+// wins; `*.example.com` matches any name ending in `.example.com` (any depth, never the apex); `path` is an
+// unanchored Go (RE2) regular expression; a URL service may not carry a path; only the last rule may match
+// everything, and it must.
 
 /** A route from `tunnel.routes`. */
 export interface TunnelRoute {
     hostname?: string;
     service: string;
-    /** Regular expression on the request path, as cloudflared matches it. */
+    /** Regular expression on the request path, as cloudflared matches it (Go RE2 syntax, unanchored). */
     path?: string;
     /** TLS server name to present to an https origin. */
     originServerName?: string;
@@ -40,18 +45,29 @@ export interface RoutingInput {
 
 interface Located {
     rule: IngressRule;
-    /** Config key the rule came from, for messages. */
-    key: string;
+    /** Config key that decides this rule; undefined for a rule the program adds on its own. */
+    key?: string;
+    /** How messages name the rule. */
+    label: string;
+    /** False when the rule already has a problem: it takes no part in the shadowing check, so one mistake gives one message. */
+    valid: boolean;
 }
 
 const KEY = "cluster-bootstrap:tunnel";
-const SERVICE = /^(https?|tcp|ssh|rdp|smb|unix|unix\+tls):\/\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// cloudflared's origin services that make sense from inside a cluster; a URL service is scheme://host[:port].
+const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#\s]+)$/;
+const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
+
+function isHostname(h: string): boolean {
+    return h.length <= 253 && h.split(".").every((l) => HOST_LABEL.test(l));
+}
 
 function hostnameProblem(h: string, domain: string): string | undefined {
     const labels = h.split(".");
     const wildcard = labels[0] === "*";
-    if (labels.slice(wildcard ? 1 : 0).some((l) => !HOST_LABEL.test(l)) || h.length > 253) {
+    if (h.includes(":")) return `${JSON.stringify(h)}: a hostname cannot carry a port`;
+    if (labels.slice(wildcard ? 1 : 0).some((l) => !HOST_LABEL.test(l)) || h.length > 253 || (wildcard && labels.length < 2)) {
         return h.includes("*") && !wildcard
             ? `${JSON.stringify(h)}: a wildcard must be the whole leftmost label (*.example.com)`
             : `${JSON.stringify(h)} is not a valid hostname`;
@@ -61,62 +77,123 @@ function hostnameProblem(h: string, domain: string): string | undefined {
     return undefined;
 }
 
+function serviceProblem(s: string): string | undefined {
+    if (OTHER_SERVICE.test(s)) return undefined;
+    const m = URL_SERVICE.exec(s);
+    if (m) return undefined;
+    if (/^[a-z+]+:\/\/[^/?#\s]+[/?#]/.test(s)) {
+        return `${JSON.stringify(s)}: cloudflared refuses a path on the origin service (the request's own path is sent); use scheme://host[:port]`;
+    }
+    return `${JSON.stringify(s)} is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)`;
+}
+
+/**
+ * Why cloudflared (Go RE2) would refuse a path pattern, or undefined. JavaScript's RegExp stands in for RE2,
+ * with RE2's differences handled: Perl flag groups `(?i)` are RE2-only, lookaround and backreferences JS-only.
+ */
+export function pathProblem(p: string): string | undefined {
+    if (/\(\?<?[=!]/.test(p)) return "lookahead and lookbehind are not supported by cloudflared's (RE2) regular expressions";
+    if (/\\[1-9]|\\k</.test(p)) return "backreferences are not supported by cloudflared's (RE2) regular expressions";
+    // RE2 flag groups: `(?i)` / `(?i:…)` → drop the flags; `(?P<name>…)` → a named group.
+    const js = p.replace(/\(\?[imsU-]+\)/g, "").replace(/\(\?[imsU-]+:/g, "(?:").replace(/\(\?P</g, "(?<");
+    try {
+        new RegExp(js, "u");
+    } catch {
+        return "is not a valid regular expression";
+    }
+    return undefined;
+}
+
 /** True when every request `a` matches would already have been taken by `b` placed before it. */
 function covers(b: IngressRule, a: IngressRule): boolean {
     if (b.hostname === undefined) return true;
     if (a.hostname === undefined) return false;
+    // `*.d` takes `x.d`, `x.y.d` and `*.x.d`, never `d` itself.
     const hostCovered = b.hostname === a.hostname
         || (b.hostname.startsWith("*.") && a.hostname.endsWith(b.hostname.slice(1)));
+    // Path regexes are only compared for equality: a broader regex shadowing a narrower one goes undetected.
     return hostCovered && (b.path === undefined || b.path === a.path);
+}
+
+/** TLS to the gateway is presented under the origin host: the name its listener certificate carries. */
+function gatewayOriginRequest(gateway: string, originHost: string): IngressRule["originRequest"] {
+    return gateway.startsWith("https://") ? { originServerName: originHost, http2Origin: true } : undefined;
+}
+
+function withOrigin(rule: IngressRule, originRequest: IngressRule["originRequest"]): IngressRule {
+    return originRequest ? { ...rule, originRequest } : rule;
 }
 
 function located(input: RoutingInput): { list: Located[]; problems: string[] } {
     const problems: string[] = [];
     const gateway = input.gateway ?? "https://gateway.invalid";
-    const tls = { originServerName: input.originHost, http2Origin: true };
+    const tls = gatewayOriginRequest(gateway, input.originHost);
+    const zoneWildcard = `*.${input.domain}`;
     const list: Located[] = [
-        { rule: { hostname: input.originHost, service: gateway, originRequest: tls }, key: `${KEY}.originHost` },
-        { rule: { hostname: fluxWebhookHostname(input.domain), service: FLUX_WEBHOOK_SERVICE }, key: `${KEY} (flux webhook route)` },
+        {
+            rule: withOrigin({ hostname: input.originHost, service: gateway }, tls),
+            key: `${KEY}.originHost`,
+            label: `the origin host route (${KEY}.originHost)`,
+            valid: true,
+        },
+        {
+            rule: { hostname: fluxWebhookHostname(input.domain), service: FLUX_WEBHOOK_SERVICE },
+            label: `the Flux webhook route the program adds (${fluxWebhookHostname(input.domain)})`,
+            valid: true,
+        },
     ];
-    const p = hostnameProblem(input.originHost, input.domain);
-    if (p) problems.push(`${KEY}.originHost: ${p}`);
-    else if (input.originHost.startsWith("*.")) problems.push(`${KEY}.originHost: must be a single hostname, not a wildcard`);
+    const p = hostnameProblem(input.originHost, input.domain)
+        ?? (input.originHost.startsWith("*.") ? "must be a single hostname, not a wildcard" : undefined);
+    if (p) {
+        problems.push(`${KEY}.originHost: ${p}`);
+        list[0].valid = false;
+    }
 
     input.routes.forEach((r, i) => {
         const key = `${KEY}.routes[${i}]`;
-        if (r.hostname === undefined || r.hostname === "") {
-            problems.push(`${key}.hostname: is required; the program adds the only catch-all (http_status:404) as the last rule`);
+        if (r.hostname === undefined || r.hostname === "" || r.hostname === "*") {
+            problems.push(`${key}.hostname: is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule`);
             return;
         }
         const hp = hostnameProblem(r.hostname, input.domain);
         if (hp) problems.push(`${key}.hostname: ${hp}`);
-        if (!SERVICE.test(r.service)) {
-            problems.push(`${key}.service: ${JSON.stringify(r.service)} is not a cloudflared service (http://, https://, tcp://, ssh://, http_status:NNN …)`);
-        }
-        if (r.path !== undefined) {
-            try {
-                new RegExp(r.path);
-            } catch {
-                problems.push(`${key}.path: ${JSON.stringify(r.path)} is not a valid regular expression`);
-            }
-        }
-        if (r.originServerName !== undefined && hostnameProblem(r.originServerName, r.originServerName.split(".").slice(-2).join("."))) {
+        const sp = serviceProblem(r.service);
+        if (sp) problems.push(`${key}.service: ${sp}`);
+        const pp = r.path === undefined ? undefined
+            : r.path === "" ? "must not be empty (leave it out to match every path)" : pathProblem(r.path);
+        if (pp) problems.push(`${key}.path: ${JSON.stringify(r.path)} ${pp}`);
+        if (r.originServerName !== undefined && !isHostname(r.originServerName)) {
             problems.push(`${key}.originServerName: ${JSON.stringify(r.originServerName)} is not a valid hostname`);
         }
         const rule: IngressRule = { hostname: r.hostname, service: r.service };
         if (r.path !== undefined) rule.path = r.path;
         if (r.originServerName !== undefined) rule.originRequest = { originServerName: r.originServerName };
-        list.push({ rule, key: `${key}.hostname` });
+        list.push({ rule, key: `${key}.hostname`, label: `${key}.hostname (${JSON.stringify(r.hostname)})`, valid: !hp && !pp });
     });
-    list.push({ rule: { hostname: `*.${input.domain}`, service: gateway, originRequest: tls }, key: `${KEY} (zone wildcard route)` });
+    list.push({
+        rule: withOrigin({ hostname: zoneWildcard, service: gateway }, tls),
+        label: `the zone wildcard route the program adds (${zoneWildcard} to the gateway)`,
+        valid: true,
+    });
 
     // cloudflared takes the first matching rule: a rule covered by an earlier one is dead, or a duplicate.
     list.forEach((later, j) => {
-        const earlier = list.slice(0, j).find((e) => covers(e.rule, later.rule));
+        if (!later.valid) return;
+        const earlier = list.slice(0, j).find((e) => e.valid && covers(e.rule, later.rule));
         if (!earlier) return;
-        const what = earlier.rule.hostname === later.rule.hostname && earlier.rule.path === later.rule.path ? "duplicates" : "is shadowed by";
-        const culprit = j >= 2 && j < list.length - 1 ? later.key : earlier.key;
-        problems.push(`${culprit}: ${JSON.stringify(later.rule.hostname)}${later.rule.path ? ` (path ${later.rule.path})` : ""} ${what} ${earlier.key} (${JSON.stringify(earlier.rule.hostname)})`);
+        const same = earlier.rule.hostname === later.rule.hostname && earlier.rule.path === later.rule.path;
+        const shown = `${JSON.stringify(later.rule.hostname)}${later.rule.path !== undefined ? ` (path ${JSON.stringify(later.rule.path)})` : ""}`;
+        if (later.key !== undefined) {
+            problems.push(same
+                ? `${later.key}: ${shown} duplicates ${earlier.label}; remove one`
+                : `${later.key}: ${shown} is shadowed by ${earlier.label}, which comes first and takes every request it would match`
+                    + (earlier.key?.startsWith(`${KEY}.routes[`) ? "; list the more specific route first" : ""));
+        } else {
+            // Only a configured rule can cover one the program adds: blame the configured one.
+            problems.push(same
+                ? `${earlier.key ?? KEY}: ${JSON.stringify(earlier.rule.hostname)} duplicates ${later.label}; remove one`
+                : `${earlier.key ?? KEY}: ${JSON.stringify(earlier.rule.hostname)} shadows ${later.label}`);
+        }
     });
     return { list, problems };
 }

@@ -1,0 +1,120 @@
+// The cluster's only way in from the internet: its own remotely-managed Cloudflare tunnel, its routing rules and
+// the proxied CNAMEs that point the routed hostnames at it. Nothing in the cluster listens on a public port; the
+// repo's cloudflared Deployment dials out with the token this hands to Flux.
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { TunnelConfig } from "../config";
+import type { ContractPart } from "./contract";
+import { ingressRules, tunnelDnsNames, type IngressRule } from "./routing";
+
+/** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
+export function tunnelCnameTarget(tunnelId: string): string {
+    return `${tunnelId}.cfargotunnel.com`;
+}
+
+/** What the edge hands to Flux: the tunnel id and origin host as variables, the connector token as a secret. */
+export function edgeContractPart(tunnel: {
+    id: pulumi.Input<string>;
+    originHost: string;
+    /** Must be a secret Output. */
+    token: pulumi.Input<string>;
+}): ContractPart {
+    return {
+        vars: { TUNNEL_ID: tunnel.id, TUNNEL_HOSTNAME: tunnel.originHost },
+        secrets: { CLOUDFLARE_TUNNEL_TOKEN: tunnel.token },
+    };
+}
+
+/** Every hostname the tunnel routes, in rule order, wildcards included, the catch-all left out. */
+export function routedHostnames(rules: IngressRule[]): string[] {
+    return rules.map((r) => r.hostname).filter((h): h is string => h !== undefined);
+}
+
+export interface ClusterEdgeArgs {
+    /** Cloudflare account that owns the tunnel and the zone. */
+    accountId: string;
+    /** Cluster name; the tunnel is named after it (tunnel names are unique per account). */
+    clusterName: string;
+    /** DNS zone on Cloudflare that every routed hostname lives in. */
+    domain: string;
+    /** `cluster-bootstrap:tunnel`: origin host, gateway service and extra routes, already validated. */
+    tunnel: TunnelConfig;
+}
+
+/** A remotely-managed Cloudflare tunnel, its one ingress config, and a proxied CNAME per routed hostname. */
+export class ClusterEdge extends pulumi.ComponentResource {
+    /** The tunnel's UUID. */
+    public readonly tunnelId: pulumi.Output<string>;
+    /** `<tunnel id>.cfargotunnel.com`, what every routed hostname is a CNAME to. */
+    public readonly cnameTarget: pulumi.Output<string>;
+    /** Connector token for `cloudflared tunnel run`, secret. */
+    public readonly token: pulumi.Output<string>;
+    /** Hostnames in the ingress rules, in order, the zone wildcard included. */
+    public readonly hostnames: string[];
+    /** Hostnames that got a CNAME record. */
+    public readonly dnsNames: string[];
+    /** `TUNNEL_ID`, `TUNNEL_HOSTNAME` for cluster-vars; `CLOUDFLARE_TUNNEL_TOKEN` for cluster-secrets. */
+    public readonly contract: ContractPart;
+
+    constructor(name: string, args: ClusterEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
+        const { accountId, domain, tunnel: cfg } = args;
+        // Validated in config already; computed first so a bad route fails before anything is registered here.
+        const rules = ingressRules({ domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes });
+
+        // RandomBytes marks base64 secret; the tunnel marks tunnelSecret secret in its outputs.
+        const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, { parent: this });
+        const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(`${name}-tunnel`, {
+            accountId,
+            name: args.clusterName,
+            // Remotely managed from creation: switching configSrc later replaces the tunnel, and its id with it.
+            configSrc: "cloudflare",
+            tunnelSecret: secret.base64,
+        }, {
+            parent: this,
+            // Every CNAME and the running connector hang on the tunnel id; deleting it takes the cluster offline.
+            protect: true,
+        });
+
+        // Exactly one config per tunnel: a second would silently overwrite the first.
+        new cloudflare.ZeroTrustTunnelCloudflaredConfig(`${name}-tunnel-config`, {
+            accountId,
+            tunnelId: tunnel.id,
+            config: { ingresses: rules },
+        }, { parent: this });
+
+        const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
+        this.cnameTarget = tunnel.id.apply(tunnelCnameTarget);
+        this.dnsNames = tunnelDnsNames(rules);
+        for (const host of this.dnsNames) {
+            // Named after the hostname, so adding or removing a route touches only its own record.
+            new cloudflare.DnsRecord(`${name}-cname-${host}`, {
+                zoneId: zone.id,
+                name: host,
+                type: "CNAME",
+                content: this.cnameTarget,
+                proxied: true,
+                // 1 means automatic, the only TTL a proxied record has.
+                ttl: 1,
+                comment: `cluster-bootstrap: tunnel ${args.clusterName}`,
+            }, { parent: this });
+        }
+
+        // The invoke does not mark the token secret: wrap it before it goes anywhere.
+        this.token = pulumi.secret(
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId: tunnel.id }, { parent: this }).token,
+        );
+        this.tunnelId = tunnel.id;
+        this.hostnames = routedHostnames(rules);
+        this.contract = edgeContractPart({ id: tunnel.id, originHost: cfg.originHost, token: this.token });
+
+        this.registerOutputs({
+            tunnelId: this.tunnelId,
+            cnameTarget: this.cnameTarget,
+            token: this.token,
+            hostnames: this.hostnames,
+            dnsNames: this.dnsNames,
+        });
+    }
+}

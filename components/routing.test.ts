@@ -1,0 +1,230 @@
+import { describe, expect, it } from "vitest";
+import {
+    CATCH_ALL, checkTunnelRoutes, FLUX_WEBHOOK_SERVICE, fluxWebhookHostname, ingressRules, pathProblem,
+    tunnelDnsNames, type RoutingInput, type TunnelRoute,
+} from "./routing";
+
+const GATEWAY = "https://envoy-external.networking.svc.cluster.local";
+const base = (routes: TunnelRoute[] = [], extra: Partial<RoutingInput> = {}) => ({
+    domain: "example.com",
+    originHost: "external.example.com",
+    gateway: GATEWAY,
+    routes,
+    ...extra,
+});
+const TLS = { originServerName: "external.example.com", http2Origin: true };
+
+describe("ingressRules", () => {
+    it("orders origin host, webhook, configured routes, zone wildcard, then the bare catch-all", () => {
+        const rules = ingressRules(base([
+            { hostname: "git.example.com", service: "http://gitea.dev.svc.cluster.local:3000" },
+            { hostname: "api.example.com", path: "^/v1/", service: "https://api.dev.svc.cluster.local", originServerName: "api.internal" },
+        ]));
+        expect(rules).toEqual([
+            { hostname: "external.example.com", service: GATEWAY, originRequest: TLS },
+            { hostname: "flux-webhook.example.com", service: FLUX_WEBHOOK_SERVICE },
+            { hostname: "git.example.com", service: "http://gitea.dev.svc.cluster.local:3000" },
+            { hostname: "api.example.com", path: "^/v1/", service: "https://api.dev.svc.cluster.local", originRequest: { originServerName: "api.internal" } },
+            { hostname: "*.example.com", service: GATEWAY, originRequest: TLS },
+            { service: "http_status:404" },
+        ]);
+    });
+
+    it("ends with exactly one catch-all, bare: no hostname, no path", () => {
+        const rules = ingressRules(base([{ hostname: "a.example.com", service: "http://a.b.svc" }]));
+        expect(rules.at(-1)).toEqual(CATCH_ALL);
+        expect(Object.keys(rules.at(-1)!)).toEqual(["service"]);
+        expect(rules.slice(0, -1).every((r) => r.hostname !== undefined && r.hostname !== "*")).toBe(true);
+    });
+
+    it("routes the infra and apps gateways with the origin host as TLS server name", () => {
+        for (const [domain, gateway] of [
+            ["monosense.dev", "https://envoy-external.networking.svc.cluster.local"],
+            ["monosense.io", "https://envoy-gateway-external.networking.svc.cluster.local"],
+        ]) {
+            const rules = ingressRules({ domain, originHost: `external.${domain}`, gateway, routes: [] });
+            const tls = { originServerName: `external.${domain}`, http2Origin: true };
+            expect(rules.find((r) => r.hostname === `external.${domain}`)).toEqual({ hostname: `external.${domain}`, service: gateway, originRequest: tls });
+            expect(rules.find((r) => r.hostname === `*.${domain}`)).toEqual({ hostname: `*.${domain}`, service: gateway, originRequest: tls });
+        }
+    });
+
+    it("sends no TLS settings to a plain-http gateway", () => {
+        const rules = ingressRules(base([], { gateway: "http://envoy.networking.svc.cluster.local" }));
+        expect(rules[0]).toEqual({ hostname: "external.example.com", service: "http://envoy.networking.svc.cluster.local" });
+    });
+
+    it("routes the Flux webhook host to the notification-controller's receiver", () => {
+        expect(fluxWebhookHostname("example.com")).toBe("flux-webhook.example.com");
+        expect(FLUX_WEBHOOK_SERVICE).toBe("http://webhook-receiver.flux-system.svc.cluster.local");
+    });
+
+    it("throws with every problem when the routes are invalid", () => {
+        expect(() => ingressRules(base([{ hostname: "x.other.org", service: "ftp://x" }]))).toThrow(
+            'invalid tunnel routes:\n  cluster-bootstrap:tunnel.routes[0].hostname: "x.other.org" is outside the zone example.com\n'
+            + '  cluster-bootstrap:tunnel.routes[0].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+        );
+    });
+});
+
+describe("checkTunnelRoutes refusals, each with its key", () => {
+    const check = (routes: TunnelRoute[], extra: Partial<RoutingInput> = {}) => checkTunnelRoutes(base(routes, extra));
+
+    it("accepts the default routes and ordinary extra routes", () => {
+        expect(check([])).toEqual([]);
+        expect(check([
+            { hostname: "example.com", service: "https://envoy-external.networking.svc.cluster.local" },
+            { hostname: "a.b.example.com", service: "tcp://ssh.dev.svc:22" },
+            { hostname: "*.dev.example.com", service: "http://dev.dev.svc" },
+            { hostname: "*.example.com", path: "^/status$", service: "http_status:204" },
+            { hostname: "git.example.com", path: "(?i)^/api/", service: "http://gitea.dev.svc:3000" },
+        ])).toEqual([]);
+    });
+
+    it("refuses hostnames outside the zone, including a look-alike suffix", () => {
+        expect(check([{ hostname: "app.notexample.com", service: "http://a.b.svc" }])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "app.notexample.com" is outside the zone example.com',
+        ]);
+        expect(check([], { originHost: "external.other.org" })).toEqual([
+            'cluster-bootstrap:tunnel.originHost: "external.other.org" is outside the zone example.com',
+        ]);
+    });
+
+    it("refuses a wildcard anywhere but the whole leftmost label", () => {
+        expect(check([
+            { hostname: "app.*.example.com", service: "http://a.b.svc" },
+            { hostname: "a*.example.com", service: "http://a.b.svc" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "app.*.example.com": a wildcard must be the whole leftmost label (*.example.com)',
+            'cluster-bootstrap:tunnel.routes[1].hostname: "a*.example.com": a wildcard must be the whole leftmost label (*.example.com)',
+        ]);
+        expect(check([], { originHost: "*.example.com" })).toEqual([
+            "cluster-bootstrap:tunnel.originHost: must be a single hostname, not a wildcard",
+        ]);
+    });
+
+    it("refuses a catch-all anywhere: the program adds the only one, last", () => {
+        const msg = "is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule";
+        expect(check([
+            { service: "http://a.b.svc" },
+            { hostname: "*", service: "http_status:404" },
+            { hostname: "", service: "http_status:404" },
+        ])).toEqual([0, 1, 2].map((i) => `cluster-bootstrap:tunnel.routes[${i}].hostname: ${msg}`));
+    });
+
+    it("refuses a hostname with a port", () => {
+        expect(check([{ hostname: "a.example.com:8443", service: "http://a.b.svc" }])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "a.example.com:8443": a hostname cannot carry a port',
+        ]);
+    });
+
+    it("refuses services cloudflared refuses, including a path on the origin", () => {
+        expect(check([
+            { hostname: "a.example.com", service: "http://a.b.svc/api" },
+            { hostname: "b.example.com", service: "http://b.b.svc/" },
+            { hostname: "c.example.com", service: "b.b.svc:80" },
+            { hostname: "d.example.com", service: "http_status:99" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].service: "http://a.b.svc/api": cloudflared refuses a path on the origin service (the request\'s own path is sent); use scheme://host[:port]',
+            'cluster-bootstrap:tunnel.routes[1].service: "http://b.b.svc/": cloudflared refuses a path on the origin service (the request\'s own path is sent); use scheme://host[:port]',
+            'cluster-bootstrap:tunnel.routes[2].service: "b.b.svc:80" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+            'cluster-bootstrap:tunnel.routes[3].service: "http_status:99" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+        ]);
+    });
+
+    it("refuses path patterns RE2 would refuse, accepts RE2-only syntax", () => {
+        expect(check([
+            { hostname: "a.example.com", path: "^/(api", service: "http://a.b.svc" },
+            { hostname: "b.example.com", path: "^/(?!admin)", service: "http://a.b.svc" },
+            { hostname: "c.example.com", path: "", service: "http://a.b.svc" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression',
+            'cluster-bootstrap:tunnel.routes[1].path: "^/(?!admin)" lookahead and lookbehind are not supported by cloudflared\'s (RE2) regular expressions',
+            'cluster-bootstrap:tunnel.routes[2].path: "" must not be empty (leave it out to match every path)',
+        ]);
+        expect(pathProblem("(?i)^/API/(?P<v>v[0-9]+)")).toBeUndefined();
+        expect(pathProblem("(a)\\1")).toBe("backreferences are not supported by cloudflared's (RE2) regular expressions");
+    });
+
+    it("refuses an invalid originServerName", () => {
+        expect(check([{ hostname: "a.example.com", service: "https://a.b.svc", originServerName: "not a name" }])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',
+        ]);
+    });
+});
+
+describe("checkTunnelRoutes shadowing (first match wins)", () => {
+    const check = (routes: TunnelRoute[], extra: Partial<RoutingInput> = {}) => checkTunnelRoutes(base(routes, extra));
+
+    it("refuses a user wildcard listed before a more specific user route", () => {
+        expect(check([
+            { hostname: "*.apps.example.com", service: "http://a.b.svc" },
+            { hostname: "grafana.apps.example.com", service: "http://g.b.svc" },
+            { hostname: "*.x.apps.example.com", service: "http://g.b.svc" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[1].hostname: "grafana.apps.example.com" is shadowed by cluster-bootstrap:tunnel.routes[0].hostname ("*.apps.example.com"), which comes first and takes every request it would match; list the more specific route first',
+            'cluster-bootstrap:tunnel.routes[2].hostname: "*.x.apps.example.com" is shadowed by cluster-bootstrap:tunnel.routes[0].hostname ("*.apps.example.com"), which comes first and takes every request it would match; list the more specific route first',
+        ]);
+        // The specific route first is the working order.
+        expect(check([
+            { hostname: "grafana.apps.example.com", service: "http://g.b.svc" },
+            { hostname: "*.apps.example.com", service: "http://a.b.svc" },
+        ])).toEqual([]);
+    });
+
+    it("does not treat a wildcard as covering its own apex", () => {
+        expect(check([
+            { hostname: "*.apps.example.com", service: "http://a.b.svc" },
+            { hostname: "apps.example.com", service: "http://g.b.svc" },
+        ])).toEqual([]);
+    });
+
+    it("refuses a route duplicating the origin host, also with a path", () => {
+        expect(check([
+            { hostname: "external.example.com", service: "http://a.b.svc" },
+            { hostname: "external.example.com", path: "^/api", service: "http://a.b.svc" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "external.example.com" duplicates the origin host route (cluster-bootstrap:tunnel.originHost); remove one',
+            'cluster-bootstrap:tunnel.routes[1].hostname: "external.example.com" (path "^/api") is shadowed by the origin host route (cluster-bootstrap:tunnel.originHost), which comes first and takes every request it would match',
+        ]);
+    });
+
+    it("refuses a route duplicating the webhook host, and an origin host that is the webhook host", () => {
+        expect(check([{ hostname: "flux-webhook.example.com", service: "http://a.b.svc" }])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "flux-webhook.example.com" duplicates the Flux webhook route the program adds (flux-webhook.example.com); remove one',
+        ]);
+        expect(check([], { originHost: "flux-webhook.example.com" })).toEqual([
+            'cluster-bootstrap:tunnel.originHost: "flux-webhook.example.com" duplicates the Flux webhook route the program adds (flux-webhook.example.com); remove one',
+        ]);
+    });
+
+    it("refuses a user *.<domain> duplicating the zone wildcard, naming the user's key", () => {
+        expect(check([{ hostname: "*.example.com", service: "http://a.b.svc" }])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "*.example.com" duplicates the zone wildcard route the program adds (*.example.com to the gateway); remove one',
+        ]);
+    });
+
+    it("refuses two identical user routes, allows the same host on distinct paths", () => {
+        expect(check([
+            { hostname: "a.example.com", path: "^/v1/", service: "http://a.b.svc" },
+            { hostname: "a.example.com", path: "^/v1/", service: "http://c.b.svc" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[1].hostname: "a.example.com" (path "^/v1/") duplicates cluster-bootstrap:tunnel.routes[0].hostname ("a.example.com"); remove one',
+        ]);
+        expect(check([
+            { hostname: "a.example.com", path: "^/v1/", service: "http://a.b.svc" },
+            { hostname: "a.example.com", service: "http://c.b.svc" },
+        ])).toEqual([]);
+    });
+});
+
+describe("tunnelDnsNames", () => {
+    it("lists every explicit hostname once, no wildcard, no catch-all", () => {
+        const rules = ingressRules(base([
+            { hostname: "a.example.com", path: "^/v1/", service: "http://a.b.svc" },
+            { hostname: "a.example.com", service: "http://c.b.svc" },
+            { hostname: "*.dev.example.com", service: "http://d.b.svc" },
+        ]));
+        expect(tunnelDnsNames(rules)).toEqual(["external.example.com", "flux-webhook.example.com", "a.example.com"]);
+    });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../config";
+import { toPlanJson } from "../scripts/offline";
+import { isWireSecret, plainAt, runStack } from "./harness";
+
+const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
+const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+
+describe.each([
+    { stack: "infra", domain: "monosense.dev", gateway: "https://envoy-external.networking.svc.cluster.local" },
+    { stack: "apps", domain: "monosense.io", gateway: "https://envoy-gateway-external.networking.svc.cluster.local" },
+])("edge on the $stack stack", ({ stack, domain, gateway }) => {
+    it("creates one protected, remotely-managed tunnel named after the cluster, with a secret 32-byte secret", async () => {
+        const run = await runStack({ stack });
+        expect(run.error).toBeUndefined();
+        const tunnel = run.one(TUNNEL);
+        expect(tunnel.inputs.name).toBe(stack);
+        expect(tunnel.inputs.configSrc).toBe("cloudflare");
+        expect(tunnel.options.protect).toBe(true);
+        expect(isWireSecret(tunnel.inputs.tunnelSecret)).toBe(true);
+        const bytes = run.one("random:index/randomBytes:RandomBytes", "edge-tunnel-secret");
+        expect(bytes.inputs.length).toBe(32);
+        expect(tunnel.dependencies).toContain(bytes.urn);
+        expect(Buffer.from(plainAt(tunnel, "tunnelSecret") as string, "base64")).toHaveLength(32);
+    });
+
+    it(`routes the origin host and *.${domain} to the stack's gateway, the webhook to Flux, then 404`, async () => {
+        const run = await runStack({ stack });
+        const tunnel = run.one(TUNNEL);
+        const config = run.one(TUNNEL_CONFIG);
+        expect(config.inputs.tunnelId).toBe(tunnel.id);
+        expect(config.inputs.accountId).toBe("eca0833f608b5745af030307a99bdbb4");
+        const tls = { originServerName: `external.${domain}`, http2Origin: true };
+        expect(plainAt(config, "config.ingresses")).toEqual([
+            { hostname: `external.${domain}`, service: gateway, originRequest: tls },
+            { hostname: `flux-webhook.${domain}`, service: "http://webhook-receiver.flux-system.svc.cluster.local" },
+            { hostname: `*.${domain}`, service: gateway, originRequest: tls },
+            { service: "http_status:404" },
+        ]);
+    });
+
+    it("gives every explicit hostname a proxied, auto-TTL CNAME to the tunnel in the cluster's zone", async () => {
+        const run = await runStack({ stack });
+        const tunnel = run.one(TUNNEL);
+        const records = run.ofType(DNS);
+        expect(records.map((r) => r.inputs.name).sort()).toEqual([`external.${domain}`, `flux-webhook.${domain}`]);
+        for (const r of records) {
+            expect(r.inputs).toMatchObject({
+                type: "CNAME",
+                content: `${tunnel.id}.cfargotunnel.com`,
+                proxied: true,
+                ttl: 1,
+                // The fake zone lookup answers with the name it was asked for: the zone is the cluster's domain.
+                zoneId: `placeholder:zone/${domain}/id`,
+            });
+            expect(r.dependencies).toContain(tunnel.urn);
+        }
+    });
+
+    it("outputs the tunnel id, the CNAME target and the routed hostnames", async () => {
+        const run = await runStack({ stack });
+        const tunnel = run.one(TUNNEL);
+        expect(run.plainOutputs()).toMatchObject({
+            tunnelId: tunnel.id,
+            tunnelCname: `${tunnel.id}.cfargotunnel.com`,
+            tunnelHostnames: [`external.${domain}`, `flux-webhook.${domain}`, `*.${domain}`],
+        });
+    });
+
+    it("hands Flux TUNNEL_ID and TUNNEL_HOSTNAME in cluster-vars, the token only in cluster-secrets", async () => {
+        const run = await runStack({ stack });
+        const tunnel = run.one(TUNNEL);
+        const vars = run.one("kubernetes:core/v1:ConfigMap", "contract-vars");
+        expect(plainAt(vars, "data")).toMatchObject({ TUNNEL_ID: tunnel.id, TUNNEL_HOSTNAME: `external.${domain}` });
+        expect(plainAt(vars, "data.CLOUDFLARE_TUNNEL_TOKEN")).toBeUndefined();
+        const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
+        expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
+        // The token the invoke returns for this tunnel (see scripts/fakes.ts), so it was asked for the right one.
+        expect(plainAt(secrets, "stringData.CLOUDFLARE_TUNNEL_TOKEN")).toBe(`placeholder:tunnel-token/${tunnel.id}`);
+        expect(secrets.dependencies).toContain(tunnel.urn);
+    });
+
+    it("never shows the tunnel token or secret in the plan", async () => {
+        const run = await runStack({ stack });
+        const json = JSON.stringify(toPlanJson(run));
+        expect(json).not.toContain("placeholder:tunnel-token/");
+        const secretBytes = plainAt(run.one(TUNNEL), "tunnelSecret") as string;
+        expect(json).not.toContain(secretBytes);
+    });
+});
+
+describe("edge with configured routes", () => {
+    const tunnel = (routes: unknown[], originHost?: string) => (v: Record<string, unknown>) => ({
+        ...v,
+        tunnel: { ...(v.tunnel as object), routes, ...(originHost ? { originHost } : {}) },
+    });
+
+    it("adds the routes before the zone wildcard and a CNAME for each explicit one", async () => {
+        const run = await runStack({
+            edit: tunnel([
+                { hostname: "git.monosense.dev", service: "http://gitea.dev.svc.cluster.local:3000" },
+                { hostname: "*.lab.monosense.dev", service: "http://lab.dev.svc.cluster.local" },
+            ], "ingress.monosense.dev"),
+        });
+        expect(run.error).toBeUndefined();
+        const ingresses = plainAt(run.one(TUNNEL_CONFIG), "config.ingresses") as Array<{ hostname?: string }>;
+        expect(ingresses.map((r) => r.hostname)).toEqual([
+            "ingress.monosense.dev", "flux-webhook.monosense.dev", "git.monosense.dev", "*.lab.monosense.dev", "*.monosense.dev", undefined,
+        ]);
+        expect(run.ofType(DNS).map((r) => r.inputs.name).sort()).toEqual(["flux-webhook.monosense.dev", "git.monosense.dev", "ingress.monosense.dev"]);
+    });
+
+    it("refuses a shadowed route with its key and registers nothing", async () => {
+        const run = await runStack({
+            edit: tunnel([{ hostname: "flux-webhook.monosense.dev", service: "http://x.y.svc.cluster.local" }]),
+        });
+        expect(run.error).toBeInstanceOf(ConfigError);
+        expect((run.error as ConfigError).problems).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].hostname: "flux-webhook.monosense.dev" duplicates the Flux webhook route the program adds (flux-webhook.monosense.dev); remove one',
+        ]);
+        expect(run.resources.filter((r) => r.custom)).toEqual([]);
+    });
+});
