@@ -1,0 +1,107 @@
+// The cluster's backup buckets on R2 and one token scoped to exactly those buckets. A lost cluster is rebuilt
+// from these buckets, so they must outlive the cluster, the stack and any rename in config.
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import type { R2Config } from "../config";
+import type { ContractPart } from "./contract";
+import {
+    lifecycleRules, permissionGroupFilter, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
+    s3SecretAccessKey, tokenResources,
+} from "./r2";
+
+export interface BackupBucketsArgs {
+    /** Cloudflare account that owns the buckets and the token. */
+    accountId: string;
+    /** `cluster-bootstrap:r2`: the buckets, their location hint and jurisdiction. */
+    r2: R2Config;
+    /** Cluster name; names the token so the dashboard shows whose it is. */
+    clusterName: string;
+}
+
+/** R2 buckets for VolSync and CloudNativePG backups, their lifecycle rules and an object-only S3 credential. */
+export class BackupBuckets extends pulumi.ComponentResource {
+    /** S3 endpoint for the buckets' jurisdiction. */
+    public readonly endpoint: string;
+    /** Bucket name per purpose, e.g. `{ volsync: "infra-volsync" }`; resolves once the bucket exists. */
+    public readonly bucketNames: Record<string, pulumi.Output<string>>;
+    /** S3 access key id (the token's id), secret. */
+    public readonly accessKeyId: pulumi.Output<string>;
+    /** S3 secret access key (SHA-256 of the token's value), secret. */
+    public readonly secretAccessKey: pulumi.Output<string>;
+    /** `R2_ENDPOINT`, `R2_BUCKET_<PURPOSE>` for cluster-vars; the credentials for cluster-secrets. */
+    public readonly contract: ContractPart;
+
+    constructor(name: string, args: BackupBucketsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cluster-bootstrap:backups:BackupBuckets", name, {}, opts);
+        const { accountId, r2 } = args;
+
+        this.bucketNames = {};
+        for (const b of r2.buckets) {
+            // The resource is named after the bucket, not its position or purpose, so its URN only changes when
+            // the bucket name does. A renamed bucket is a new resource; protect makes `pulumi up` refuse to
+            // delete the old one, and retainOnDelete keeps the data even after an explicit unprotect.
+            const bucket = new cloudflare.R2Bucket(`${name}-${b.name}`, {
+                accountId,
+                name: b.name,
+                jurisdiction: r2.jurisdiction,
+                location: r2.location,
+            }, {
+                parent: this,
+                protect: true,
+                retainOnDelete: true,
+                // The location is a hint honoured only at creation; R2 never moves a bucket, so a later change (or
+                // the API reporting it in another case) must not plan a replacement of the backups.
+                ignoreChanges: ["location"],
+            });
+            // Retained too: the rules keep cleaning up the bucket after a destroy, and re-creating them is a PUT.
+            new cloudflare.R2BucketLifecycle(`${name}-${b.name}-lifecycle`, {
+                accountId,
+                bucketName: bucket.name,
+                jurisdiction: r2.jurisdiction,
+                rules: lifecycleRules(b),
+            }, { parent: this, retainOnDelete: true });
+            this.bucketNames[b.purpose] = bucket.name;
+        }
+
+        const permissionGroups = R2_OBJECT_PERMISSION_GROUPS.map((group) =>
+            cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name: permissionGroupFilter(group) }, { parent: this })
+                .apply((list) => {
+                    try {
+                        return { id: permissionGroupId(list.results, group) };
+                    } catch (e) {
+                        throw new pulumi.ResourceError((e as Error).message, this);
+                    }
+                }));
+
+        // No dependency on the buckets, on purpose: the scope is a set of names from config, valid before the
+        // buckets exist, and depending on them would only lengthen the path to cluster-secrets. Nothing can use
+        // the token early either: the contract's R2_BUCKET_* values are the buckets' outputs, so cluster-vars
+        // (and whatever Flux applies with it) waits for the buckets.
+        const token = new cloudflare.AccountToken(`${name}-token`, {
+            accountId,
+            name: `${args.clusterName} cluster backups (R2 objects)`,
+            policies: [{
+                effect: "allow",
+                permissionGroups,
+                resources: tokenResources(accountId, r2.jurisdiction, r2.buckets.map((b) => b.name)),
+            }],
+        }, { parent: this });
+
+        this.endpoint = r2Endpoint(accountId, r2.jurisdiction);
+        this.accessKeyId = pulumi.secret(token.id);
+        this.secretAccessKey = pulumi.secret(token.value.apply(s3SecretAccessKey));
+        this.contract = r2ContractPart({
+            endpoint: this.endpoint,
+            buckets: r2.buckets.map((b) => ({ purpose: b.purpose, name: this.bucketNames[b.purpose] })),
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+        });
+
+        this.registerOutputs({
+            endpoint: this.endpoint,
+            bucketNames: this.bucketNames,
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+        });
+    }
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import {
+    bucketResourceKey, lifecycleRules, permissionGroupFilter, permissionGroupId, r2ContractPart, r2Endpoint,
+    R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
+} from "./r2";
+
+const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
+
+describe("endpoint", () => {
+    it("is the account host, with the jurisdiction in it for jurisdictional buckets", () => {
+        expect(r2Endpoint(ACCOUNT, "default")).toBe(`https://${ACCOUNT}.r2.cloudflarestorage.com`);
+        expect(r2Endpoint(ACCOUNT, "eu")).toBe(`https://${ACCOUNT}.eu.r2.cloudflarestorage.com`);
+        expect(r2Endpoint(ACCOUNT, "fedramp")).toBe(`https://${ACCOUNT}.fedramp.r2.cloudflarestorage.com`);
+    });
+});
+
+describe("token scope", () => {
+    it("names each bucket with its jurisdiction and nothing account-wide", () => {
+        const resources = JSON.parse(tokenResources(ACCOUNT, "default", ["infra-volsync", "infra-cnpg"]));
+        expect(resources).toEqual({
+            [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_infra-volsync`]: "*",
+            [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_infra-cnpg`]: "*",
+        });
+        expect(Object.keys(resources).some((k) => k.startsWith("com.cloudflare.api.account"))).toBe(false);
+    });
+
+    it("uses the jurisdiction in the key of an EU bucket", () => {
+        expect(bucketResourceKey(ACCOUNT, "eu", "b1")).toBe(`com.cloudflare.edge.r2.bucket.${ACCOUNT}_eu_b1`);
+        expect(Object.keys(JSON.parse(tokenResources(ACCOUNT, "eu", ["b1"])))).toEqual([`com.cloudflare.edge.r2.bucket.${ACCOUNT}_eu_b1`]);
+    });
+
+    it("refuses an empty scope", () => {
+        expect(() => tokenResources(ACCOUNT, "default", [])).toThrow(/at least one bucket/);
+    });
+
+    it("asks for object groups only, by URL-encoded name", () => {
+        expect([...R2_OBJECT_PERMISSION_GROUPS]).toEqual(["Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read"]);
+        expect(permissionGroupFilter("Workers R2 Storage Bucket Item Write")).toBe("Workers%20R2%20Storage%20Bucket%20Item%20Write");
+    });
+
+    it("picks the group with exactly that name and fails clearly when there is none", () => {
+        const results = [
+            { id: "w1", name: "Workers R2 Storage Write" },
+            { id: "b1", name: "Workers R2 Storage Bucket Item Write" },
+        ];
+        expect(permissionGroupId(results, "Workers R2 Storage Bucket Item Write")).toBe("b1");
+        expect(() => permissionGroupId(results, "Workers R2 Storage Bucket Item Read")).toThrow(
+            'Cloudflare permission group "Workers R2 Storage Bucket Item Read": expected exactly one, found 0 '
+            + '(groups returned: "Workers R2 Storage Write", "Workers R2 Storage Bucket Item Write")',
+        );
+        expect(() => permissionGroupId([], "X")).toThrow('Cloudflare permission group "X": expected exactly one, found 0 (groups returned: none)');
+    });
+});
+
+describe("S3 credentials", () => {
+    it("derive the secret access key as the hex SHA-256 of the token value", () => {
+        // Test vectors from: printf '%s' <value> | sha256sum
+        expect(s3SecretAccessKey("Lpm9cY2nV0x7-test-token-value")).toBe("3043e26a19bcca96ab42dc4618695025d7e1ae16190fa78e7ba32e10194b77db");
+        expect(s3SecretAccessKey("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    });
+});
+
+describe("lifecycle rules", () => {
+    const abort = {
+        id: "abort-incomplete-multipart-uploads",
+        enabled: true,
+        conditions: { prefix: "" },
+        abortMultipartUploadsTransition: { condition: { type: "Age", maxAge: 7 * 86400 } },
+    };
+
+    it("re-add the multipart clean-up that setting rules removes, and expire nothing by default", () => {
+        expect(lifecycleRules({ name: "infra-volsync", purpose: "volsync" })).toEqual([abort]);
+    });
+
+    it("expire objects after expireDays, in seconds, for the whole bucket", () => {
+        expect(lifecycleRules({ name: "infra-logs", purpose: "logs", expireDays: 30 })).toEqual([
+            abort,
+            {
+                id: "expire-after-30-days",
+                enabled: true,
+                conditions: { prefix: "" },
+                deleteObjectsTransition: { condition: { type: "Age", maxAge: 30 * 86400 } },
+            },
+        ]);
+    });
+});
+
+describe("contract part", () => {
+    it("puts endpoint and bucket names in cluster-vars and only the credentials in cluster-secrets", () => {
+        const part = r2ContractPart({
+            endpoint: "https://x.r2.cloudflarestorage.com",
+            buckets: [{ purpose: "volsync", name: "infra-volsync" }, { purpose: "cnpg-main", name: "infra-cnpg" }],
+            accessKeyId: "id",
+            secretAccessKey: "key",
+        });
+        expect(part).toEqual({
+            vars: { R2_ENDPOINT: "https://x.r2.cloudflarestorage.com", R2_BUCKET_VOLSYNC: "infra-volsync", R2_BUCKET_CNPG_MAIN: "infra-cnpg" },
+            secrets: { R2_ACCESS_KEY_ID: "id", R2_SECRET_ACCESS_KEY: "key" },
+        });
+    });
+});

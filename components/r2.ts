@@ -1,0 +1,112 @@
+// R2 as data: endpoints, token scopes, lifecycle rules and S3 credentials derived by pure functions, so the
+// scope of the backup token and the rules on each bucket are checked without a provider.
+import * as crypto from "node:crypto";
+import { purposeVariable, type BucketConfig, type R2Config } from "../config";
+import type { ContractPart } from "./contract";
+
+export type Jurisdiction = R2Config["jurisdiction"];
+
+/**
+ * Permission groups of the backup token: object read and write on the buckets the token names. The
+ * account-wide "Workers R2 Storage Write/Read" groups are deliberately absent: they could delete buckets.
+ */
+export const R2_OBJECT_PERMISSION_GROUPS = [
+    "Workers R2 Storage Bucket Item Write",
+    "Workers R2 Storage Bucket Item Read",
+] as const;
+
+/** R2's own default rule aborts incomplete multipart uploads after 7 days; setting any rules replaces it. */
+export const ABORT_MULTIPART_AFTER_DAYS = 7;
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** S3 API endpoint; jurisdictional buckets answer only on their jurisdiction's host. */
+export function r2Endpoint(accountId: string, jurisdiction: Jurisdiction): string {
+    return jurisdiction === "default"
+        ? `https://${accountId}.r2.cloudflarestorage.com`
+        : `https://${accountId}.${jurisdiction}.r2.cloudflarestorage.com`;
+}
+
+/** Access-policy resource key of one bucket (`default` for buckets outside a jurisdiction). */
+export function bucketResourceKey(accountId: string, jurisdiction: Jurisdiction, bucket: string): string {
+    return `com.cloudflare.edge.r2.bucket.${accountId}_${jurisdiction}_${bucket}`;
+}
+
+/** The token policy's `resources` JSON: exactly the named buckets, never the account. */
+export function tokenResources(accountId: string, jurisdiction: Jurisdiction, buckets: readonly string[]): string {
+    if (buckets.length === 0) throw new Error("an R2 token must name at least one bucket (an empty scope is not \"none\")");
+    return JSON.stringify(Object.fromEntries(buckets.map((b) => [bucketResourceKey(accountId, jurisdiction, b), "*"])));
+}
+
+/** One lifecycle rule in the provider's input shape (ages in seconds). */
+export interface LifecycleRule {
+    id: string;
+    enabled: boolean;
+    conditions: { prefix: string };
+    abortMultipartUploadsTransition?: { condition: { type: "Age"; maxAge: number } };
+    deleteObjectsTransition?: { condition: { type: "Age"; maxAge: number } };
+}
+
+/** Rules for a bucket: R2's multipart clean-up re-added, plus object expiry when `expireDays` asks for it. */
+export function lifecycleRules(bucket: BucketConfig): LifecycleRule[] {
+    const rules: LifecycleRule[] = [{
+        id: "abort-incomplete-multipart-uploads",
+        enabled: true,
+        conditions: { prefix: "" },
+        abortMultipartUploadsTransition: { condition: { type: "Age", maxAge: ABORT_MULTIPART_AFTER_DAYS * DAY_SECONDS } },
+    }];
+    if (bucket.expireDays !== undefined) {
+        rules.push({
+            id: `expire-after-${bucket.expireDays}-days`,
+            enabled: true,
+            conditions: { prefix: "" },
+            deleteObjectsTransition: { condition: { type: "Age", maxAge: bucket.expireDays * DAY_SECONDS } },
+        });
+    }
+    return rules;
+}
+
+/** S3 secret access key of an API token: the hex SHA-256 of its value (R2 docs, "Get S3 API credentials"). */
+export function s3SecretAccessKey(tokenValue: string): string {
+    return crypto.createHash("sha256").update(tokenValue, "utf8").digest("hex");
+}
+
+/** The permission-group list filter wants the name URL-encoded (`Workers%20R2%20…`). */
+export function permissionGroupFilter(name: string): string {
+    return encodeURIComponent(name);
+}
+
+/**
+ * The id of the group called exactly `name` among a lookup's results. The API's name filter is not
+ * documented as exact, so the match is checked here; a missing group is an error, never an empty policy.
+ */
+export function permissionGroupId(results: ReadonlyArray<{ id: string; name: string }>, name: string): string {
+    const found = results.filter((g) => g.name === name);
+    if (found.length !== 1) {
+        const seen = results.length === 0 ? "none" : results.map((g) => JSON.stringify(g.name)).join(", ");
+        throw new Error(`Cloudflare permission group ${JSON.stringify(name)}: expected exactly one, found ${found.length} (groups returned: ${seen})`);
+    }
+    return found[0].id;
+}
+
+export interface R2ContractInput {
+    endpoint: string;
+    /** Bucket name per configured bucket; an Output makes the contract wait for the bucket. */
+    buckets: ReadonlyArray<{ purpose: string; name: ContractPart["vars"][string] }>;
+    /** Secret Outputs. */
+    accessKeyId: ContractPart["secrets"][string];
+    secretAccessKey: ContractPart["secrets"][string];
+}
+
+/** `R2_ENDPOINT` and `R2_BUCKET_<PURPOSE>` for `cluster-vars`; the S3 credentials for `cluster-secrets`. */
+export function r2ContractPart(input: R2ContractInput): ContractPart {
+    return {
+        vars: {
+            R2_ENDPOINT: input.endpoint,
+            ...Object.fromEntries(input.buckets.map((b) => [purposeVariable(b.purpose), b.name])),
+        },
+        secrets: {
+            R2_ACCESS_KEY_ID: input.accessKeyId,
+            R2_SECRET_ACCESS_KEY: input.secretAccessKey,
+        },
+    };
+}
