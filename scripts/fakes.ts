@@ -83,7 +83,8 @@ export function fakeInvoke(token: string, inputs: State): { outputs: State } {
                 outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}`) },
             };
         case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList": {
-            const name = String(inputs.name ?? "");
+            // The filter arrives URL-encoded; the API answers with the plain name.
+            const name = decodeURIComponent(String(inputs.name ?? ""));
             return {
                 outputs: {
                     ...inputs,

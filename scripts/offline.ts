@@ -113,7 +113,8 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 if (!args.custom) return { id: "", state: {} };
                 return fakeOutputs(args.type, args.name, args.inputs);
             },
-            call: (args) => fakeInvoke(args.token, args.inputs),
+            // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
+            call: (args) => fakeInvoke(args.token, args.inputs).outputs,
         },
         project,
         opts.stack,
