@@ -1,0 +1,269 @@
+// What this project promises, as CrossGuard rules. Plain policy objects: tests call `validateResource` and
+// `validateStack` directly, and only index.ts builds the pack (building one starts a server).
+//
+// CrossGuard passes a resource's inputs with secrets already decrypted and unmarked, unknown values behind a
+// proxy that throws when read during a preview, and resource options without `retainOnDelete` (the analyzer
+// protocol does not carry it). Each rule reads only what it needs, cheapest and always-known fields first.
+//
+// Provider SDKs are imported for their types only: the pack loads nothing but @pulumi/policy at run time.
+import type * as cloudflare from "@pulumi/cloudflare";
+import type * as github from "@pulumi/github";
+import type {
+    Policies, PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import type { Unwrap } from "@pulumi/pulumi";
+
+/** Type tokens the rules look for, as the provider SDKs register them (a test checks them against the SDKs). */
+export const TYPES = {
+    r2Bucket: "cloudflare:index/r2Bucket:R2Bucket",
+    accountToken: "cloudflare:index/accountToken:AccountToken",
+    tunnelConfig: "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+    dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
+    deployKey: "github:index/repositoryDeployKey:RepositoryDeployKey",
+    secret: "kubernetes:core/v1:Secret",
+    fluxInstance: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
+} as const;
+
+/**
+ * Resource options as a rule reads them. `retainOnDelete` is not in CrossGuard's options (@pulumi/policy 1.21,
+ * analyzer protocol of @pulumi/pulumi 3.270): a rule that needs it checks it when present and otherwise says
+ * it cannot, so the same rule starts enforcing the day the engine sends it.
+ */
+export type RuleResourceOptions = PolicyResourceOptions & { retainOnDelete?: boolean };
+
+export const RETAIN_ON_DELETE_NOT_SENT =
+    "the Pulumi engine does not pass retainOnDelete to policy packs; the program tests assert it instead";
+
+/** The one catch-all a tunnel config may end with: anything no rule names gets a 404, never the gateway. */
+export const TUNNEL_CATCH_ALL_SERVICE = "http_status:404";
+
+/** Stable API version per Flux API group; anything else is a beta that may change or go away. */
+export const STABLE_FLUX_APIS: Readonly<Record<string, string>> = {
+    "source.toolkit.fluxcd.io": "v1",
+    "kustomize.toolkit.fluxcd.io": "v1",
+    "notification.toolkit.fluxcd.io": "v1",
+    "helm.toolkit.fluxcd.io": "v2",
+    "image.toolkit.fluxcd.io": "v1",
+    "fluxcd.controlplane.io": "v1",
+};
+
+/** The controller that pushes image updates to Git, the only Flux component that needs write access. */
+export const IMAGE_AUTOMATION_COMPONENT = "image-automation-controller";
+
+// Access-policy key of one R2 bucket: com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>.
+const R2_BUCKET_KEY = /^com\.cloudflare\.edge\.r2\.bucket\.[0-9a-f]{32}_(default|eu|fedramp)_[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const ACCOUNT_KEY = /^com\.cloudflare\.api\.account\./;
+const TUNNEL_CNAME_SUFFIX = ".cfargotunnel.com";
+
+/** Props in the provider's input shape, with Outputs resolved, as CrossGuard hands them over. */
+type Props<Args> = Unwrap<NonNullable<Args>>;
+
+/** A rule for one resource type; every other type is reported not applicable, as `validateResourceOfType` does. */
+function rule<Args>(
+    type: string,
+    policy: Omit<ResourceValidationPolicy, "validateResource" | "enforcementLevel">,
+    check: (props: Props<Args>, args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidationPolicy {
+    return {
+        ...policy,
+        enforcementLevel: "mandatory",
+        validateResource: (args, report) => {
+            if (args.type !== type) return args.notApplicable(`applies to ${type} only`);
+            check(args.props as Props<Args>, args, report);
+        },
+    };
+}
+
+function retainOnDelete(opts: PolicyResourceOptions): boolean | undefined {
+    return (opts as RuleResourceOptions).retainOnDelete;
+}
+
+/** `kubernetes:<group>/<version>:<Kind>` (`core` for the core group); undefined for anything else. */
+export function kubernetesType(type: string): { group: string; version: string; kind: string } | undefined {
+    const m = /^kubernetes:(?:([^/:]+)\/)?([^/:]+):([^/:]+)$/.exec(type);
+    return m ? { group: m[1] ?? "core", version: m[2], kind: m[3] } : undefined;
+}
+
+export const r2BucketProtected = rule<cloudflare.R2BucketArgs>(TYPES.r2Bucket, {
+    name: "r2-bucket-protected",
+    description: "R2 buckets hold the cluster's backups: they are protected and retained, so no update or destroy deletes them.",
+}, (bucket, args, report) => {
+    const what = `R2 bucket "${bucket.name}" (${args.name})`;
+    if (args.opts.protect !== true) {
+        report(`${what} is not protected: a rename or a destroy would delete it and every backup in it. Register it with protect: true.`);
+    }
+    if (retainOnDelete(args.opts) === false) {
+        report(`${what} is not retained on delete: once unprotected, a destroy would empty R2 of its backups. Register it with retainOnDelete: true.`);
+    }
+});
+
+export const kubernetesRetainedOnDelete: ResourceValidationPolicy = {
+    name: "kubernetes-retained-on-delete",
+    description: "Every in-cluster object is retained on delete, so destroying a stack never cascades into Flux and what it runs.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        const k = kubernetesType(args.type);
+        if (!k) return args.notApplicable("applies to Kubernetes objects only");
+        const retain = retainOnDelete(args.opts);
+        if (retain === undefined) return args.notApplicable(RETAIN_ON_DELETE_NOT_SENT);
+        if (!retain) {
+            report(`${k.kind} ${args.name} is not retained on delete: a destroy (or a replacement) would delete it from the cluster, ` +
+                "and with a namespace, a CRD or the Flux instance everything Flux deployed goes too. Register it with retainOnDelete: true.");
+        }
+    },
+};
+
+export const kubernetesSecretDataSecret: ResourceValidationPolicy = {
+    name: "kubernetes-secret-data-secret",
+    description: "Kubernetes Secrets are registered so that Pulumi keeps their data secret: encrypted in state, masked in previews.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        const k = kubernetesType(args.type);
+        if (!k || k.kind !== "Secret") return args.notApplicable("applies to Kubernetes Secrets only");
+        // CrossGuard shows no secret marks (pulumi/pulumi-policy#241); what it shows is how the Secret was registered.
+        // k8s.core.v1.Secret wraps data and stringData in pulumi.secret and lists both in additionalSecretOutputs.
+        if (args.type !== TYPES.secret) {
+            report(`Secret ${args.name} is registered as ${args.type}: only k8s.core.v1.Secret (${TYPES.secret}) marks data and ` +
+                "stringData secret, so its values would sit in plain text in the state. Use k8s.core.v1.Secret.");
+            return;
+        }
+        const missing = ["data", "stringData"].filter((p) => !args.opts.additionalSecretOutputs.includes(p));
+        if (missing.length > 0) {
+            report(`Secret ${args.name} does not keep ${missing.join(" and ")} secret (additionalSecretOutputs: ` +
+                `${JSON.stringify(args.opts.additionalSecretOutputs)}): the values would be stored and shown in plain text. ` +
+                "Register it with k8s.core.v1.Secret and leave its additionalSecretOutputs alone.");
+        }
+    },
+};
+
+export const tunnelEndsInCatchAll = rule<cloudflare.ZeroTrustTunnelCloudflaredConfigArgs>(TYPES.tunnelConfig, {
+    name: "tunnel-ends-in-catch-all",
+    description: `A tunnel's ingress rules each name a hostname and end in one bare catch-all, {service: "${TUNNEL_CATCH_ALL_SERVICE}"}.`,
+}, (cfg, args, report) => {
+    const rules = cfg.config?.ingresses ?? [];
+    const what = `Tunnel config ${args.name}`;
+    if (rules.length === 0) {
+        report(`${what} has no ingress rules: it must end in the catch-all {service: "${TUNNEL_CATCH_ALL_SERVICE}"}.`);
+        return;
+    }
+    rules.slice(0, -1).forEach((r, i) => {
+        if (!r.hostname) {
+            report(`${what}: ingress rule ${i} (${r.service}) has no hostname, so it matches every request and hides the rules after it. ` +
+                "Only the last rule may be a catch-all.");
+        }
+    });
+    const last = rules[rules.length - 1];
+    if (last.hostname || last.path || last.service !== TUNNEL_CATCH_ALL_SERVICE) {
+        report(`${what} ends with ${JSON.stringify({ hostname: last.hostname, path: last.path, service: last.service })}, ` +
+            `not the bare catch-all {service: "${TUNNEL_CATCH_ALL_SERVICE}"}: a hostname no rule names must get a 404, ` +
+            "never reach an origin.");
+    }
+});
+
+export const tunnelDnsProxied = rule<cloudflare.DnsRecordArgs>(TYPES.dnsRecord, {
+    name: "tunnel-dns-proxied",
+    description: "DNS records that point at a Cloudflare tunnel are proxied: only Cloudflare's proxy can route to a tunnel.",
+}, (record, args, report) => {
+    // `proxied` and `type` are always known; the target is the tunnel id, unknown until the tunnel exists.
+    if (record.proxied === true || record.type !== "CNAME") return;
+    if (!record.content?.endsWith(TUNNEL_CNAME_SUFFIX)) return;
+    report(`DNS record "${record.name}" (${args.name}) points at a Cloudflare tunnel (${record.content}) but is not proxied: ` +
+        "the name would not resolve to anything that answers, and the tunnel id would be published in DNS. Set proxied: true.");
+});
+
+/** Why one access-policy resource key is not a single R2 bucket, or undefined when it is one. */
+export function tokenScopeProblem(key: string, value: unknown): string | undefined {
+    if (key.includes("*")) return `${key} is a wildcard`;
+    if (ACCOUNT_KEY.test(key)) return `${key} is the whole account`;
+    if (!R2_BUCKET_KEY.test(key)) return `${key} is not a single R2 bucket (com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>)`;
+    if (value !== "*") return `${key} is scoped by ${JSON.stringify(value)} instead of "*"`;
+    return undefined;
+}
+
+export const r2TokenBucketScoped = rule<cloudflare.AccountTokenArgs>(TYPES.accountToken, {
+    name: "r2-token-bucket-scoped",
+    description: "The stack's account token names its R2 buckets one by one: never the whole account, never a wildcard.",
+}, (token, args, report) => {
+    const what = `Account token "${token.name}" (${args.name})`;
+    token.policies.forEach((p, i) => {
+        // A deny can be as wide as it likes; only what a policy allows widens the token.
+        if (p.effect !== "allow") return;
+        let resources: unknown;
+        try {
+            resources = typeof p.resources === "string" ? JSON.parse(p.resources) : p.resources;
+        } catch {
+            report(`${what}: policies[${i}].resources is not JSON: ${p.resources}`);
+            return;
+        }
+        if (typeof resources !== "object" || resources === null || Array.isArray(resources)) {
+            report(`${what}: policies[${i}].resources must be an object of resource keys, got ${JSON.stringify(resources)}`);
+            return;
+        }
+        const entries = Object.entries(resources);
+        if (entries.length === 0) report(`${what}: policies[${i}] names no bucket.`);
+        for (const [key, value] of entries) {
+            const problem = tokenScopeProblem(key, value);
+            if (problem) {
+                report(`${what}: policies[${i}] allows more than named buckets: ${problem}. A leaked cluster credential ` +
+                    "must not reach other buckets or the account; list each bucket's com.cloudflare.edge.r2.bucket key.");
+            }
+        }
+    });
+});
+
+export const fluxStableApis: ResourceValidationPolicy = {
+    name: "flux-stable-api-versions",
+    description: "Flux objects use the stable APIs: source, kustomize and notification v1, helm v2 (image v1, FluxInstance v1).",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        const k = kubernetesType(args.type);
+        if (!k || !(k.group in STABLE_FLUX_APIS || k.group.endsWith(".fluxcd.io"))) return args.notApplicable("applies to Flux objects only");
+        const stable = STABLE_FLUX_APIS[k.group];
+        if (stable === undefined) {
+            report(`${k.kind} ${args.name} uses ${k.group}/${k.version}, a Flux API group this pack knows no stable version of. ` +
+                "Use a stable Flux API, or add the group to STABLE_FLUX_APIS once it has one.");
+        } else if (k.version !== stable) {
+            report(`${k.kind} ${args.name} uses ${k.group}/${k.version}; the stable API is ${k.group}/${stable}. ` +
+                "Beta Flux APIs are deprecated and removed in later releases, which would break the handoff on a Flux upgrade.");
+        }
+    },
+};
+
+function runsImageAutomation(r: PolicyResource): boolean {
+    const components = (r.props.spec as { components?: unknown } | undefined)?.components;
+    return Array.isArray(components) && components.includes(IMAGE_AUTOMATION_COMPONENT);
+}
+
+export const deployKeyReadOnly: StackValidationPolicy = {
+    name: "deploy-key-read-only",
+    description: `GitHub deploy keys are read-only unless the same stack's FluxInstance runs ${IMAGE_AUTOMATION_COMPONENT}, which pushes to Git.`,
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const keys = args.resources.filter((r) => r.type === TYPES.deployKey);
+        if (keys.length === 0) return args.notApplicable("no GitHub deploy key in this stack");
+        // Read only when a key asks for write access: that is the only case the answer matters.
+        const writable = keys.filter((k) => (k.props as Props<github.RepositoryDeployKeyArgs>).readOnly !== true);
+        if (writable.length === 0) return;
+        if (args.resources.some((r) => r.type === TYPES.fluxInstance && runsImageAutomation(r))) return;
+        for (const k of writable) {
+            const key = k.props as Props<github.RepositoryDeployKeyArgs>;
+            report(`Deploy key "${key.title}" (${k.name}) on ${key.repository} is not read-only (readOnly: ${key.readOnly ?? "unset"}), but no ` +
+                `FluxInstance in this stack runs ${IMAGE_AUTOMATION_COMPONENT}. Flux only reads the repository; a key that can push ` +
+                "lets anyone who reads the cluster's flux-system Secrets rewrite what the cluster runs. Set readOnly: true, or turn on " +
+                "cluster-bootstrap:flux.imageAutomation.", k.urn);
+        }
+    },
+};
+
+/** Every rule, in the order the pack reports them. */
+export const policies: Policies = [
+    r2BucketProtected,
+    kubernetesRetainedOnDelete,
+    kubernetesSecretDataSecret,
+    deployKeyReadOnly,
+    tunnelEndsInCatchAll,
+    tunnelDnsProxied,
+    r2TokenBucketScoped,
+    fluxStableApis,
+];
