@@ -60,6 +60,8 @@ export interface OfflineRun {
     resources: RecordedResource[];
     /** Stack outputs in wire form. */
     outputs: Record<string, unknown>;
+    /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
+    componentOutputs: Record<string, Record<string, unknown>>;
     /** The error that stopped the program, if any. */
     error?: unknown;
 }
@@ -90,6 +92,18 @@ function wrapSecret(v: unknown): unknown {
 }
 
 let running: Promise<unknown> = Promise.resolve();
+
+/**
+ * Environment the Kubernetes provider SDK copies into its inputs when the program leaves a setting unset
+ * (`KUBECONFIG`, `PULUMI_K8S_*`): cleared for the run, so the same config plans the same bytes on every machine.
+ */
+function clearProviderEnv(): () => void {
+    const saved = Object.entries(process.env).filter(([k]) => k === "KUBECONFIG" || k.startsWith("PULUMI_K8S_"));
+    for (const [k] of saved) delete process.env[k];
+    return () => {
+        for (const [k, v] of saved) process.env[k] = v;
+    };
+}
 
 /**
  * Runs `index.ts` under the mock runtime with the given config and returns every registration.
@@ -182,6 +196,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
         error ??= e;
     };
     process.on("unhandledRejection", onUnhandled);
+    const restoreEnv = clearProviderEnv();
     try {
         // Resolved at run time: index.ts is CommonJS (`export =`), loaded the way the CLI loads it.
         const program = (await import(path.join(ROOT, "index"))).default as () => Promise<Record<string, unknown>>;
@@ -191,8 +206,10 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     }
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     await new Promise((resolve) => setImmediate(resolve));
+    restoreEnv();
     process.off("unhandledRejection", onUnhandled);
-    return { project, stack: opts.stack, resources, outputs: outputsByUrn.get(stackUrn) ?? {}, error };
+    const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
+    return { project, stack: opts.stack, resources, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
 // ---------------------------------------------------------------- stack settings files

@@ -9,11 +9,13 @@ import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
 
-function plan(...args: string[]) {
+function planWith(env: NodeJS.ProcessEnv, ...args: string[]) {
     return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
+        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", ...env },
     });
 }
+
+const plan = (...args: string[]) => planWith({}, ...args);
 
 function stackFile(edit: (yaml: string) => string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
@@ -54,6 +56,15 @@ describe("npm run plan", () => {
             expect(Object.keys(r.options)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"]);
         }
         expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");
+    });
+
+    it("prints the same bytes whatever the machine's KUBECONFIG and PULUMI_K8S_* settings", () => {
+        // The Kubernetes provider SDK copies these into its inputs when the program leaves a setting unset.
+        const bare = planWith({ KUBECONFIG: "", PULUMI_K8S_DELETE_UNREACHABLE: "" }, "infra", "--json");
+        const dressed = planWith({ KUBECONFIG: "/home/someone/.kube/config", PULUMI_K8S_DELETE_UNREACHABLE: "true" }, "infra", "--json");
+        expect(bare.status).toBe(0);
+        expect(dressed.stdout).toBe(bare.stdout);
+        expect(dressed.stdout).not.toContain("/home/someone");
     });
 
     it("prints a readable tree without --json", () => {
