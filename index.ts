@@ -63,6 +63,7 @@ async function clusterBootstrap() {
         gitRepositoryName: gitops.gitRepositoryName,
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
+        route: edge.webhookRoute,
     }, { provider: k8sProvider });
 
     return {

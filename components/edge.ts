@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
-import { ingressRules, tunnelDnsNames, type IngressRule } from "./routing";
+import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "./routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
 export function tunnelCnameTarget(tunnelId: string): string {
@@ -56,6 +56,8 @@ export class ClusterEdge extends pulumi.ComponentResource {
     public readonly dnsNames: string[];
     /** `TUNNEL_ID`, `TUNNEL_HOSTNAME` for cluster-vars; `CLOUDFLARE_TUNNEL_TOKEN` for cluster-secrets. */
     public readonly contract: ContractPart;
+    /** What makes `flux-webhook.<domain>` reachable: the tunnel config that routes it and its CNAME. */
+    public readonly webhookRoute: pulumi.Resource[];
 
     constructor(name: string, args: ClusterEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
@@ -78,7 +80,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
         });
 
         // Exactly one config per tunnel: a second would silently overwrite the first.
-        new cloudflare.ZeroTrustTunnelCloudflaredConfig(`${name}-tunnel-config`, {
+        const tunnelConfig = new cloudflare.ZeroTrustTunnelCloudflaredConfig(`${name}-tunnel-config`, {
             accountId,
             tunnelId: tunnel.id,
             config: { ingresses: rules },
@@ -87,9 +89,10 @@ export class ClusterEdge extends pulumi.ComponentResource {
         const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
         this.cnameTarget = tunnel.id.apply(tunnelCnameTarget);
         this.dnsNames = tunnelDnsNames(rules);
+        const records = new Map<string, cloudflare.DnsRecord>();
         for (const host of this.dnsNames) {
             // Named after the hostname, so adding or removing a route touches only its own record.
-            new cloudflare.DnsRecord(`${name}-cname-${host}`, {
+            records.set(host, new cloudflare.DnsRecord(`${name}-cname-${host}`, {
                 zoneId: zone.id,
                 name: host,
                 type: "CNAME",
@@ -98,8 +101,12 @@ export class ClusterEdge extends pulumi.ComponentResource {
                 // 1 means automatic, the only TTL a proxied record has.
                 ttl: 1,
                 comment: `cluster-bootstrap: tunnel ${args.clusterName}`,
-            }, { parent: this });
+            }, { parent: this }));
         }
+        // ingressRules always routes the webhook host, so it always has a record.
+        const webhookRecord = records.get(fluxWebhookHostname(domain));
+        if (!webhookRecord) throw new pulumi.ResourceError(`no CNAME for ${fluxWebhookHostname(domain)}`, this);
+        this.webhookRoute = [tunnelConfig, webhookRecord];
 
         // The invoke does not mark the token secret: wrap it before it goes anywhere.
         this.token = pulumi.secret(

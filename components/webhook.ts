@@ -63,6 +63,8 @@ export interface PushReconcileArgs {
     repository: string;
     /** Cluster domain; GitHub reaches the Receiver at `flux-webhook.<domain>` through the tunnel. */
     domain: string;
+    /** The tunnel config and CNAME that route `flux-webhook.<domain>`: GitHub's first ping needs them in place. */
+    route: pulumi.Resource[];
 }
 
 /**
@@ -99,12 +101,18 @@ export class PushReconcile extends pulumi.ComponentResource {
             metadata: {
                 ...manifest.metadata,
                 annotations: {
-                    // Ready means the controller read the token and serves the path: only then register the hook.
+                    // Ready means the controller read the token and serves the path: only then register the hook
+                    // (and only once the tunnel routes the host, see `route`), so GitHub's first ping succeeds.
                     "pulumi.com/waitFor": "condition=Ready",
                     "pulumi.com/timeoutSeconds": "300",
                 },
             },
-        }, { ...k8sOpts, dependsOn: args.fluxReady });
+        }, {
+            ...k8sOpts,
+            dependsOn: args.fluxReady,
+            // Its status carries the webhook path, which derives from the token: secret in the state.
+            additionalSecretOutputs: ["status"],
+        });
 
         this.receiverName = RECEIVER_NAME;
         this.webhookUrl = pulumi.secret(pulumi.all([token.result, args.namespace]).apply(([t, ns]) =>
@@ -120,7 +128,7 @@ export class PushReconcile extends pulumi.ComponentResource {
                 secret: token.result,
                 insecureSsl: false,
             },
-        }, { parent: this, dependsOn: [receiver] });
+        }, { parent: this, dependsOn: [receiver, ...args.route] });
 
         this.registerOutputs({ webhookUrl: this.webhookUrl, receiverName: this.receiverName });
     }

@@ -56,6 +56,10 @@ export function fakeOutputs(type: string, name: string, inputs: State): { id: st
         case "github:index/repositoryWebhook:RepositoryWebhook":
             extra.url = placeholder(`${what}/url`);
             break;
+        case "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver":
+            // What the notification-controller reports once Ready; the path derives from the token.
+            extra.status = { webhookPath: placeholder(`${what}/webhookPath`) };
+            break;
         default:
             break;
     }

@@ -86,6 +86,22 @@ describe.each([
         expect(hook.dependencies).toContain(run.one(RECEIVER).urn);
     });
 
+    it("registers the webhook only once the Receiver is Ready and the tunnel routes its host", async () => {
+        const run = await runStack({ stack });
+        const hook = run.one(WEBHOOK);
+        const record = run.ofType(DNS).filter((r) => r.inputs.name === `flux-webhook.${domain}`);
+        expect(record).toHaveLength(1);
+        // GitHub pings the hook as soon as it exists: the Receiver, the route and the CNAME must all be there.
+        expect(hook.options.dependsOn.sort()).toEqual([run.one(RECEIVER).urn, run.one(TUNNEL_CONFIG).urn, record[0].urn].sort());
+    });
+
+    it("keeps the Receiver's status secret: its webhook path derives from the token", async () => {
+        const run = await runStack({ stack });
+        const receiver = run.one(RECEIVER);
+        expect(receiver.options.additionalSecretOutputs).toEqual(["status"]);
+        expect(isWireSecret(receiver.outputs.status)).toBe(true);
+    });
+
     it("agrees on one hostname across the webhook URL, the tunnel route and the DNS record", async () => {
         const run = await runStack({ stack });
         const host = new URL(plainAt(run.one(WEBHOOK), "configuration.url") as string).hostname;
