@@ -1,0 +1,67 @@
+// Secret-ness across the whole program: whatever is secret anywhere (a config secret, a provider's secret output,
+// a derived credential) must not appear in plain text in any resource input, component output or stack output,
+// which is what the engine stores and what a preview shows.
+import { describe, expect, it } from "vitest";
+import { isWireSecret, redact, reveal, runStack, TEST_AGE_KEY, type StackRun } from "./harness";
+
+// Public halves that the program hands over inside a Secret and rightly shows elsewhere.
+const PUBLIC_KEYS = new Set(["identity.pub", "known_hosts"]);
+
+/** Every string inside a secret, at any depth, of the run's inputs and outputs (public halves left out). */
+function secretStrings(run: StackRun): Set<string> {
+    const found = new Set<string>();
+    const collect = (v: unknown, key = ""): void => {
+        if (PUBLIC_KEYS.has(key)) return;
+        if (typeof v === "string") {
+            if (v.length >= 8) found.add(v);
+        } else if (Array.isArray(v)) v.forEach((x) => collect(x));
+        else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) collect(x, k);
+    };
+    const walk = (v: unknown): void => {
+        if (isWireSecret(v)) collect(reveal(v));
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    for (const r of run.resources) {
+        walk(r.inputs);
+        walk(r.outputs);
+    }
+    walk(run.outputs);
+    Object.values(run.componentOutputs).forEach(walk);
+    return found;
+}
+
+const componentOutput = (run: StackRun, type: string, key: string) => {
+    const c = run.resources.find((r) => r.type === type);
+    expect(c, type).toBeDefined();
+    return run.componentOutputs[c!.urn]?.[key];
+};
+
+describe.each(["infra", "apps"])("secrets of the %s stack", (stack) => {
+    it("are never in plain text in an input, a component output or a stack output", async () => {
+        const run = await runStack({ stack, secrets: { kubeconfig: "apiVersion: v1\nkind: Config # kubeconfig-under-test" } });
+        expect(run.error).toBeUndefined();
+        const secrets = secretStrings(run);
+        // The collection sees the config secrets and what providers and the program derive.
+        expect(secrets).toContain(TEST_AGE_KEY);
+        expect([...secrets].some((s) => s.includes("kubeconfig-under-test"))).toBe(true);
+        expect([...secrets].some((s) => s.startsWith("placeholder:tunnel-token/"))).toBe(true);
+        expect([...secrets].some((s) => /^[0-9a-f]{64}$/.test(s))).toBe(true);
+        const visible = JSON.stringify([
+            run.resources.map((r) => redact(r.inputs)),
+            Object.values(run.componentOutputs).map(redact),
+            redact(run.outputs),
+        ]);
+        for (const s of secrets) expect(visible.includes(s), `visible: ${s.slice(0, 16)}…`).toBe(false);
+    });
+
+    it("are secret where components hand them on, not only where a Secret re-wraps them", async () => {
+        const run = await runStack({ stack });
+        expect(isWireSecret(componentOutput(run, "cluster-bootstrap:edge:ClusterEdge", "token"))).toBe(true);
+        for (const key of ["accessKeyId", "secretAccessKey"]) {
+            expect(isWireSecret(componentOutput(run, "cluster-bootstrap:backups:BackupBuckets", key)), key).toBe(true);
+        }
+        expect(isWireSecret(componentOutput(run, "cluster-bootstrap:webhook:PushReconcile", "webhookUrl"))).toBe(true);
+        expect(isWireSecret(componentOutput(run, "cluster-bootstrap:gitops:GitOpsHandoff", "deployKeyPublic"))).toBe(false);
+    });
+});
