@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-    CATCH_ALL, checkTunnelRoutes, FLUX_WEBHOOK_SERVICE, fluxWebhookHostname, ingressRules, pathProblem,
+    CATCH_ALL, checkTunnelRoutes, FLUX_WEBHOOK_SERVICE, fluxWebhookHostname, ingressRules, pathProblem, quoted,
     tunnelDnsNames, type RoutingInput, type TunnelRoute,
 } from "./routing";
 
@@ -146,6 +146,31 @@ describe("checkTunnelRoutes refusals, each with its key", () => {
         expect(pathProblem("(a)\\1")).toBe("backreferences are not supported by cloudflared's (RE2) regular expressions");
     });
 
+    it("refuses URL services without a host, with a bad port, or carrying credentials (never echoed)", () => {
+        expect(check([
+            { hostname: "a.example.com", service: "http://:80" },
+            { hostname: "b.example.com", service: "http://x:abc" },
+            { hostname: "c.example.com", service: "http://x.svc:99999" },
+            { hostname: "d.example.com", service: "tcp://x.svc:0" },
+            { hostname: "e.example.com", service: "http://user:hunter2@x.svc" },
+            { hostname: "f.example.com", service: "http://a b.svc" },
+            { hostname: "g.example.com", service: "http://x.svc?q=1" },
+        ])).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].service: "http://:80" names no host; use scheme://host[:port]',
+            'cluster-bootstrap:tunnel.routes[1].service: "http://x:abc": the port must be a number from 1 to 65535',
+            'cluster-bootstrap:tunnel.routes[2].service: "http://x.svc:99999": the port must be a number from 1 to 65535',
+            'cluster-bootstrap:tunnel.routes[3].service: "tcp://x.svc:0": the port must be a number from 1 to 65535',
+            "cluster-bootstrap:tunnel.routes[4].service: must not carry a user name or password (the tunnel config is not secret); the value is not shown",
+            'cluster-bootstrap:tunnel.routes[5].service: "http://a b.svc" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+            'cluster-bootstrap:tunnel.routes[6].service: "http://x.svc?q=1": cloudflared refuses a path on the origin service (the request\'s own path is sent); use scheme://host[:port]',
+        ]);
+        expect(check([
+            { hostname: "a.example.com", service: "http://x.svc:65535" },
+            { hostname: "b.example.com", service: "tcp://10.0.0.1:22" },
+            { hostname: "c.example.com", service: "https://[fd00::1]:8443" },
+        ])).toEqual([]);
+    });
+
     it("refuses an invalid originServerName", () => {
         expect(check([{ hostname: "a.example.com", service: "https://a.b.svc", originServerName: "not a name" }])).toEqual([
             'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',
@@ -215,6 +240,56 @@ describe("checkTunnelRoutes shadowing (first match wins)", () => {
             { hostname: "a.example.com", path: "^/v1/", service: "http://a.b.svc" },
             { hostname: "a.example.com", service: "http://c.b.svc" },
         ])).toEqual([]);
+    });
+});
+
+describe("checkTunnelRoutes on values the schema has not vetted", () => {
+    it("skips entries that are not mappings and fields that are not strings, keeping indexes", () => {
+        expect(checkTunnelRoutes({
+            domain: "example.com",
+            originHost: "external.example.com",
+            routes: [null, 5, { hostname: null, service: 5, path: 5, originServerName: 5 }, { hostname: "a.example.com" }, { hostname: "x.other.org", service: "ftp://x" }],
+        })).toEqual([
+            'cluster-bootstrap:tunnel.routes[4].hostname: "x.other.org" is outside the zone example.com',
+            'cluster-bootstrap:tunnel.routes[4].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+        ]);
+    });
+
+    it("without a valid zone, runs every check that does not need it", () => {
+        expect(checkTunnelRoutes({
+            routes: [
+                { hostname: "app.anywhere.org", service: "http://a.b.svc" },
+                { hostname: "a*.x.org", service: "ftp://x", path: "", originServerName: "not a name" },
+                { hostname: "app.anywhere.org", service: "http://c.b.svc" },
+            ],
+        })).toEqual([
+            'cluster-bootstrap:tunnel.routes[1].hostname: "a*.x.org": a wildcard must be the whole leftmost label (*.example.com)',
+            'cluster-bootstrap:tunnel.routes[1].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+            'cluster-bootstrap:tunnel.routes[1].path: "" must not be empty (leave it out to match every path)',
+            'cluster-bootstrap:tunnel.routes[1].originServerName: "not a name" is not a valid hostname',
+            'cluster-bootstrap:tunnel.routes[2].hostname: "app.anywhere.org" duplicates cluster-bootstrap:tunnel.routes[0].hostname ("app.anywhere.org"); remove one',
+        ]);
+    });
+
+    it("checks service and path of a route that has no hostname", () => {
+        expect(checkTunnelRoutes(base([{ service: "ftp://x" }]))).toEqual([
+            "cluster-bootstrap:tunnel.routes[0].hostname: is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule",
+            'cluster-bootstrap:tunnel.routes[0].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+        ]);
+    });
+});
+
+describe("quoted", () => {
+    it("quotes a value, but never one holding an age secret key", () => {
+        expect(quoted("a.b")).toBe('"a.b"');
+        expect(quoted("x AGE-SECRET-KEY-1ABC")).toBe("(a secret value, not shown)");
+        expect(quoted("age-secret-key-1abc")).toBe("(a secret value, not shown)");
+    });
+
+    it("keeps a secret pasted into a route out of the error ingressRules throws", () => {
+        const key = "AGE-SECRET-KEY-1QQQ";
+        expect(() => ingressRules(base([{ hostname: "a.example.com", service: key }]))).toThrow("(a secret value, not shown)");
+        expect(() => ingressRules(base([{ hostname: "a.example.com", service: key }]))).not.toThrow(key);
     });
 });
 

@@ -43,6 +43,19 @@ export interface RoutingInput {
     routes: TunnelRoute[];
 }
 
+/**
+ * What {@link checkTunnelRoutes} takes: config values before the schema has vetted them. A route entry that is not
+ * a mapping, or a field that is not a string, is the schema's to report: skipped here, so one mistake gives one message.
+ */
+export interface RouteCheckInput {
+    /** Undefined when `cluster.domain` is invalid: only the checks that need the zone are skipped. */
+    domain?: string;
+    /** Undefined when `tunnel.originHost` is invalid: its route is left out of the checks. */
+    originHost?: string;
+    gateway?: string;
+    routes: readonly unknown[];
+}
+
 interface Located {
     rule: IngressRule;
     /** Config key that decides this rule; undefined for a rule the program adds on its own. */
@@ -55,36 +68,68 @@ interface Located {
 
 const KEY = "cluster-bootstrap:tunnel";
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// cloudflared's origin services that make sense from inside a cluster; a URL service is scheme://host[:port].
-const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#\s]+)$/;
+// cloudflared's origin services that make sense from inside a cluster; a URL service is scheme://host[:port],
+// split here into authority and whatever follows it.
+const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#]*)([/?#].*)?$/s;
 const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
+
+/** A config value as messages show it: JSON-quoted, except a value holding an age secret key, which is never echoed. */
+export function quoted(v: unknown): string {
+    return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v) ? "(a secret value, not shown)" : JSON.stringify(v);
+}
+
+/** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
+export function carriesCredentials(url: string): boolean {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
+
+export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the tunnel config is not secret); the value is not shown";
 
 function isHostname(h: string): boolean {
     return h.length <= 253 && h.split(".").every((l) => HOST_LABEL.test(l));
 }
 
-function hostnameProblem(h: string, domain: string): string | undefined {
+/** Syntax, then (when the zone is known) membership of the zone. */
+function hostnameProblem(h: string, domain: string | undefined): string | undefined {
     const labels = h.split(".");
     const wildcard = labels[0] === "*";
-    if (h.includes(":")) return `${JSON.stringify(h)}: a hostname cannot carry a port`;
+    if (h.includes(":")) return `${quoted(h)}: a hostname cannot carry a port`;
     if (labels.slice(wildcard ? 1 : 0).some((l) => !HOST_LABEL.test(l)) || h.length > 253 || (wildcard && labels.length < 2)) {
         return h.includes("*") && !wildcard
-            ? `${JSON.stringify(h)}: a wildcard must be the whole leftmost label (*.example.com)`
-            : `${JSON.stringify(h)} is not a valid hostname`;
+            ? `${quoted(h)}: a wildcard must be the whole leftmost label (*.example.com)`
+            : `${quoted(h)} is not a valid hostname`;
     }
     const bare = wildcard ? labels.slice(1).join(".") : h;
-    if (bare !== domain && !bare.endsWith(`.${domain}`)) return `${JSON.stringify(h)} is outside the zone ${domain}`;
+    if (domain !== undefined && bare !== domain && !bare.endsWith(`.${domain}`)) return `${quoted(h)} is outside the zone ${domain}`;
     return undefined;
 }
 
 function serviceProblem(s: string): string | undefined {
     if (OTHER_SERVICE.test(s)) return undefined;
+    const notService = `${quoted(s)} is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)`;
     const m = URL_SERVICE.exec(s);
-    if (m) return undefined;
-    if (/^[a-z+]+:\/\/[^/?#\s]+[/?#]/.test(s)) {
-        return `${JSON.stringify(s)}: cloudflared refuses a path on the origin service (the request's own path is sent); use scheme://host[:port]`;
+    if (!m) {
+        return /^[a-z+]+:\/\/[^/?#\s]+[/?#]/.test(s)
+            ? `${quoted(s)}: cloudflared refuses a path on the origin service (the request's own path is sent); use scheme://host[:port]`
+            : notService;
     }
-    return `${JSON.stringify(s)} is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)`;
+    // Checked first: every other message echoes the value.
+    if (carriesCredentials(s)) return CREDENTIALS_PROBLEM;
+    if (m[3] !== undefined) {
+        return `${quoted(s)}: cloudflared refuses a path on the origin service (the request's own path is sent); use scheme://host[:port]`;
+    }
+    const [, host, port] = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(m[2]) ?? [];
+    if (!host) return `${quoted(s)} names no host; use scheme://host[:port]`;
+    if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+        return `${quoted(s)}: the port must be a number from 1 to 65535`;
+    }
+    // What the split above lets through, URL refuses: spaces and other characters no host may hold.
+    try {
+        if (new URL(s).hostname === "") return notService;
+    } catch {
+        return notService;
+    }
+    return undefined;
 }
 
 /**
@@ -124,57 +169,67 @@ function withOrigin(rule: IngressRule, originRequest: IngressRule["originRequest
     return originRequest ? { ...rule, originRequest } : rule;
 }
 
-function located(input: RoutingInput): { list: Located[]; problems: string[] } {
+function located(input: RouteCheckInput): { list: Located[]; problems: string[] } {
     const problems: string[] = [];
+    const { domain, originHost } = input;
     const gateway = input.gateway ?? "https://gateway.invalid";
-    const tls = gatewayOriginRequest(gateway, input.originHost);
-    const zoneWildcard = `*.${input.domain}`;
-    const list: Located[] = [
-        {
-            rule: withOrigin({ hostname: input.originHost, service: gateway }, tls),
+    const tls = originHost === undefined ? undefined : gatewayOriginRequest(gateway, originHost);
+    const list: Located[] = [];
+    // The program's own rules join the checks only when what they are built from is known.
+    if (originHost !== undefined) {
+        const p = hostnameProblem(originHost, domain)
+            ?? (originHost.startsWith("*.") ? "must be a single hostname, not a wildcard" : undefined);
+        if (p) problems.push(`${KEY}.originHost: ${p}`);
+        list.push({
+            rule: withOrigin({ hostname: originHost, service: gateway }, tls),
             key: `${KEY}.originHost`,
             label: `the origin host route (${KEY}.originHost)`,
+            valid: !p,
+        });
+    }
+    if (domain !== undefined) {
+        list.push({
+            rule: { hostname: fluxWebhookHostname(domain), service: FLUX_WEBHOOK_SERVICE },
+            label: `the Flux webhook route the program adds (${fluxWebhookHostname(domain)})`,
             valid: true,
-        },
-        {
-            rule: { hostname: fluxWebhookHostname(input.domain), service: FLUX_WEBHOOK_SERVICE },
-            label: `the Flux webhook route the program adds (${fluxWebhookHostname(input.domain)})`,
-            valid: true,
-        },
-    ];
-    const p = hostnameProblem(input.originHost, input.domain)
-        ?? (input.originHost.startsWith("*.") ? "must be a single hostname, not a wildcard" : undefined);
-    if (p) {
-        problems.push(`${KEY}.originHost: ${p}`);
-        list[0].valid = false;
+        });
     }
 
-    input.routes.forEach((r, i) => {
+    input.routes.forEach((entry, i) => {
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return;
+        const r = entry as Record<string, unknown>;
         const key = `${KEY}.routes[${i}]`;
+        let hp: string | undefined;
         if (r.hostname === undefined || r.hostname === "" || r.hostname === "*") {
-            problems.push(`${key}.hostname: is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule`);
-            return;
+            hp = "is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule";
+            problems.push(`${key}.hostname: ${hp}`);
+        } else if (typeof r.hostname === "string") {
+            hp = hostnameProblem(r.hostname, domain);
+            if (hp) problems.push(`${key}.hostname: ${hp}`);
         }
-        const hp = hostnameProblem(r.hostname, input.domain);
-        if (hp) problems.push(`${key}.hostname: ${hp}`);
-        const sp = serviceProblem(r.service);
+        const sp = typeof r.service === "string" ? serviceProblem(r.service) : undefined;
         if (sp) problems.push(`${key}.service: ${sp}`);
-        const pp = r.path === undefined ? undefined
+        const pp = typeof r.path !== "string" ? undefined
             : r.path === "" ? "must not be empty (leave it out to match every path)" : pathProblem(r.path);
-        if (pp) problems.push(`${key}.path: ${JSON.stringify(r.path)} ${pp}`);
-        if (r.originServerName !== undefined && !isHostname(r.originServerName)) {
-            problems.push(`${key}.originServerName: ${JSON.stringify(r.originServerName)} is not a valid hostname`);
+        if (pp) problems.push(`${key}.path: ${quoted(r.path)} ${pp}`);
+        if (typeof r.originServerName === "string" && !isHostname(r.originServerName)) {
+            problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname`);
         }
-        const rule: IngressRule = { hostname: r.hostname, service: r.service };
-        if (r.path !== undefined) rule.path = r.path;
-        if (r.originServerName !== undefined) rule.originRequest = { originServerName: r.originServerName };
-        list.push({ rule, key: `${key}.hostname`, label: `${key}.hostname (${JSON.stringify(r.hostname)})`, valid: !hp && !pp });
+        // A hostname or path that is not a string cannot be compared: that rule sits out the shadowing check.
+        if (typeof r.hostname !== "string" || (r.path !== undefined && typeof r.path !== "string")) return;
+        const rule: IngressRule = { hostname: r.hostname, service: typeof r.service === "string" ? r.service : "" };
+        if (typeof r.path === "string") rule.path = r.path;
+        if (typeof r.originServerName === "string") rule.originRequest = { originServerName: r.originServerName };
+        list.push({ rule, key: `${key}.hostname`, label: `${key}.hostname (${quoted(r.hostname)})`, valid: !hp && !pp });
     });
-    list.push({
-        rule: withOrigin({ hostname: zoneWildcard, service: gateway }, tls),
-        label: `the zone wildcard route the program adds (${zoneWildcard} to the gateway)`,
-        valid: true,
-    });
+    if (domain !== undefined) {
+        const zoneWildcard = `*.${domain}`;
+        list.push({
+            rule: withOrigin({ hostname: zoneWildcard, service: gateway }, tls),
+            label: `the zone wildcard route the program adds (${zoneWildcard} to the gateway)`,
+            valid: true,
+        });
+    }
 
     // cloudflared takes the first matching rule: a rule covered by an earlier one is dead, or a duplicate.
     list.forEach((later, j) => {
@@ -182,7 +237,7 @@ function located(input: RoutingInput): { list: Located[]; problems: string[] } {
         const earlier = list.slice(0, j).find((e) => e.valid && covers(e.rule, later.rule));
         if (!earlier) return;
         const same = earlier.rule.hostname === later.rule.hostname && earlier.rule.path === later.rule.path;
-        const shown = `${JSON.stringify(later.rule.hostname)}${later.rule.path !== undefined ? ` (path ${JSON.stringify(later.rule.path)})` : ""}`;
+        const shown = `${quoted(later.rule.hostname)}${later.rule.path !== undefined ? ` (path ${quoted(later.rule.path)})` : ""}`;
         if (later.key !== undefined) {
             problems.push(same
                 ? `${later.key}: ${shown} duplicates ${earlier.label}; remove one`
@@ -191,15 +246,15 @@ function located(input: RoutingInput): { list: Located[]; problems: string[] } {
         } else {
             // Only a configured rule can cover one the program adds: blame the configured one.
             problems.push(same
-                ? `${earlier.key ?? KEY}: ${JSON.stringify(earlier.rule.hostname)} duplicates ${later.label}; remove one`
-                : `${earlier.key ?? KEY}: ${JSON.stringify(earlier.rule.hostname)} shadows ${later.label}`);
+                ? `${earlier.key ?? KEY}: ${quoted(earlier.rule.hostname)} duplicates ${later.label}; remove one`
+                : `${earlier.key ?? KEY}: ${quoted(earlier.rule.hostname)} shadows ${later.label}`);
         }
     });
     return { list, problems };
 }
 
 /** Every problem in the tunnel routes, each naming its config key; empty when cloudflared would accept them all. */
-export function checkTunnelRoutes(input: RoutingInput): string[] {
+export function checkTunnelRoutes(input: RouteCheckInput): string[] {
     return located(input).problems;
 }
 
