@@ -5,7 +5,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import * as semver from "semver";
 import { z } from "zod";
-import { checkTunnelRoutes, type TunnelRoute } from "./components/routing";
+import { carriesCredentials, checkTunnelRoutes, CREDENTIALS_PROBLEM, quoted, type TunnelRoute } from "./components/routing";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -87,7 +87,6 @@ const AGE_IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
 
 // ---------------------------------------------------------------- schema
 
-const quoted = (v: unknown) => JSON.stringify(v);
 const str = () => z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
 const rule = (test: (v: string) => boolean, msg: (v: string) => string) =>
     str().refine(test, { error: (i) => msg(String(i.input)) });
@@ -147,7 +146,9 @@ const routeSchema = obj({
 
 const tunnelSchema = obj({
     originHost: dnsName.optional(),
-    gateway: rule(isServiceUrl, (v) => `${quoted(v)} is not a service URL such as https://envoy-external.networking.svc.cluster.local`),
+    gateway: rule(isServiceUrl, (v) => (carriesCredentials(v)
+        ? CREDENTIALS_PROBLEM
+        : `${quoted(v)} is not a service URL such as https://envoy-external.networking.svc.cluster.local`)),
     routes: z.array(routeSchema, { error: "must be a list of routes" }).default([]),
 });
 
@@ -174,7 +175,9 @@ const r2Schema = obj({
 });
 
 const sopsSchema = obj({
-    recipient: rule((v) => AGE_RECIPIENT.test(v), (v) => `${quoted(v)} is not an age recipient (age1…)`),
+    recipient: rule((v) => AGE_RECIPIENT.test(v), (v) => (/AGE-SECRET-KEY-/i.test(v)
+        ? "is an age secret key, not a recipient; the value is not shown"
+        : `${quoted(v)} is not an age recipient (age1…)`)),
 });
 
 /** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. */
@@ -191,15 +194,18 @@ const schema = obj({
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
 });
 
+/** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
 function isServiceUrl(v: string): boolean {
+    // The raw text is checked too: URL lets `http:host`, userinfo, an empty port and port 0 through, and adds a `/`.
+    const m = /^https?:\/\/([^/?#@:]+)(:[1-9][0-9]*)?$/.exec(v);
+    if (!m) return false;
     let u: URL;
     try {
         u = new URL(v);
     } catch {
-        return false;
+        return false; // e.g. a port above 65535
     }
-    return (u.protocol === "http:" || u.protocol === "https:") && isKubernetesName(u.hostname) && u.hostname.includes(".")
-        && (u.pathname === "/" || u.pathname === "") && !u.search && !u.hash && !u.username && !v.endsWith("/");
+    return isKubernetesName(u.hostname) && u.hostname.includes(".");
 }
 
 // ---------------------------------------------------------------- typed result
@@ -285,6 +291,8 @@ export interface RawConfig {
     githubOwner?: string;
     /** Secret keys that hold offline placeholders: checks that need the real secret are skipped for them. */
     placeholders?: ReadonlySet<string>;
+    /** Names of project keys the stack sets that the program does not read; names only, so no value is echoed. */
+    unknownKeys?: readonly string[];
 }
 
 export interface ValidationResult {
@@ -328,6 +336,13 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             }
         }
     }
+    const known = Object.keys(schema.shape);
+    for (const k of raw.unknownKeys ?? []) {
+        if (k in raw.values) continue; // the schema has reported it
+        // `pulumi config set cluster.domain x` without --path stores a key named `cluster.domain`.
+        const hint = k.includes(".") && known.includes(k.split(".")[0]) ? " (set a nested value with `pulumi config set --path`)" : "";
+        problems.push(`${fullKey([k])}: is not a known setting${hint}`);
+    }
     const v = raw.values as Partial<Record<string, any>>;
 
     // Cross-key rules run on whatever parsed, so a second problem is never hidden by a first.
@@ -344,6 +359,16 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             } else seen.set(norm(value), i);
         });
     }
+    // restic (VolSync) and Barman (CloudNativePG) prune by their own retention; objects deleted by age break the
+    // snapshots and WAL chains that still point at them.
+    const selfPruning: Record<string, string> = { volsync: "restic", cnpg: "Barman" };
+    buckets.forEach((b, i) => {
+        const { purpose, expireDays } = (b ?? {}) as Record<string, unknown>;
+        const tool = typeof purpose === "string" ? selfPruning[purpose.split(/[-_]/)[0]] : undefined;
+        if (tool && expireDays !== undefined) {
+            problems.push(`${fullKey(["r2", "buckets", i, "expireDays"])}: must not be set on a ${purpose} bucket: ${tool} prunes its own backups, and deleting objects by age corrupts them`);
+        }
+    });
 
     const repository = typeof v.gitops?.repository === "string" ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
@@ -358,15 +383,12 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         }
     }
 
+    // An invalid domain or origin host is the schema's to report; the route checks that need it are skipped, the rest run.
     const domain = typeof v.cluster?.domain === "string" && isDnsName(v.cluster.domain) ? (v.cluster.domain as string) : undefined;
-    const originHost = (v.tunnel?.originHost as string | undefined) ?? (domain ? `external.${domain}` : undefined);
-    if (domain && originHost && isDnsName(originHost)) {
-        problems.push(...checkTunnelRoutes({
-            domain,
-            originHost,
-            routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as TunnelRoute[]) : [],
-        }));
-    }
+    const givenOrigin: unknown = v.tunnel?.originHost;
+    const originHost = givenOrigin === undefined ? (domain ? `external.${domain}` : undefined)
+        : typeof givenOrigin === "string" && isDnsName(givenOrigin) ? givenOrigin : undefined;
+    problems.push(...checkTunnelRoutes({ domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
 
     const key = typeof v.sopsAgeKey === "string" ? (v.sopsAgeKey as string) : undefined;
     if (key !== undefined && placeholders.has("sopsAgeKey")) {
@@ -375,10 +397,12 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         if (!AGE_IDENTITY.test(key.trim())) {
             problems.push(`${fullKey(["sopsAgeKey"])}: is not an age identity (AGE-SECRET-KEY-1 followed by 58 characters); the value is not shown`);
         } else {
-            const recipient = await ageRecipient(key.trim());
+            const derived = await ageRecipient(key.trim());
             const expected = v.sops?.recipient;
-            if (typeof expected === "string" && AGE_RECIPIENT.test(expected) && recipient !== expected) {
-                problems.push(`${fullKey(["sopsAgeKey"])}: derives to ${recipient}, not to ${fullKey(["sops", "recipient"])} ${quoted(expected)}`);
+            if ("problem" in derived) {
+                problems.push(`${fullKey(["sopsAgeKey"])}: is not a valid age identity (${derived.problem}); the value is not shown`);
+            } else if (typeof expected === "string" && AGE_RECIPIENT.test(expected) && derived.recipient !== expected) {
+                problems.push(`${fullKey(["sopsAgeKey"])}: derives to ${derived.recipient}, not to ${fullKey(["sops", "recipient"])} ${quoted(expected)}`);
             }
         }
     }
@@ -414,10 +438,16 @@ export function purposeVariable(purpose: string): string {
     return `R2_BUCKET_${purpose.toUpperCase().replace(/-/g, "_")}`;
 }
 
-async function ageRecipient(identity: string): Promise<string> {
+/** The recipient of an age identity, or why it has none. */
+async function ageRecipient(identity: string): Promise<{ recipient: string } | { problem: string }> {
     // ESM-only package: a dynamic import works from CommonJS on every supported Node.
     const age = await import("age-encryption");
-    return age.identityToRecipient(identity);
+    try {
+        return { recipient: await age.identityToRecipient(identity) };
+    } catch (e) {
+        // Its messages quote the whole key: only the kind of failure is passed on.
+        return { problem: /checksum/i.test(e instanceof Error ? e.message : "") ? "its checksum does not match" : "it does not decode" };
+    }
 }
 
 // ---------------------------------------------------------------- reading Pulumi config
@@ -455,8 +485,14 @@ export async function loadConfig(): Promise<StackConfig> {
         const s = cfg.getSecret(k);
         values[k] = s === undefined ? undefined : await unwrap(s);
     }
+    // Every key of the namespace, so a typo (`kubeConfig`) is refused instead of silently falling back to a default.
+    const read = new Set<string>([...OBJECT_KEYS, ...PLAIN_KEYS, ...SECRET_KEYS]);
+    const unknownKeys = Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(`${PROJECT}:`))
+        .map((k) => k.slice(PROJECT.length + 1))
+        .filter((k) => !read.has(k));
     const githubOwner = new pulumi.Config("github").get("owner");
-    const result = await validateConfig({ values, githubOwner, placeholders: offlinePlaceholders });
+    const result = await validateConfig({ values, githubOwner, placeholders: offlinePlaceholders, unknownKeys });
     configNotes.splice(0, configNotes.length, ...result.notes);
     if (!result.config) throw new ConfigError(result.problems);
     const plain = result.config;

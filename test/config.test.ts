@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-    branchProblem, durationSeconds, isCidr, isDnsName, isR2BucketName, purposeVariable, repoPathProblem, validateConfig,
+    branchProblem, ConfigError, durationSeconds, isCidr, isDnsName, isR2BucketName, purposeVariable, repoPathProblem, validateConfig,
     type RawConfig,
 } from "../config";
-import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+import { runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
 
 const OTHER_AGE_KEY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
 
@@ -153,5 +153,125 @@ describe("validateConfig", () => {
     it("checks tunnel routes with their keys", async () => {
         const found = await problems((v) => (v.tunnel.routes = [{ hostname: "app.example.com", service: "http://x.y.svc" }]));
         expect(found).toEqual(['cluster-bootstrap:tunnel.routes[0].hostname: "app.example.com" is outside the zone monosense.dev']);
+    });
+});
+
+describe("validateConfig never echoes a secret", () => {
+    it("reports an age key whose checksum does not match, without the key", async () => {
+        // One character changed to another of the bech32 alphabet: the shape check passes, the checksum does not.
+        const i = 30;
+        const bad = TEST_AGE_KEY.slice(0, i) + (TEST_AGE_KEY[i] === "Q" ? "P" : "Q") + TEST_AGE_KEY.slice(i + 1);
+        expect(bad).toMatch(/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/);
+        const found = await problems((v) => (v.sopsAgeKey = bad));
+        expect(found).toEqual(["cluster-bootstrap:sopsAgeKey: is not a valid age identity (its checksum does not match); the value is not shown"]);
+        expect(found.join("\n")).not.toContain(bad);
+    });
+
+    it("refuses the secret key pasted as the recipient, and never echoes it anywhere else", async () => {
+        const found = await problems((v) => (v.sops.recipient = TEST_AGE_KEY));
+        expect(found).toEqual(["cluster-bootstrap:sops.recipient: is an age secret key, not a recipient; the value is not shown"]);
+        const elsewhere = await problems((v) => {
+            v.cluster.domain = TEST_AGE_KEY;
+            v.gitops.branch = `x ${TEST_AGE_KEY}`;
+            v.tunnel.routes = [{ hostname: `${TEST_AGE_KEY.toLowerCase()}.monosense.dev`, service: TEST_AGE_KEY }];
+        }, { githubOwner: TEST_AGE_KEY });
+        expect(elsewhere).toContain("cluster-bootstrap:cluster.domain: (a secret value, not shown) is not a valid DNS name");
+        expect(elsewhere).toContain("cluster-bootstrap:tunnel.routes[0].service: (a secret value, not shown) is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)");
+        expect(elsewhere.length).toBeGreaterThanOrEqual(5);
+        for (const p of elsewhere) expect(p.toUpperCase()).not.toContain(TEST_AGE_KEY);
+    });
+
+    it("refuses credentials in the gateway URL without echoing them, and ports outside 1..65535", async () => {
+        expect(await problems((v) => (v.tunnel.gateway = "https://user:hunter2@envoy.networking.svc"))).toEqual([
+            "cluster-bootstrap:tunnel.gateway: must not carry a user name or password (the tunnel config is not secret); the value is not shown",
+        ]);
+        expect(await problems((v) => (v.tunnel.gateway = "https://:hunter2@envoy.networking.svc"))).toEqual([
+            "cluster-bootstrap:tunnel.gateway: must not carry a user name or password (the tunnel config is not secret); the value is not shown",
+        ]);
+        for (const bad of ["https://envoy.networking.svc:0", "https://envoy.networking.svc:", "https://envoy.networking.svc:99999", "http:envoy.networking.svc"]) {
+            expect(await problems((v) => (v.tunnel.gateway = bad)), bad).toEqual([
+                `cluster-bootstrap:tunnel.gateway: ${JSON.stringify(bad)} is not a service URL such as https://envoy-external.networking.svc.cluster.local`,
+            ]);
+        }
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy.networking.svc:8443"))).toEqual([]);
+    });
+});
+
+describe("validateConfig on route values the schema refuses", () => {
+    const route = (r: Record<string, unknown>) => ({ hostname: "a.monosense.dev", service: "http://a.b.svc", ...r });
+    it.each<[string, (v: Record<string, any>) => void, string]>([
+        ["a number as origin host", (v) => (v.tunnel.originHost = 5), "cluster-bootstrap:tunnel.originHost: must be a string"],
+        ["a null hostname", (v) => (v.tunnel.routes = [route({ hostname: null })]), "cluster-bootstrap:tunnel.routes[0].hostname: must be a string"],
+        ["a number as path", (v) => (v.tunnel.routes = [route({ path: 5 })]), "cluster-bootstrap:tunnel.routes[0].path: must be a string"],
+        ["a number as service", (v) => (v.tunnel.routes = [route({ service: 5 })]), "cluster-bootstrap:tunnel.routes[0].service: must be a string"],
+        ["a missing service", (v) => (v.tunnel.routes = [{ hostname: "a.monosense.dev" }]), "cluster-bootstrap:tunnel.routes[0].service: is required"],
+        ["a number as originServerName", (v) => (v.tunnel.routes = [route({ originServerName: 5 })]), "cluster-bootstrap:tunnel.routes[0].originServerName: must be a string"],
+        ["a null route", (v) => (v.tunnel.routes = [null]), "cluster-bootstrap:tunnel.routes[0]: must be a mapping of settings"],
+    ])("reports %s once, with its full key, and no TypeError", async (_, edit, expected) => {
+        expect(await problems(edit)).toEqual([expected]);
+    });
+
+    it("still checks the other routes, keeping their indexes", async () => {
+        expect(await problems((v) => (v.tunnel.routes = [null, route({ service: "ftp://x" })]))).toEqual([
+            "cluster-bootstrap:tunnel.routes[0]: must be a mapping of settings",
+            'cluster-bootstrap:tunnel.routes[1].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+        ]);
+    });
+
+    it("checks service, path and originServerName even when the domain or the origin host is invalid", async () => {
+        const bad = [route({ service: "ftp://x", path: "^/(api", originServerName: "not a name" })];
+        const routeProblems = [
+            'cluster-bootstrap:tunnel.routes[0].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
+            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression',
+            'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',
+        ];
+        expect(await problems((v) => {
+            v.cluster.domain = "monosense..dev";
+            v.tunnel.routes = bad;
+        })).toEqual(['cluster-bootstrap:cluster.domain: "monosense..dev" is not a valid DNS name', ...routeProblems]);
+        expect(await problems((v) => {
+            v.tunnel.originHost = "external..monosense.dev";
+            v.tunnel.routes = bad;
+        })).toEqual(['cluster-bootstrap:tunnel.originHost: "external..monosense.dev" is not a valid DNS name', ...routeProblems]);
+    });
+});
+
+describe("unknown top-level settings", () => {
+    it("reports each unknown key by name only, with a hint for a nested key set without --path", async () => {
+        expect(await problems(() => undefined, { unknownKeys: ["clustr", "cluster.domain"] })).toEqual([
+            "cluster-bootstrap:clustr: is not a known setting",
+            "cluster-bootstrap:cluster.domain: is not a known setting (set a nested value with `pulumi config set --path`)",
+        ]);
+    });
+
+    it("refuses a mistyped key set on the stack and registers nothing, without echoing its value", async () => {
+        const run = await runStack({ config: { clustr: { name: "infra" }, kubeConfig: TEST_AGE_KEY } });
+        expect(run.error).toBeInstanceOf(ConfigError);
+        const found = (run.error as ConfigError).problems;
+        expect(found).toEqual([
+            "cluster-bootstrap:clustr: is not a known setting",
+            "cluster-bootstrap:kubeConfig: is not a known setting",
+        ]);
+        expect(String((run.error as Error).message)).not.toContain(TEST_AGE_KEY);
+        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+});
+
+describe("backup bucket expiry", () => {
+    it("refuses expireDays on buckets whose tool prunes its own backups", async () => {
+        expect(await problems((v) => {
+            v.r2.buckets[0].expireDays = 30;
+            v.r2.buckets[1].expireDays = 30;
+        })).toEqual([
+            "cluster-bootstrap:r2.buckets[0].expireDays: must not be set on a volsync bucket: restic prunes its own backups, and deleting objects by age corrupts them",
+            "cluster-bootstrap:r2.buckets[1].expireDays: must not be set on a cnpg bucket: Barman prunes its own backups, and deleting objects by age corrupts them",
+        ]);
+        expect(await problems((v) => (v.r2.buckets[1] = { name: "infra-cnpg-main", purpose: "cnpg-main", expireDays: 7 }))).toEqual([
+            "cluster-bootstrap:r2.buckets[1].expireDays: must not be set on a cnpg-main bucket: Barman prunes its own backups, and deleting objects by age corrupts them",
+        ]);
+    });
+
+    it("allows expireDays on other buckets", async () => {
+        expect(await problems((v) => v.r2.buckets.push({ name: "infra-logs", purpose: "logs", expireDays: 14 }))).toEqual([]);
     });
 });
