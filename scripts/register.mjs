@@ -1,10 +1,17 @@
 // Loads the project's own TypeScript for the scripts (`node --import ./scripts/register.mjs scripts/x.ts`).
 // Only files outside node_modules are touched: a general-purpose loader that hooks every require, and turns on
 // source maps for all of them, doubles the time it takes to load the Pulumi SDK.
-import { registerHooks } from "node:module";
+import * as nodeModule from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
+
+// Synchronous module hooks arrived in Node 22.15; say so plainly instead of failing on a missing export.
+const { registerHooks } = nodeModule;
+if (typeof registerHooks !== "function") {
+    process.stderr.write(`node ${process.version} is too old for this project: use Node 24 (see .nvmrc), e.g. \`nvm use\`\n`);
+    process.exit(2);
+}
 
 const own = (url) => url.startsWith("file:") && !url.includes("/node_modules/");
 
