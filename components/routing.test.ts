@@ -146,6 +146,18 @@ describe("checkTunnelRoutes refusals, each with its key", () => {
         expect(pathProblem("(a)\\1")).toBe("backreferences are not supported by cloudflared's (RE2) regular expressions");
     });
 
+    it("accepts RE2's own anchors, classes and quoting, and refuses what RE2 refuses that JavaScript takes", () => {
+        for (const ok of ["\\A/api\\z", "^/\\pL+$", "^/[[:alpha:]]+/[[:^digit:]]", "\\Q/a.b(c\\E$", "^/x{1000}", "^/x{2,1000}"]) {
+            expect(pathProblem(ok), ok).toBeUndefined();
+        }
+        expect(pathProblem("^/x{1001}")).toBe("repeats more than 1000 times, which RE2 refuses");
+        expect(pathProblem("^/x{2,1001}")).toBe("repeats more than 1000 times, which RE2 refuses");
+        expect(pathProblem("^/[[:alfa:]]")).toBe("uses an unknown character class [:alfa:]");
+        // Quoted text is literal: a brace count or a lookahead inside \Q…\E is not syntax.
+        expect(pathProblem("\\Q(?!x){5000}\\E")).toBeUndefined();
+        expect(pathProblem("^/\\Qa-b\\E/")).toBeUndefined();
+    });
+
     it("refuses URL services without a host, with a bad port, or carrying credentials (never echoed)", () => {
         expect(check([
             { hostname: "a.example.com", service: "http://:80" },

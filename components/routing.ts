@@ -132,15 +132,28 @@ function serviceProblem(s: string): string | undefined {
     return undefined;
 }
 
+/** RE2's ASCII classes, as `[[:name:]]` inside a bracket expression. */
+const POSIX_CLASSES = new Set(["alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit"]);
+
 /**
  * Why cloudflared (Go RE2) would refuse a path pattern, or undefined. JavaScript's RegExp stands in for RE2,
  * with RE2's differences handled: Perl flag groups `(?i)` are RE2-only, lookaround and backreferences JS-only.
  */
 export function pathProblem(p: string): string | undefined {
-    if (/\(\?<?[=!]/.test(p)) return "lookahead and lookbehind are not supported by cloudflared's (RE2) regular expressions";
-    if (/\\[1-9]|\\k</.test(p)) return "backreferences are not supported by cloudflared's (RE2) regular expressions";
-    // RE2 flag groups: `(?i)` / `(?i:…)` → drop the flags; `(?P<name>…)` → a named group.
-    const js = p.replace(/\(\?[imsU-]+\)/g, "").replace(/\(\?[imsU-]+:/g, "(?:").replace(/\(\?P</g, "(?<");
+    // `\Q…\E` quotes literal text in RE2: escaped first, so nothing inside it is read as syntax below.
+    const unquoted = p.replace(/\\Q([\s\S]*?)(?:\\E|$)/g, (_, lit: string) => lit.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&"));
+    if (/\(\?<?[=!]/.test(unquoted)) return "lookahead and lookbehind are not supported by cloudflared's (RE2) regular expressions";
+    if (/\\[1-9]|\\k</.test(unquoted)) return "backreferences are not supported by cloudflared's (RE2) regular expressions";
+    for (const m of unquoted.matchAll(/(?<!\\)\{(\d+)(?:,(\d*))?\}/g)) {
+        if (Number(m[1]) > 1000 || Number(m[2] || 0) > 1000) return "repeats more than 1000 times, which RE2 refuses";
+    }
+    const posix = unquoted.match(/\[:\^?([a-z]+):\]/g)?.find((c) => !POSIX_CLASSES.has(c.replace(/[[:\]^]/g, "")));
+    if (posix) return `uses an unknown character class ${posix}`;
+    // RE2-only forms to their JavaScript equivalents: flag groups `(?i)` / `(?i:…)` lose their flags,
+    // `(?P<name>…)` becomes a named group, `\A`/`\z` anchors, `\pL` → `\p{L}`, `[:alpha:]` → a literal stand-in.
+    const js = unquoted.replace(/\(\?[imsU-]+\)/g, "").replace(/\(\?[imsU-]+:/g, "(?:").replace(/\(\?P</g, "(?<")
+        .replace(/\\A/g, "^").replace(/\\z/g, "$").replace(/\\([pP])([A-Za-z])/g, "\\$1{$2}")
+        .replace(/\[:\^?[a-z]+:\]/g, "a");
     try {
         new RegExp(js, "u");
     } catch {
