@@ -5,7 +5,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import * as semver from "semver";
 import { z } from "zod";
-import { carriesCredentials, checkTunnelRoutes, CREDENTIALS_PROBLEM, quoted, type TunnelRoute } from "./components/routing";
+import { carriesCredentials, checkTunnelRoutes, CREDENTIALS_PROBLEM, holdsAgeSecretKey, quoted, type TunnelRoute } from "./components/routing";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -175,7 +175,7 @@ const r2Schema = obj({
 });
 
 const sopsSchema = obj({
-    recipient: rule((v) => AGE_RECIPIENT.test(v), (v) => (/AGE-SECRET-KEY-/i.test(v)
+    recipient: rule((v) => AGE_RECIPIENT.test(v), (v) => (holdsAgeSecretKey(v)
         ? "is an age secret key, not a recipient; the value is not shown"
         : `${quoted(v)} is not an age recipient (age1…)`)),
 });

@@ -73,9 +73,14 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#]*)([/?#].*)?$/s;
 const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
 
+/** True when a value holds (part of) an age secret key: such a value is never echoed in a message. */
+export function holdsAgeSecretKey(v: unknown): boolean {
+    return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
+}
+
 /** A config value as messages show it: JSON-quoted, except a value holding an age secret key, which is never echoed. */
 export function quoted(v: unknown): string {
-    return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v) ? "(a secret value, not shown)" : JSON.stringify(v);
+    return holdsAgeSecretKey(v) ? "(a secret value, not shown)" : JSON.stringify(v);
 }
 
 /** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
