@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { edgeContractPart, routedHostnames, tunnelCnameTarget } from "./edge";
 import { mergeContract } from "./contract";
-import { ingressRules } from "./routing";
+import { ingressRules } from "../config/routing";
 
 describe("edge pure parts", () => {
     it("points CNAMEs at <tunnel id>.cfargotunnel.com", () => {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
-import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "./routing";
+import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "../config/routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
 export function tunnelCnameTarget(tunnelId: string): string {

@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../config";
-import { FLUX_NAMESPACE } from "./routing";
+import { FLUX_NAMESPACE } from "../config/routing";
 
 /** The operator's Helm chart; its version (the operator's version) comes from `flux.operatorChartVersion`. */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";

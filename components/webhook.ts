@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
-import { fluxWebhookHostname } from "./routing";
+import { fluxWebhookHostname } from "../config/routing";
 
 export const RECEIVER_NAME = "github-receiver";
 export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";

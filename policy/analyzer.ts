@@ -11,7 +11,7 @@ import type {
     Policies, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { reveal, type RecordedResource, type ResourceOptions } from "../scripts/offline";
+import { reveal, type RecordedResource, type ResourceOptions } from "../offline/runtime";
 import type { RuleResourceOptions } from "./rules";
 
 // Exported at run time by @pulumi/policy's index.js, but its typings stub the module out (`export {}`), so the

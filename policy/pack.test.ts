@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../scripts/offline";
+import { ROOT } from "../offline/runtime";
 import { policies, r2BucketProtected, RETAIN_ON_DELETE_NOT_SENT, TYPES } from "./rules";
 
 const PACK_DIR = path.join(ROOT, "policy");

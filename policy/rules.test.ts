@@ -11,7 +11,7 @@ import {
 } from "./rules";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
-// Wire forms, as the engine receives them (see scripts/offline.ts).
+// Wire forms, as the engine receives them (see offline/runtime.ts).
 const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

@@ -4,8 +4,8 @@
 //  2. the deployment graph's critical path: the longest chain of custom resources through dependencies.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { criticalPath } from "./graph";
-import { readStackSettings, ROOT, runOffline, toPlanJson } from "./offline";
+import { criticalPath } from "../offline/graph";
+import { readStackSettings, ROOT, runOffline, toPlanJson } from "../offline/runtime";
 
 const TARGET_RATIO = 2;
 const TARGET_DEPTH = 6;

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, configNotes } from "../config";
-import { readStackSettings, ROOT, runOffline, toPlanJson, type PlanJson } from "./offline";
+import { readStackSettings, ROOT, runOffline, toPlanJson, type PlanJson } from "../offline/runtime";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
 

@@ -20,8 +20,11 @@ registerHooks({
         // Extensionless relative (and absolute) imports, as the Pulumi CLI's ts-node resolves them.
         if (context.parentURL && own(context.parentURL) && context.parentURL.endsWith(".ts")
             && /^(\.\.?\/|\/)/.test(specifier) && !/\.[cm]?[jt]s$/.test(specifier)) {
-            const candidate = new URL(`${specifier}.ts`, context.parentURL);
-            if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, format: "commonjs", shortCircuit: true };
+            // `./x` is `./x.ts`, or the folder's `./x/index.ts`, as CommonJS resolution has it.
+            for (const file of [`${specifier}.ts`, `${specifier}/index.ts`]) {
+                const candidate = new URL(file, context.parentURL);
+                if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, format: "commonjs", shortCircuit: true };
+            }
         }
         return next(specifier, context);
     },

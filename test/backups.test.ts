@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { customEdges } from "../scripts/graph";
-import { toPlanJson } from "../scripts/offline";
+import { customEdges } from "../offline/graph";
+import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, reveal, runStack, type StackRun, type Values } from "./harness";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
-// The fake provider's token value for `backups-token` (scripts/fakes.ts) and its SHA-256, computed with
+// The fake provider's token value for `backups-token` (offline/fakes.ts) and its SHA-256, computed with
 // printf '%s' 'placeholder:AccountToken/backups-token/value' | sha256sum
 const FAKE_TOKEN_VALUE = "placeholder:AccountToken/backups-token/value";
 const FAKE_TOKEN_SHA256 = "e11128a936a23d7c3c6b950b738ada34857ad2699d1865eeeea696b5031fe2aa";

@@ -6,7 +6,7 @@ import {
     display, fluxRestoreNotes, hasStackKubeconfig, isYes, kubectlCheck, parseDrArgs, prerequisiteChecks,
     recoverySteps, refusal, stackFacts, stackListed, UsageError,
 } from "../scripts/dr";
-import { ROOT } from "../scripts/offline";
+import { ROOT } from "../offline/runtime";
 
 const line = (c: { cmd: string; args: string[] }) => [c.cmd, ...c.args].join(" ");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
-import { toPlanJson } from "../scripts/offline";
+import { toPlanJson } from "../offline/runtime";
 import { isWireSecret, plainAt, runStack } from "./harness";
 
 const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
@@ -76,7 +76,7 @@ describe.each([
         expect(plainAt(vars, "data.CLOUDFLARE_TUNNEL_TOKEN")).toBeUndefined();
         const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
         expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
-        // The token the invoke returns for this tunnel (see scripts/fakes.ts), so it was asked for the right one.
+        // The token the invoke returns for this tunnel (see offline/fakes.ts), so it was asked for the right one.
         expect(plainAt(secrets, "stringData.CLOUDFLARE_TUNNEL_TOKEN")).toBe(`placeholder:tunnel-token/${tunnel.id}`);
         expect(secrets.dependencies).toContain(tunnel.urn);
     });

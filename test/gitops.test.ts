@@ -7,7 +7,7 @@ import { Receiver } from "@kubernetes-models/flux-cd/notification.toolkit.fluxcd
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPERATOR_CHART_VERSION } from "../config";
 import { FLUX_OPERATOR_CHART } from "../components/flux";
-import { criticalPath } from "../scripts/graph";
+import { criticalPath } from "../offline/graph";
 import { at, isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, type RecordedResource, type StackRun } from "./harness";
 
 const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";

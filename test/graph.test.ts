@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { criticalPath, customEdges, type GraphNode } from "../scripts/graph";
+import { criticalPath, customEdges, type GraphNode } from "../offline/graph";
 
 const node = (urn: string, deps: string[] = [], extra: Partial<GraphNode> = {}): GraphNode => ({
     urn, custom: true, parent: "", dependencies: deps, provider: "", ...extra,

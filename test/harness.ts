@@ -4,7 +4,7 @@ import * as path from "node:path";
 import {
     isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline,
     type OfflineRun, type RecordedResource,
-} from "../scripts/offline";
+} from "../offline/runtime";
 
 export { isWireSecret, redact, reveal, type RecordedResource };
 

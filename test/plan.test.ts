@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackSettings, redact, ROOT } from "../scripts/offline";
+import { readStackSettings, redact, ROOT } from "../offline/runtime";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";

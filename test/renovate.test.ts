@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPERATOR_CHART_VERSION } from "../config";
-import { ROOT } from "../scripts/offline";
+import { ROOT } from "../offline/runtime";
 
 interface CustomManager {
     customType: string;
@@ -81,10 +81,10 @@ describe("renovate.json", () => {
         }
     });
 
-    it("tracks the Flux Operator chart pinned in config.ts", () => {
+    it("tracks the Flux Operator chart pinned in config/index.ts", () => {
         const m = manager("ghcr.io/controlplaneio-fluxcd/charts/flux-operator");
         expect(m.datasourceTemplate).toBe("docker");
-        expect(extract(m)).toEqual([{ file: "config.ts", currentValue: DEFAULT_OPERATOR_CHART_VERSION }]);
+        expect(extract(m)).toEqual([{ file: "config/index.ts", currentValue: DEFAULT_OPERATOR_CHART_VERSION }]);
     });
 
     it("tracks the Flux distribution range of every stack file", () => {
@@ -119,7 +119,7 @@ describe("renovate.json", () => {
         const all = repoFiles();
         for (const m of config.customManagers) {
             const hits = all.filter((f) => m.managerFilePatterns.some((p) => filePattern(p).test(f)));
-            expect(hits.every((f) => f === "config.ts" || /^Pulumi\.[^/]+\.yaml$/.test(f))).toBe(true);
+            expect(hits.every((f) => f === "config/index.ts" || /^Pulumi\.[^/]+\.yaml$/.test(f))).toBe(true);
             expect(hits).not.toContain("Pulumi.yaml");
         }
     });

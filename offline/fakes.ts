@@ -104,6 +104,6 @@ export function fakeInvoke(token: string, inputs: State): { outputs: State } {
                 },
             };
         default:
-            throw new Error(`offline plan: no fake answer for the provider function ${token}; add one to scripts/fakes.ts`);
+            throw new Error(`offline plan: no fake answer for the provider function ${token}; add one to offline/fakes.ts`);
     }
 }

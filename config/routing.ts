@@ -6,6 +6,8 @@
 // unanchored Go (RE2) regular expression; a URL service may not carry a path; only the last rule may match
 // everything, and it must.
 
+import { carriesCredentials, CREDENTIALS_PROBLEM, quoted } from "./checks";
+
 /** A route from `tunnel.routes`. */
 export interface TunnelRoute {
     hostname?: string;
@@ -72,23 +74,6 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // split here into authority and whatever follows it.
 const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#]*)([/?#].*)?$/s;
 const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
-
-/** True when a value holds (part of) an age secret key: such a value is never echoed in a message. */
-export function holdsAgeSecretKey(v: unknown): boolean {
-    return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
-}
-
-/** A config value as messages show it: JSON-quoted, except a value holding an age secret key, which is never echoed. */
-export function quoted(v: unknown): string {
-    return holdsAgeSecretKey(v) ? "(a secret value, not shown)" : JSON.stringify(v);
-}
-
-/** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
-export function carriesCredentials(url: string): boolean {
-    return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
-}
-
-export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the tunnel config is not secret); the value is not shown";
 
 function isHostname(h: string): boolean {
     return h.length <= 253 && h.split(".").every((l) => HOST_LABEL.test(l));

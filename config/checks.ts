@@ -1,0 +1,90 @@
+// Value checks shared by the config schema, the components and the scripts: pure functions, no Pulumi.
+// Messages built from config values go through `quoted`, so a secret pasted in the wrong place is never echoed.
+import * as net from "node:net";
+import * as path from "node:path";
+
+/** True when a value holds (part of) an age secret key: such a value is never echoed in a message. */
+export function holdsAgeSecretKey(v: unknown): boolean {
+    return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
+}
+
+/** A config value as messages show it: JSON-quoted, except a value holding an age secret key, which is never echoed. */
+export function quoted(v: unknown): string {
+    return holdsAgeSecretKey(v) ? "(a secret value, not shown)" : JSON.stringify(v);
+}
+
+/** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
+export function carriesCredentials(url: string): boolean {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
+
+export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the tunnel config is not secret); the value is not shown";
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function isDnsLabel(v: string): boolean {
+    return DNS_LABEL.test(v);
+}
+
+/** A fully qualified DNS name: two or more lowercase labels, 253 characters at most. */
+export function isDnsName(v: string): boolean {
+    if (v.length > 253) return false;
+    const labels = v.split(".");
+    return labels.length >= 2 && labels.every(isDnsLabel) && !/^[0-9]+$/.test(labels[labels.length - 1]);
+}
+
+/** A Kubernetes object name (RFC 1123 subdomain). */
+export function isKubernetesName(v: string): boolean {
+    return v.length <= 253 && v.split(".").every(isDnsLabel);
+}
+
+/** IPv4 or IPv6 network in CIDR notation, prefix within the address family's range. */
+export function isCidr(v: string): boolean {
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+    if (!m) return false;
+    const family = net.isIP(m[1]);
+    const prefix = Number(m[2]);
+    return (family === 4 && prefix <= 32) || (family === 6 && prefix <= 128);
+}
+
+/** `git check-ref-format --branch` rules, so Flux never gets a ref git itself would refuse. */
+export function branchProblem(v: string): string | undefined {
+    if (v.length === 0) return "must not be empty";
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x20\x7f~^:?*[\\]/.test(v)) return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\";
+    if (v.startsWith("-") || v.startsWith("/") || v.endsWith("/")) return "must not start with - or /, nor end with /";
+    if (v.includes("..") || v.includes("//") || v.includes("@{") || v === "@") return 'must not contain "..", "//" or "@{", nor be "@"';
+    if (v.endsWith(".") || v.endsWith(".lock")) return 'must not end with "." or ".lock"';
+    if (v.split("/").some((c) => c.startsWith("."))) return 'no path component may start with "."';
+    return undefined;
+}
+
+/** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
+export function repoPathProblem(v: string): string | undefined {
+    if (v.trim() === "" || v === "." || v === "./") return "must name a folder inside the repository";
+    if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
+    if (v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';
+    return undefined;
+}
+
+/** Normalised repository path without leading `./` or trailing `/`. */
+export function normaliseRepoPath(v: string): string {
+    return path.posix.normalize(v).replace(/^\.\//, "").replace(/\/$/, "");
+}
+
+/** R2 bucket names: 3 to 63 lowercase letters, digits and hyphens, starting and ending alphanumeric. */
+export function isR2BucketName(v: string): boolean {
+    return /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(v);
+}
+
+// Go duration as Flux's CRDs accept it (e.g. 1m, 1h30m, 90s).
+export const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+
+/** Seconds in a Go duration string accepted by {@link DURATION}. */
+export function durationSeconds(v: string): number {
+    const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+    let total = 0;
+    for (const m of v.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]];
+    return Math.ceil(total);
+}
+
