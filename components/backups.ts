@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { R2Config } from "../config";
 import type { ContractPart } from "./contract";
 import {
-    lifecycleRules, permissionGroupFilter, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
+    lifecycleRules, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
     s3SecretAccessKey, tokenResources,
 } from "./r2";
 
@@ -63,8 +63,10 @@ export class BackupBuckets extends pulumi.ComponentResource {
             this.bucketNames[b.purpose] = bucket.name;
         }
 
+        // The plain name: the provider puts it in the query and cloudflare-go URL-encodes the query itself, so an
+        // encoded name would reach the API as `Workers%2520R2…` and match nothing.
         const permissionGroups = R2_OBJECT_PERMISSION_GROUPS.map((group) =>
-            cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name: permissionGroupFilter(group) }, { parent: this })
+            cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name: group }, { parent: this })
                 .apply((list) => {
                     try {
                         return { id: permissionGroupId(list.results, group) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-    bucketResourceKey, lifecycleRules, permissionGroupFilter, permissionGroupId, r2ContractPart, r2Endpoint,
+    bucketResourceKey, lifecycleRules, permissionGroupId, policyResourcesJson, r2ContractPart, r2Endpoint,
     R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
 } from "./r2";
 
@@ -33,9 +33,15 @@ describe("token scope", () => {
         expect(() => tokenResources(ACCOUNT, "default", [])).toThrow(/at least one bucket/);
     });
 
-    it("asks for object groups only, by URL-encoded name", () => {
+    it("asks for object groups only", () => {
         expect([...R2_OBJECT_PERMISSION_GROUPS]).toEqual(["Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read"]);
-        expect(permissionGroupFilter("Workers R2 Storage Bucket Item Write")).toBe("Workers%20R2%20Storage%20Bucket%20Item%20Write");
+    });
+
+    it("writes the resources JSON with sorted keys, whatever the bucket order", () => {
+        const a = tokenResources(ACCOUNT, "default", ["zeta", "alpha", "mid"]);
+        expect(a).toBe(tokenResources(ACCOUNT, "default", ["mid", "zeta", "alpha"]));
+        expect(Object.keys(JSON.parse(a))).toEqual(["alpha", "mid", "zeta"].map((b) => bucketResourceKey(ACCOUNT, "default", b)));
+        expect(policyResourcesJson(["b", "a", "b"])).toBe('{"a":"*","b":"*"}');
     });
 
     it("picks the group with exactly that name and fails clearly when there is none", () => {

@@ -31,10 +31,18 @@ export function bucketResourceKey(accountId: string, jurisdiction: Jurisdiction,
     return `com.cloudflare.edge.r2.bucket.${accountId}_${jurisdiction}_${bucket}`;
 }
 
+/**
+ * A token policy's `resources` JSON, keys sorted. The provider stores the API's text verbatim: an order the API
+ * does not keep would show as a change on every run, and sorted keys are the canonical order of Go's JSON encoder.
+ */
+export function policyResourcesJson(keys: readonly string[]): string {
+    return JSON.stringify(Object.fromEntries([...new Set(keys)].sort().map((k) => [k, "*"])));
+}
+
 /** The token policy's `resources` JSON: exactly the named buckets, never the account. */
 export function tokenResources(accountId: string, jurisdiction: Jurisdiction, buckets: readonly string[]): string {
     if (buckets.length === 0) throw new Error("an R2 token must name at least one bucket (an empty scope is not \"none\")");
-    return JSON.stringify(Object.fromEntries(buckets.map((b) => [bucketResourceKey(accountId, jurisdiction, b), "*"])));
+    return policyResourcesJson(buckets.map((b) => bucketResourceKey(accountId, jurisdiction, b)));
 }
 
 /** One lifecycle rule in the provider's input shape (ages in seconds). */
@@ -68,11 +76,6 @@ export function lifecycleRules(bucket: BucketConfig): LifecycleRule[] {
 /** S3 secret access key of an API token: the hex SHA-256 of its value (R2 docs, "Get S3 API credentials"). */
 export function s3SecretAccessKey(tokenValue: string): string {
     return crypto.createHash("sha256").update(tokenValue, "utf8").digest("hex");
-}
-
-/** The permission-group list filter wants the name URL-encoded (`Workers%20R2%20…`). */
-export function permissionGroupFilter(name: string): string {
-    return encodeURIComponent(name);
 }
 
 /**

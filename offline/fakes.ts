@@ -71,6 +71,20 @@ export function fakeOutputs(type: string, name: string, inputs: State): { id: st
     return { id: k8sId ?? id, state: { ...inputs, ...extra, id: k8sId ?? id } };
 }
 
+/**
+ * Names of Cloudflare API token permission groups as the account's list returns them (a subset: the groups this
+ * program asks for and their account-wide neighbours). The dashboard's "DNS: Edit" is the group "DNS Write".
+ */
+export const PERMISSION_GROUPS = [
+    "Workers R2 Storage Bucket Item Write",
+    "Workers R2 Storage Bucket Item Read",
+    "Workers R2 Storage Write",
+    "Workers R2 Storage Read",
+    "Zone Read",
+    "DNS Write",
+    "DNS Read",
+] as const;
+
 /** GitHub's published SSH host key types; the plan shows placeholders in their place. */
 const GITHUB_HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"];
 
@@ -87,12 +101,14 @@ export function fakeInvoke(token: string, inputs: State): { outputs: State } {
                 outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}`) },
             };
         case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList": {
-            // The filter arrives URL-encoded; the API answers with the plain name.
-            const name = decodeURIComponent(String(inputs.name ?? ""));
+            // As the API does: the name the provider sends is matched against the real group names. It is sent as
+            // given (cloudflare-go encodes the query), so a name encoded by the program (`Workers%20R2…`) finds nothing.
+            const name = inputs.name === undefined ? undefined : String(inputs.name);
+            const groups = name === undefined ? [...PERMISSION_GROUPS] : PERMISSION_GROUPS.filter((g) => g === name);
             return {
                 outputs: {
                     ...inputs,
-                    results: name ? [{ id: placeholder(`permission-group/${name}/id`), name, category: "", isSelectable: true, scopes: [] }] : [],
+                    results: groups.map((g) => ({ id: placeholder(`permission-group/${g}/id`), name: g, category: "", isSelectable: true, scopes: [] })),
                 },
             };
         }

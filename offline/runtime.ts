@@ -54,10 +54,18 @@ export interface RecordedResource {
     outputs: Record<string, unknown>;
 }
 
+/** One provider function call (data-source read) as the engine would receive it; secret args stay wrapped. */
+export interface RecordedInvoke {
+    token: string;
+    args: Record<string, unknown>;
+}
+
 export interface OfflineRun {
     project: string;
     stack: string;
     resources: RecordedResource[];
+    /** Every provider function the program called, in call order. */
+    invokes: RecordedInvoke[];
     /** Stack outputs in wire form. */
     outputs: Record<string, unknown>;
     /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
@@ -118,6 +126,7 @@ export function runOffline(opts: RunOptions): Promise<OfflineRun> {
 async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const project = opts.project ?? "cluster-bootstrap";
     const resources: RecordedResource[] = [];
+    const invokes: RecordedInvoke[] = [];
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
@@ -137,6 +146,12 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, (req: Req, cb: Callback) => unknown>;
     const baseRegister = monitor.registerResource.bind(monitor);
     const baseOutputs = monitor.registerResourceOutputs.bind(monitor);
+    const baseInvoke = monitor.invoke.bind(monitor);
+    monitor.invoke = (req: Req, cb: Callback) => {
+        // The request as sent, secrets still wrapped, so the plan can show what each lookup asks for.
+        invokes.push({ token: req.getTok(), args: structToJs(req.getArgs()) });
+        return baseInvoke(req, cb);
+    };
 
     // The mock monitor drops resource options and additionalSecretOutputs; record the former and honour the latter.
     monitor.registerResource = (req: Req, cb: Callback) =>
@@ -209,7 +224,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     restoreEnv();
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
-    return { project, stack: opts.stack, resources, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
+    return { project, stack: opts.stack, resources, invokes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
 // ---------------------------------------------------------------- stack settings files
@@ -315,6 +330,8 @@ export interface PlanJson {
             additionalSecretOutputs: string[];
         };
     }>;
+    /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
+    invokes: Array<{ token: string; args: unknown }>;
     outputs: unknown;
 }
 
@@ -340,5 +357,10 @@ export function toPlanJson(run: OfflineRun): PlanJson {
                 additionalSecretOutputs: r.options.additionalSecretOutputs,
             },
         }));
-    return { project: run.project, stack: run.stack, resources, outputs: redact(run.outputs) };
+    const invokes = run.invokes
+        .map((i) => ({ token: i.token, args: redact(i.args) }))
+        .map((i) => ({ ...i, key: `${i.token}\0${JSON.stringify(i.args)}` }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .map(({ token, args }) => ({ token, args }));
+    return { project: run.project, stack: run.stack, resources, invokes, outputs: redact(run.outputs) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { customEdges } from "../offline/graph";
+import { fakeInvoke } from "../offline/fakes";
 import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, reveal, runStack, type StackRun, type Values } from "./harness";
 
@@ -170,5 +171,19 @@ describe("renaming a bucket in config", () => {
         // delete — and protect refuses.
         expect(urns(after)).toContain(before.one("R2Bucket", "backups-infra-cnpg").urn);
         expect(urns(after)).not.toContain(before.one("R2Bucket", "backups-infra-volsync").urn);
+    });
+});
+
+describe("the permission-group lookup", () => {
+    const TOKEN = "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList";
+    const names = (name: string) => (fakeInvoke(TOKEN, { accountId: ACCOUNT, name }).outputs.results as Array<{ name: string }>).map((g) => g.name);
+
+    it("finds a group by its plain name, as the API does", () => {
+        expect(names("Workers R2 Storage Bucket Item Write")).toEqual(["Workers R2 Storage Bucket Item Write"]);
+    });
+
+    it("finds nothing for a name the program encoded itself (the provider's client encodes it again)", () => {
+        expect(names("Workers%20R2%20Storage%20Bucket%20Item%20Write")).toEqual([]);
+        expect(names("Workers R2 Storage Bucket Item Writ")).toEqual([]);
     });
 });

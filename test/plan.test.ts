@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackSettings, redact, ROOT } from "../offline/runtime";
+import { readStackSettings, redact, ROOT, toPlanJson } from "../offline/runtime";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -32,6 +32,23 @@ describe("redaction", () => {
     });
 });
 
+describe("plan JSON", () => {
+    it("redacts secret arguments of data-source reads and sorts the reads", () => {
+        const plan = toPlanJson({
+            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {},
+            invokes: [
+                { token: "b:index/x:x", args: { token: SECRET("hunter2-secret"), nested: { k: SECRET(["v"]) } } },
+                { token: "a:index/y:y", args: { name: "plain" } },
+            ],
+        });
+        expect(plan.invokes).toEqual([
+            { token: "a:index/y:y", args: { name: "plain" } },
+            { token: "b:index/x:x", args: { nested: { k: "[secret]" }, token: "[secret]" } },
+        ]);
+        expect(JSON.stringify(plan)).not.toContain("hunter2");
+    });
+});
+
 describe("stack settings files", () => {
     it("turns secure values and missing required secrets into secret placeholders", () => {
         const file = stackFile((y) => `${y}  cluster-bootstrap:kubeconfig:\n    secure: v1:AAAABBBB\n`);
@@ -49,13 +66,31 @@ describe("npm run plan", () => {
         expect(a.status).toBe(0);
         expect(a.stdout).toBe(b.stdout);
         const json = JSON.parse(a.stdout);
-        expect(Object.keys(json)).toEqual(["project", "stack", "resources", "outputs"]);
+        expect(Object.keys(json)).toEqual(["project", "stack", "resources", "invokes", "outputs"]);
         expect(json).toMatchObject({ project: "cluster-bootstrap", stack: "infra" });
         for (const r of json.resources) {
             expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "options"]);
             expect(Object.keys(r.options)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"]);
         }
         expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");
+        for (const i of json.invokes) expect(Object.keys(i)).toEqual(["token", "args"]);
+    });
+
+    it("lists every data-source read with the arguments it sends, in a stable order", () => {
+        const json = JSON.parse(plan("infra", "--json").stdout) as { invokes: Array<{ token: string; args: Record<string, unknown> }> };
+        const keys = json.invokes.map((i) => `${i.token}\0${JSON.stringify(i.args)}`);
+        expect(keys).toEqual([...keys].sort());
+        const groups = json.invokes.filter((i) => i.token.endsWith("getAccountApiTokenPermissionGroupsList"));
+        // The plain names: the provider's HTTP client encodes the query itself.
+        expect(groups.map((i) => i.args)).toEqual([
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Read" },
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Write" },
+        ]);
+        expect(json.invokes.map((i) => i.token)).toEqual(expect.arrayContaining([
+            "cloudflare:index/getZone:getZone",
+            "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken",
+            "github:index/getSshKeys:getSshKeys",
+        ]));
     });
 
     it("prints the same bytes whatever the machine's KUBECONFIG and PULUMI_K8S_* settings", () => {

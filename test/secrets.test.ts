@@ -2,6 +2,7 @@
 // a derived credential) must not appear in plain text in any resource input, component output or stack output,
 // which is what the engine stores and what a preview shows.
 import { describe, expect, it } from "vitest";
+import { toPlanJson } from "../offline/runtime";
 import { isWireSecret, redact, reveal, runStack, TEST_AGE_KEY, type StackRun } from "./harness";
 
 // Public halves that the program hands over inside a Secret and rightly shows elsewhere.
@@ -26,6 +27,7 @@ function secretStrings(run: StackRun): Set<string> {
         walk(r.inputs);
         walk(r.outputs);
     }
+    for (const i of run.invokes) walk(i.args);
     walk(run.outputs);
     Object.values(run.componentOutputs).forEach(walk);
     return found;
@@ -51,6 +53,7 @@ describe.each(["infra", "apps"])("secrets of the %s stack", (stack) => {
             run.resources.map((r) => redact(r.inputs)),
             Object.values(run.componentOutputs).map(redact),
             redact(run.outputs),
+            toPlanJson(run),
         ]);
         for (const s of secrets) expect(visible.includes(s), `visible: ${s.slice(0, 16)}…`).toBe(false);
     });
