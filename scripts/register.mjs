@@ -2,14 +2,16 @@
 // Only files outside node_modules are touched: a general-purpose loader that hooks every require, and turns on
 // source maps for all of them, doubles the time it takes to load the Pulumi SDK.
 import * as nodeModule from "node:module";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 
-// Synchronous module hooks arrived in Node 22.15; say so plainly instead of failing on a missing export.
+// The Node the project is tested on (.nvmrc): older ones fail in odd places (Node 22 cannot resolve `../config`
+// through these hooks, Node 20 has none), so say so plainly instead.
 const { registerHooks } = nodeModule;
-if (typeof registerHooks !== "function") {
-    process.stderr.write(`node ${process.version} is too old for this project: use Node 24 (see .nvmrc), e.g. \`nvm use\`\n`);
+const want = Number(readFileSync(new URL("../.nvmrc", import.meta.url), "utf8").trim());
+if (typeof registerHooks !== "function" || Number(process.versions.node.split(".")[0]) < want) {
+    process.stderr.write(`node ${process.version} is too old for this project: use Node ${want} (see .nvmrc), e.g. \`nvm use\`\n`);
     process.exit(2);
 }
 

@@ -1,0 +1,46 @@
+// Node 24 everywhere: package.json's engines with engine-strict (npm ci stops), `npm test`'s first step, and the
+// scripts' loader. Older Nodes fail in odd places otherwise (vitest: Map.groupBy; the loader: `../config`).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../offline/runtime";
+
+const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
+
+/** A copy of the project's guard files beside an .nvmrc asking for a Node newer than this one. */
+function futureCopy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-version-"));
+    fs.mkdirSync(path.join(dir, "scripts"));
+    for (const f of ["scripts/node-version.cjs", "scripts/register.mjs"]) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    fs.writeFileSync(path.join(dir, ".nvmrc"), "99\n");
+    fs.writeFileSync(path.join(dir, "x.ts"), "console.log('ran');\n");
+    return dir;
+}
+
+describe("the Node version", () => {
+    it("is 24 in .nvmrc, package.json's engines, enforced by npm (engine-strict)", () => {
+        expect(read(".nvmrc").trim()).toBe("24");
+        expect(JSON.parse(read("package.json")).engines).toEqual({ node: ">=24" });
+        expect(read(".npmrc")).toMatch(/^engine-strict=true$/m);
+    });
+
+    it("is checked first by npm test, with one line naming the version", () => {
+        expect(JSON.parse(read("package.json")).scripts.test).toMatch(/^node scripts\/node-version\.cjs && /);
+        const dir = futureCopy();
+        const r = spawnSync(process.execPath, ["scripts/node-version.cjs"], { cwd: dir, encoding: "utf8" });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe(`node ${process.version} is too old for this project: use Node 99 (see .nvmrc), e.g. \`nvm use\`\n`);
+        expect(spawnSync(process.execPath, ["scripts/node-version.cjs"], { cwd: ROOT }).status).toBe(0);
+    });
+
+    it("is checked by the scripts' loader before anything runs", () => {
+        const dir = futureCopy();
+        const r = spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "x.ts"], { cwd: dir, encoding: "utf8" });
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe(`node ${process.version} is too old for this project: use Node 99 (see .nvmrc), e.g. \`nvm use\`\n`);
+    });
+});
