@@ -2,8 +2,10 @@
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
 import { BackupBuckets } from "./components/backups";
 import { ClusterContract, clusterPart } from "./components/contract";
+import { verifyClusterIdentity } from "./components/cluster-identity";
 import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
+import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { kubernetesProvider } from "./components/kubernetes";
 import { PushReconcile } from "./components/webhook";
@@ -12,6 +14,14 @@ import { loadConfig } from "./config";
 async function clusterBootstrap() {
     // Throws with every problem, each naming its key, before anything is registered.
     const cfg = await loadConfig();
+    // Says which cluster this run changes, and refuses another stack's cluster before anything is registered.
+    await verifyClusterIdentity({
+        stack: cfg.stack,
+        clusterName: cfg.cluster.name,
+        kubeconfig: cfg.kubeconfig,
+        context: cfg.kubeContext,
+        renameFrom: cfg.renameFrom,
+    });
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -29,7 +39,9 @@ async function clusterBootstrap() {
     });
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
-    const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig });
+    const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
+    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
+    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
 
     // flux-system, the Flux Operator and a FluxInstance that waits for Ready; `flux.ready` gates every Flux object.
     const flux = new FluxInstall("flux", { flux: cfg.flux }, { provider: k8sProvider });
@@ -54,7 +66,7 @@ async function clusterBootstrap() {
         namespace: flux.namespace,
         fluxReady: flux.ready,
         contract,
-    }, { provider: k8sProvider });
+    }, { providers: [k8sProvider, ghProvider] });
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
     const pushReconcile = new PushReconcile("push-reconcile", {
@@ -64,7 +76,7 @@ async function clusterBootstrap() {
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
         route: edge.webhookRoute,
-    }, { provider: k8sProvider });
+    }, { providers: [k8sProvider, ghProvider] });
 
     return {
         cluster: cfg.cluster.name,

@@ -22,3 +22,10 @@ describe("Kubernetes provider settings", () => {
         expect(await pulumi.isSecret(args.kubeconfig as pulumi.Output<string>)).toBe(true);
     });
 });
+
+describe("Kubernetes provider context", () => {
+    it("passes the stack's named context, so the current context never decides the cluster", () => {
+        expect(kubernetesProviderArgs({ clusterName: "infra", context: "admin@infra" })).toMatchObject({ context: "admin@infra" });
+        expect(kubernetesProviderArgs({ clusterName: "infra" })).not.toHaveProperty("context");
+    });
+});

@@ -8,6 +8,8 @@ export interface KubernetesProviderArgs {
     clusterName: string;
     /** Secret kubeconfig contents; undefined means the ambient KUBECONFIG (or ~/.kube/config). */
     kubeconfig?: pulumi.Output<string>;
+    /** Context of this stack's cluster (`cluster-bootstrap:kubeContext`); undefined means the kubeconfig's current one. */
+    context?: string;
 }
 
 /** Provider settings, built without side effects so tests can check every choice. */
@@ -18,6 +20,8 @@ export function kubernetesProviderArgs(args: KubernetesProviderArgs): k8s.Provid
         clusterIdentifier: args.clusterName,
         // Left out when unset so the provider falls back to KUBECONFIG; never put in plain text into the state.
         ...(args.kubeconfig ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
+        // Named, never whatever context happens to be current: that may be the other stack's cluster.
+        ...(args.context ? { context: args.context } : {}),
         // A re-run after lost state, or against a rebuilt cluster that already has flux-system, adopts the
         // existing objects instead of failing with AlreadyExists (the default since 4.29).
         upsertExistingObjects: true,

@@ -8,9 +8,35 @@ export function holdsAgeSecretKey(v: unknown): boolean {
     return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
 }
 
-/** A config value as messages show it: JSON-quoted, except a value holding an age secret key, which is never echoed. */
+// Credentials that get pasted into the wrong setting: age keys, PEM blocks, GitHub tokens, kubeconfig fields.
+const SECRET_LOOKING = /AGE-SECRET-KEY-|-----BEGIN|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_|client-key-data|client-certificate-data|\btoken:/i;
+
+/**
+ * True when a value must not be echoed in a message: it holds something that looks like a credential, spans
+ * several lines (a pasted file) or is too long to be a setting's value.
+ */
+export function mustNotEcho(v: unknown): boolean {
+    return typeof v === "string" && (SECRET_LOOKING.test(v) || /[\r\n]/.test(v) || v.length > 256);
+}
+
+/** A config value as messages show it: JSON-quoted, except a value that {@link mustNotEcho}, which is never echoed. */
 export function quoted(v: unknown): string {
-    return holdsAgeSecretKey(v) ? "(a secret value, not shown)" : JSON.stringify(v);
+    if (holdsAgeSecretKey(v)) return "(a secret value, not shown)";
+    if (mustNotEcho(v)) return "(a value that is not shown: it spans several lines, is very long or looks like a credential)";
+    return JSON.stringify(v);
+}
+
+/**
+ * A setting's name as messages show it. Names are chosen by whoever wrote the stack file, so a pasted secret or a
+ * name with line breaks or escape sequences (which could fake a second problem line) is never printed raw.
+ */
+export function keyName(k: string): string {
+    if (mustNotEcho(k) || k.length > 48) return "(a name that is not shown)";
+    // Setting names are words; long mixed-case runs of letters and digits are what tokens look like.
+    if (k.length >= 20 && /[0-9]/.test(k) && /[A-Z]/.test(k) && /[a-z]/.test(k)) return "(a name that is not shown)";
+    // Anything but a plain identifier is quoted with its control characters escaped, so it cannot fake a line.
+    return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k
+        : JSON.stringify(k).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
@@ -62,8 +88,11 @@ export function branchProblem(v: string): string | undefined {
 /** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
 export function repoPathProblem(v: string): string | undefined {
     if (v.trim() === "" || v === "." || v === "./") return "must name a folder inside the repository";
+    if (/[\x00-\x1f\x7f]/.test(v)) return "must be a single line without control characters";
+    if (/\s/.test(v)) return "must not contain spaces";
     if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
     if (v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';
+    if (!/^[A-Za-z0-9._@+\/-]+$/.test(v)) return "may hold only letters, digits and . _ - / @ +";
     return undefined;
 }
 

@@ -1,12 +1,16 @@
 // Stack configuration: every key read once, validated together, returned as typed objects.
 // Nothing is registered before `loadConfig` resolves, so bad input never leaves half a stack behind.
+// The providers' own lists of settings, so a typo in their namespaces is caught without a list kept here.
+import * as cloudflareSettings from "@pulumi/cloudflare/config/vars";
 import * as pulumi from "@pulumi/pulumi";
+import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
-    isKubernetesName, isR2BucketName, normaliseRepoPath, quoted, repoPathProblem,
+    isKubernetesName, isR2BucketName, keyName, mustNotEcho, normaliseRepoPath, quoted, repoPathProblem,
 } from "./checks";
 
 export * from "./checks";
@@ -26,6 +30,12 @@ const rule = (test: (v: string) => boolean, msg: (v: string) => string) =>
     str().refine(test, { error: (i) => msg(String(i.input)) });
 const dnsName = rule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name`);
 const duration = rule((v) => DURATION.test(v), (v) => `${quoted(v)} is not a duration such as 30s, 5m or 1h`);
+/** A duration within bounds: Flux and the awaits take any Go duration, but 3.6e+24 seconds is a typo, not a wish. */
+const boundedDuration = (min: number, max: number, text: string) => duration.refine(
+    // A value that is no duration at all has its own message already.
+    (v) => !DURATION.test(v) || (durationSeconds(v) >= min && durationSeconds(v) <= max),
+    { error: (i) => `${quoted(i.input)} must be ${text}` },
+);
 const bool = () => z.boolean({ error: "must be true or false" });
 const obj = <T extends z.core.$ZodLooseShape>(shape: T) =>
     z.strictObject(shape, { error: (i) => (i.input === undefined ? "is required" : "must be a mapping of settings") });
@@ -54,14 +64,15 @@ const gitopsSchema = obj({
         if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} ${p}` });
     }),
     name: rule(isKubernetesName, (v) => `${quoted(v)} is not a valid Kubernetes object name`).optional(),
-    interval: duration.default("1m"),
+    interval: boundedDuration(10, 86400, "from 10s to 24h").default("1m"),
     wait: bool().default(true),
-    timeout: duration.default("10m"),
+    timeout: boundedDuration(1, 86400, "from 1s to 24h").default("10m"),
 });
 
 const fluxSchema = obj({
     version: rule(
-        (v) => semver.validRange(v) !== null && /^\d/.test(v),
+        // One token: semver would also read a multi-line paste or `2.7.x 9` as a range.
+        (v) => /^\d[\w.*+-]*$/.test(v) && semver.validRange(v) !== null,
         (v) => `${quoted(v)} is not a Flux version or semver range such as 2.7.x`,
     ),
     imageAutomation: bool().default(false),
@@ -117,7 +128,13 @@ const sopsSchema = obj({
 /** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. */
 const schema = obj({
     cluster: clusterSchema,
+    // Its shape is checked in validateConfig, where a message can say what is wrong without showing the value.
     kubeconfig: str().min(1, { error: "must not be empty" }).optional(),
+    kubeContext: rule(
+        (v) => /^[\x21-\x7e]{1,253}$/.test(v),
+        (v) => `${quoted(v)} is not a context name (one word of printable characters, as kubectl config get-contexts shows it)`,
+    ).optional(),
+    renameFrom: rule(isDnsLabel, (v) => `${quoted(v)} is not a cluster name (a DNS label)`).optional(),
     gitops: gitopsSchema,
     flux: fluxSchema,
     tunnel: tunnelSchema,
@@ -199,8 +216,14 @@ export interface StackConfig {
     project: string;
     stack: string;
     cluster: ClusterConfig;
-    /** Secret; undefined means the ambient KUBECONFIG. */
+    /** Secret; undefined means the ambient KUBECONFIG (with `kubeContext` naming the context). */
     kubeconfig?: pulumi.Output<string>;
+    /** Context of this stack's cluster: in `kubeconfig` when set, else in the ambient kubeconfig. */
+    kubeContext?: string;
+    /** `CLUSTER_NAME` a cluster may carry when this stack takes it over on purpose (a deliberate rename). */
+    renameFrom?: string;
+    /** Secret `github:token`, else the `GITHUB_TOKEN` the GitHub provider would read; undefined when neither is set. */
+    githubToken?: pulumi.Output<string>;
     gitops: GitOpsConfig;
     flux: FluxConfig;
     tunnel: TunnelConfig;
@@ -212,7 +235,7 @@ export interface StackConfig {
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
-export type PlainConfig = Omit<StackConfig, "kubeconfig" | "sopsAgeKey" | "project" | "stack"> & {
+export type PlainConfig = Omit<StackConfig, "kubeconfig" | "sopsAgeKey" | "project" | "stack" | "githubToken"> & {
     kubeconfig?: string;
     sopsAgeKey: string;
 };
@@ -227,6 +250,10 @@ export interface RawConfig {
     placeholders?: ReadonlySet<string>;
     /** Names of project keys the stack sets that the program does not read; names only, so no value is echoed. */
     unknownKeys?: readonly string[];
+    /** Full keys outside the project namespace (`github:owner`, `cloudflare:apiToken`, typos of either). */
+    otherKeys?: readonly string[];
+    /** Project keys whose value arrived as a secret (`pulumi config set --secret`, also `--path` into an object). */
+    secretValueKeys?: readonly string[];
 }
 
 export interface ValidationResult {
@@ -250,7 +277,7 @@ export function fullKey(segments: ReadonlyArray<PropertyKey>): string {
     let key = `${PROJECT}:`;
     segments.forEach((s, i) => {
         if (typeof s === "number") key += `[${s}]`;
-        else key += (i === 0 ? "" : ".") + String(s);
+        else key += (i === 0 ? "" : ".") + keyName(String(s));
     });
     return key;
 }
@@ -261,8 +288,12 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     const notes: string[] = [];
     const placeholders = raw.placeholders ?? new Set<string>();
     const parsed = schema.safeParse(raw.values);
+    // A non-secret setting that arrived as a secret is reported as that, once: its placeholder offline (or its
+    // decrypted value for real) is not what the user meant to check.
+    const exposed = new Set((raw.secretValueKeys ?? []).filter((k) => !(SECRET_KEYS as readonly string[]).includes(k)));
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
+            if (exposed.has(String(issue.path[0]))) continue;
             if (issue.code === "unrecognized_keys") {
                 for (const k of issue.keys) problems.push(`${fullKey([...issue.path, k])}: is not a known setting`);
             } else {
@@ -272,12 +303,37 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     }
     const known = Object.keys(schema.shape);
     for (const k of raw.unknownKeys ?? []) {
-        if (k in raw.values) continue; // the schema has reported it
+        if (Object.hasOwn(raw.values, k)) continue; // the schema has reported it
         // `pulumi config set cluster.domain x` without --path stores a key named `cluster.domain`.
-        const hint = k.includes(".") && known.includes(k.split(".")[0]) ? " (set a nested value with `pulumi config set --path`)" : "";
+        const hint = k.includes(".") && known.includes(k.split(".")[0]) ? " (set a nested value with `pulumi config set --path`)"
+            : suggestion(k, known);
         problems.push(`${fullKey([k])}: is not a known setting${hint}`);
     }
+    problems.push(...otherKeyProblems(raw.otherKeys ?? []));
+    for (const k of raw.secretValueKeys ?? []) {
+        if ((SECRET_KEYS as readonly string[]).includes(k) || !known.includes(k)) continue;
+        // The CLI hands a decrypted value to the program, which would put it in plain inputs and state.
+        problems.push(`${fullKey([k])}: holds a secret value (set with --secret), but it is not a secret setting and would `
+            + "land in plain text in resource inputs and state; set it without --secret");
+    }
     const v = raw.values as Partial<Record<string, any>>;
+
+    // The stack must name its cluster: the ambient current context may be another stack's cluster.
+    if (v.kubeconfig === undefined && v.kubeContext === undefined) {
+        problems.push(`${fullKey(["kubeContext"])}: is required unless ${fullKey(["kubeconfig"])} is set: name this stack's cluster `
+            + "(the context in your kubeconfig, or the cluster's kubeconfig as a secret), so it never changes whatever context is current");
+    }
+    if (typeof v.kubeconfig === "string" && v.kubeconfig !== "") {
+        if (placeholders.has("kubeconfig")) {
+            notes.push(`note: ${fullKey(["kubeconfig"])} is an offline placeholder; its shape was not checked`);
+        } else {
+            const p = kubeconfigProblem(v.kubeconfig, typeof v.kubeContext === "string" ? v.kubeContext : undefined);
+            if (p) problems.push(`${fullKey([p.key])}: ${p.problem}`);
+        }
+    }
+    if (typeof v.renameFrom === "string" && v.renameFrom === v.cluster?.name) {
+        problems.push(`${fullKey(["renameFrom"])}: is this stack's own ${fullKey(["cluster", "name"])}; remove it once the rename is done`);
+    }
 
     // Cross-key rules run on whatever parsed, so a second problem is never hidden by a first.
     const buckets: unknown[] = Array.isArray(v.r2?.buckets) ? v.r2.buckets : [];
@@ -349,6 +405,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         config: {
             cluster: c.cluster,
             kubeconfig: c.kubeconfig,
+            kubeContext: c.kubeContext,
+            renameFrom: c.renameFrom,
             gitops: {
                 ...c.gitops,
                 owner,
@@ -365,6 +423,93 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             cloudflareAccountId: c.cloudflareAccountId,
         },
     };
+}
+
+/** Settings of other namespaces that the program or its providers read; everything else there is a typo or ignored. */
+function knownOtherKeys(): Set<string> {
+    const known = new Set<string>();
+    // The Cloudflare, TLS and random providers are the stack's default providers: they read their whole namespace.
+    for (const k of Object.keys(cloudflareSettings)) known.add(`cloudflare:${k}`);
+    for (const k of Object.keys(tlsSettings)) known.add(`tls:${k}`);
+    // The GitHub provider is explicit: it takes the owner from gitops.repository and the token, nothing else.
+    known.add("github:token");
+    known.add("github:owner");
+    return known;
+}
+
+/** Problems with keys outside the project namespace: unknown namespaces, typos, settings the program would ignore. */
+export function otherKeyProblems(keys: readonly string[]): string[] {
+    const known = knownOtherKeys();
+    const candidates = [...known.keys(), ...Object.keys(schema.shape).map((k) => `${PROJECT}:${k}`)];
+    const problems: string[] = [];
+    for (const full of keys) {
+        if (known.has(full) || full.startsWith("pulumi:")) continue;
+        const [ns, ...rest] = full.split(":");
+        const shown = `${keyName(ns)}:${keyName(rest.join(":"))}`;
+        if (ns === "kubernetes") {
+            problems.push(`${shown}: is not read: the program's Kubernetes provider takes only ${fullKey(["kubeconfig"])} and ${fullKey(["kubeContext"])}`);
+        } else if (ns === "github") {
+            problems.push(`${shown}: is not read: the program's GitHub provider takes only github:token and github:owner${suggestion(full, candidates)}`);
+        } else {
+            problems.push(`${shown}: is not a setting of this program or of its providers${suggestion(full, candidates)}`);
+        }
+    }
+    return problems;
+}
+
+/** ` (did you mean x?)` for the closest known name within a few edits, or "". */
+function suggestion(name: string, candidates: readonly string[]): string {
+    const n = name.toLowerCase();
+    let best: { c: string; d: number } | undefined;
+    for (const c of candidates) {
+        const d = editDistance(n, c.toLowerCase());
+        if (d <= Math.max(1, Math.min(3, Math.floor(c.length / 4))) && (!best || d < best.d)) best = { c, d };
+    }
+    return best && !mustNotEcho(name) ? ` (did you mean ${best.c}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/**
+ * What is wrong with a kubeconfig, without showing it: it must parse, name clusters, users and contexts, and have the
+ * context this stack uses (`kubeContext`, or its current-context).
+ */
+export function kubeconfigProblem(text: string, context: string | undefined): { key: string; problem: string } | undefined {
+    const shape = "is not a kubeconfig (YAML with clusters, users and contexts, as `talosctl kubeconfig` writes it); the value is not shown";
+    let doc: unknown;
+    try {
+        doc = parseYaml(text);
+    } catch {
+        return { key: "kubeconfig", problem: shape };
+    }
+    const d = doc as { clusters?: unknown; contexts?: unknown; users?: unknown; "current-context"?: unknown } | null;
+    if (!d || typeof d !== "object" || Array.isArray(d) || !Array.isArray(d.clusters) || d.clusters.length === 0
+        || !Array.isArray(d.contexts) || d.contexts.length === 0 || !Array.isArray(d.users)) {
+        return { key: "kubeconfig", problem: shape };
+    }
+    const names = d.contexts.map((c) => (c as { name?: unknown })?.name).filter((n): n is string => typeof n === "string");
+    const wanted = context ?? (typeof d["current-context"] === "string" ? d["current-context"] : undefined);
+    if (wanted === undefined) {
+        return { key: "kubeContext", problem: `is required: ${fullKey(["kubeconfig"])} sets no current-context (its contexts: ${names.map((n) => quoted(n)).join(", ")})` };
+    }
+    if (!names.includes(wanted)) {
+        return context !== undefined
+            ? { key: "kubeContext", problem: `${quoted(context)} is not a context of ${fullKey(["kubeconfig"])} (its contexts: ${names.map((n) => quoted(n)).join(", ")})` }
+            : { key: "kubeconfig", problem: `its current-context ${quoted(wanted)} is not one of its contexts` };
+    }
+    return undefined;
 }
 
 /** `volsync` → `R2_BUCKET_VOLSYNC`, `cnpg-main` → `R2_BUCKET_CNPG_MAIN`. */
@@ -389,7 +534,10 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
 const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops"] as const;
-const PLAIN_KEYS = ["cloudflareAccountId"] as const;
+const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
+
+// Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
 
 /**
  * Offline plan support: the plan script marks which secret keys hold placeholders, so the one check that
@@ -401,6 +549,14 @@ export const configNotes: string[] = [];
 
 function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** `github:token` as a secret, else `GITHUB_TOKEN` wrapped as one (the provider SDK would copy it into plain inputs). */
+function githubToken(): pulumi.Output<string> | undefined {
+    const configured = new pulumi.Config("github").getSecret("token");
+    if (configured !== undefined) return configured;
+    const env = process.env.GITHUB_TOKEN;
+    return env ? pulumi.secret(env) : undefined;
 }
 
 /** Reads and validates the whole stack configuration; throws {@link ConfigError} listing every problem. */
@@ -421,12 +577,13 @@ export async function loadConfig(): Promise<StackConfig> {
     }
     // Every key of the namespace, so a typo (`kubeConfig`) is refused instead of silently falling back to a default.
     const read = new Set<string>([...OBJECT_KEYS, ...PLAIN_KEYS, ...SECRET_KEYS]);
-    const unknownKeys = Object.keys(pulumi.runtime.allConfig())
-        .filter((k) => k.startsWith(`${PROJECT}:`))
-        .map((k) => k.slice(PROJECT.length + 1))
-        .filter((k) => !read.has(k));
+    const all = Object.keys(pulumi.runtime.allConfig());
+    const own = all.filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1));
+    const unknownKeys = own.filter((k) => !read.has(k));
+    const otherKeys = all.filter((k) => !k.startsWith(`${PROJECT}:`));
+    const secretValueKeys = own.filter((k) => isConfigSecret(`${PROJECT}:${k}`));
     const githubOwner = new pulumi.Config("github").get("owner");
-    const result = await validateConfig({ values, githubOwner, placeholders: offlinePlaceholders, unknownKeys });
+    const result = await validateConfig({ values, githubOwner, placeholders: offlinePlaceholders, unknownKeys, otherKeys, secretValueKeys });
     configNotes.splice(0, configNotes.length, ...result.notes);
     if (!result.config) throw new ConfigError(result.problems);
     const plain = result.config;
@@ -436,5 +593,6 @@ export async function loadConfig(): Promise<StackConfig> {
         stack: pulumi.getStack(),
         kubeconfig: plain.kubeconfig === undefined ? undefined : pulumi.secret(plain.kubeconfig),
         sopsAgeKey: pulumi.secret(plain.sopsAgeKey),
+        githubToken: githubToken(),
     };
 }

@@ -1,9 +1,9 @@
 // Runs the real program in-process on Pulumi's mock runtime and records what it registers, with the resource
 // options and secret-ness the engine would see. Shared by the offline plan (scripts/plan.ts) and the tests.
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../components/cluster-identity";
 import { offlinePlaceholders } from "../config";
 import { fakeInvoke, fakeOutputs } from "./fakes";
 
@@ -58,6 +58,8 @@ export interface RecordedResource {
 export interface RecordedInvoke {
     token: string;
     args: Record<string, unknown>;
+    /** `urn::id` of the explicit provider the call goes through, or "" for the default one. */
+    provider: string;
 }
 
 export interface OfflineRun {
@@ -70,6 +72,8 @@ export interface OfflineRun {
     outputs: Record<string, unknown>;
     /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
     componentOutputs: Record<string, Record<string, unknown>>;
+    /** What the program announced (the cluster it targets): the CLI shows these as info diagnostics. */
+    notes: string[];
     /** The error that stopped the program, if any. */
     error?: unknown;
 }
@@ -84,6 +88,35 @@ export interface RunOptions {
     placeholders?: string[];
     /** `pulumi preview` (default) or `pulumi up`. */
     preview?: boolean;
+    /**
+     * What the target cluster says about itself (default: a new cluster, no cluster-vars), or the error reading it
+     * raises. No cluster is contacted offline.
+     */
+    cluster?: Partial<ClusterIdentity> | Error;
+}
+
+/**
+ * The offline stand-in for the target cluster. Like the real reader it takes the server and context from the stack's
+ * kubeconfig when there is one (read, never contacted); the ambient one is a placeholder, as the plan ignores the
+ * machine's. The cluster's identity is what the run asks for.
+ */
+function offlineCluster(answer: RunOptions["cluster"]): (target: ClusterTarget) => Promise<ClusterIdentity> {
+    return async (target) => {
+        if (answer instanceof Error) throw answer;
+        let server = "placeholder:kubernetes-api-server";
+        let context = target.context ?? "placeholder:current-context";
+        if (target.kubeconfig !== undefined && !target.kubeconfig.startsWith("[offline placeholder")) {
+            const kc = parseYaml(target.kubeconfig) as {
+                "current-context"?: string;
+                contexts?: Array<{ name: string; context: { cluster: string } }>;
+                clusters?: Array<{ name: string; cluster: { server: string } }>;
+            };
+            context = target.context ?? kc["current-context"] ?? context;
+            const clusterName = kc.contexts?.find((c) => c.name === context)?.context.cluster;
+            server = kc.clusters?.find((c) => c.name === clusterName)?.cluster.server ?? server;
+        }
+        return { server, context, ...answer };
+    };
 }
 
 type Callback = (err: unknown, resp?: unknown) => void;
@@ -102,11 +135,12 @@ function wrapSecret(v: unknown): unknown {
 let running: Promise<unknown> = Promise.resolve();
 
 /**
- * Environment the Kubernetes provider SDK copies into its inputs when the program leaves a setting unset
- * (`KUBECONFIG`, `PULUMI_K8S_*`): cleared for the run, so the same config plans the same bytes on every machine.
+ * Environment the provider SDKs (and the program, for the GitHub token) copy into inputs when a setting is unset
+ * (`KUBECONFIG`, `PULUMI_K8S_*`, `GITHUB_*`): cleared for the run, so the same config plans the same bytes on every
+ * machine.
  */
 function clearProviderEnv(): () => void {
-    const saved = Object.entries(process.env).filter(([k]) => k === "KUBECONFIG" || k.startsWith("PULUMI_K8S_"));
+    const saved = Object.entries(process.env).filter(([k]) => k === "KUBECONFIG" || k.startsWith("PULUMI_K8S_") || k.startsWith("GITHUB_"));
     for (const [k] of saved) delete process.env[k];
     return () => {
         for (const [k, v] of saved) process.env[k] = v;
@@ -127,6 +161,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const project = opts.project ?? "cluster-bootstrap";
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
+    const notes: string[] = [];
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
@@ -149,7 +184,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const baseInvoke = monitor.invoke.bind(monitor);
     monitor.invoke = (req: Req, cb: Callback) => {
         // The request as sent, secrets still wrapped, so the plan can show what each lookup asks for.
-        invokes.push({ token: req.getTok(), args: structToJs(req.getArgs()) });
+        invokes.push({ token: req.getTok(), args: structToJs(req.getArgs()), provider: req.getProvider() });
         return baseInvoke(req, cb);
     };
 
@@ -212,6 +247,11 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     };
     process.on("unhandledRejection", onUnhandled);
     const restoreEnv = clearProviderEnv();
+    const realAccess = { ...clusterAccess };
+    clusterAccess.read = offlineCluster(opts.cluster);
+    clusterAccess.announce = (m) => {
+        notes.push(m);
+    };
     try {
         // Resolved at run time: index.ts is CommonJS (`export =`), loaded the way the CLI loads it.
         const program = (await import(path.join(ROOT, "index"))).default as () => Promise<Record<string, unknown>>;
@@ -222,62 +262,14 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     await new Promise((resolve) => setImmediate(resolve));
     restoreEnv();
+    Object.assign(clusterAccess, realAccess);
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
-    return { project, stack: opts.stack, resources, invokes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
+    return { project, stack: opts.stack, resources, invokes, notes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
-// ---------------------------------------------------------------- stack settings files
-
-export interface StackSettings {
-    config: Record<string, string>;
-    secretKeys: string[];
-    placeholders: string[];
-}
-
-/** Secret keys of the project that the program needs and the committed stack files never hold. */
-export const REQUIRED_SECRETS = ["cluster-bootstrap:sopsAgeKey"];
-/** Every project key read as a secret. */
-export const SECRET_CONFIG_KEYS = ["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"];
-
-/**
- * Reads a `Pulumi.<stack>.yaml` stack settings file. `secure:` values cannot be decrypted offline: they, and the
- * required secrets the file leaves out, become placeholders that are themselves secret.
- */
-export function readStackSettings(file: string): StackSettings {
-    const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    const secretKeys = new Set<string>();
-    const placeholders = new Set<string>();
-    for (const [rawKey, value] of Object.entries(doc.config ?? {})) {
-        const key = rawKey.includes(":") ? rawKey : `cluster-bootstrap:${rawKey}`;
-        let secure = false;
-        const replace = (v: unknown): unknown => {
-            if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) {
-                secure = true;
-                return `[offline placeholder for ${key}]`;
-            }
-            if (Array.isArray(v)) return v.map(replace);
-            if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
-            return v;
-        };
-        const v = replace(value);
-        config[key] = typeof v === "string" ? v : JSON.stringify(v);
-        if (secure) {
-            secretKeys.add(key);
-            placeholders.add(key);
-        }
-    }
-    for (const key of REQUIRED_SECRETS) {
-        if (!(key in config)) {
-            config[key] = `[offline placeholder for ${key}]`;
-            secretKeys.add(key);
-            placeholders.add(key);
-        }
-    }
-    for (const key of SECRET_CONFIG_KEYS) if (key in config) secretKeys.add(key);
-    return { config, secretKeys: [...secretKeys].sort(), placeholders: [...placeholders].sort() };
-}
+// Stack settings files are read by ./stack-file; re-exported for the scripts and tests that take both.
+export { readStackSettings, REQUIRED_SECRETS, SECRET_CONFIG_KEYS, StackFileError, type StackSettings } from "./stack-file";
 
 // ---------------------------------------------------------------- rendering
 

@@ -2,8 +2,9 @@
 // runtime, with no credentials and no network, and prints what the stack would create.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
-import { readStackSettings, ROOT, runOffline, toPlanJson, type PlanJson } from "../offline/runtime";
+import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
 
@@ -81,12 +82,22 @@ async function main(): Promise<number> {
         process.stderr.write(`no stack settings file ${file}\n${USAGE}\n`);
         return 2;
     }
-    const settings = readStackSettings(file);
+    let settings: ReturnType<typeof readStackSettings>;
+    try {
+        settings = readStackSettings(file);
+    } catch (e) {
+        if (!(e instanceof StackFileError)) throw e;
+        for (const p of e.problems) process.stderr.write(`${p}\n`);
+        return 1;
+    }
     const run = await runOffline({ stack: args.stack, ...settings });
     for (const note of configNotes) process.stderr.write(`${note}\n`);
+    for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
     if (run.error) {
         if (run.error instanceof ConfigError) {
             for (const p of run.error.problems) process.stderr.write(`${p}\n`);
+        } else if (run.error instanceof ClusterIdentityError) {
+            process.stderr.write(`${run.error.message}\n`);
         } else {
             process.stderr.write(`${(run.error as Error)?.stack ?? String(run.error)}\n`);
         }

@@ -10,6 +10,7 @@ const OTHER_AGE_KEY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZG
 function valid(): Record<string, any> {
     return {
         cluster: { name: "infra", id: 1, domain: "monosense.dev" },
+        kubeContext: "admin@infra",
         gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
         flux: { version: "2.7.x" },
         tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
@@ -239,7 +240,7 @@ describe("validateConfig on route values the schema refuses", () => {
 describe("unknown top-level settings", () => {
     it("reports each unknown key by name only, with a hint for a nested key set without --path", async () => {
         expect(await problems(() => undefined, { unknownKeys: ["clustr", "cluster.domain"] })).toEqual([
-            "cluster-bootstrap:clustr: is not a known setting",
+            "cluster-bootstrap:clustr: is not a known setting (did you mean cluster?)",
             "cluster-bootstrap:cluster.domain: is not a known setting (set a nested value with `pulumi config set --path`)",
         ]);
     });
@@ -249,8 +250,8 @@ describe("unknown top-level settings", () => {
         expect(run.error).toBeInstanceOf(ConfigError);
         const found = (run.error as ConfigError).problems;
         expect(found).toEqual([
-            "cluster-bootstrap:clustr: is not a known setting",
-            "cluster-bootstrap:kubeConfig: is not a known setting",
+            "cluster-bootstrap:clustr: is not a known setting (did you mean cluster?)",
+            "cluster-bootstrap:kubeConfig: is not a known setting (did you mean kubeconfig?)",
         ]);
         expect(String((run.error as Error).message)).not.toContain(TEST_AGE_KEY);
         expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);

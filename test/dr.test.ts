@@ -10,8 +10,8 @@ function kubeconfig(cluster: string, server: string, token: string): string {
         "kind: Config",
         `clusters:\n- name: ${cluster}\n  cluster:\n    server: ${server}\n    certificate-authority-data: ${Buffer.from(`ca-of-${token}`).toString("base64")}`,
         `users:\n- name: admin\n  user:\n    token: ${token}`,
-        `contexts:\n- name: ${cluster}\n  context:\n    cluster: ${cluster}\n    user: admin`,
-        `current-context: ${cluster}`,
+        `contexts:\n- name: admin@${cluster}\n  context:\n    cluster: ${cluster}\n    user: admin`,
+        `current-context: admin@${cluster}`,
         "",
     ].join("\n");
 }
@@ -45,9 +45,9 @@ function byUrn(run: StackRun): Map<string, RecordedResource> {
 
 describe.each(["infra", "apps"])("rebuilding the %s cluster", (stack) => {
     it("changes the inputs of no resource but the Kubernetes provider's kubeconfig", async () => {
-        const before = byUrn(await runStack({ stack, secrets: { kubeconfig: kubeconfig(stack, `https://${stack}.k8s.internal:6443`, "old-token") } }));
+        const before = byUrn(await runStack({ stack, secrets: { kubeconfig: kubeconfig(stack, "https://127.0.0.1:6443", "old-token") } }));
         // New CA, credentials and even API address: only the cluster's name survives a rebuild.
-        const after = byUrn(await runStack({ stack, secrets: { kubeconfig: kubeconfig(stack, `https://10.9.8.7:6443`, "new-token") } }));
+        const after = byUrn(await runStack({ stack, secrets: { kubeconfig: kubeconfig(stack, "https://127.0.0.2:7443", "new-token") } }));
 
         // Same resources: nothing appears or disappears because the cluster was rebuilt.
         expect([...after.keys()].sort()).toEqual([...before.keys()].sort());

@@ -5,10 +5,11 @@ import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.
 import { Kustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { Receiver } from "@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OPERATOR_CHART_VERSION } from "../config";
+import { ConfigError, DEFAULT_OPERATOR_CHART_VERSION } from "../config";
 import { FLUX_OPERATOR_CHART } from "../components/flux";
 import { criticalPath } from "../offline/graph";
-import { at, isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, type RecordedResource, type StackRun } from "./harness";
+import { toPlanJson } from "../offline/runtime";
+import { at, isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, testKubeconfig, type RecordedResource, type StackRun } from "./harness";
 
 const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
 const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
@@ -261,7 +262,7 @@ describe("waiting for the handoff", () => {
 
 describe("the kubeconfig", () => {
     it("reaches the Kubernetes provider only, as a secret", async () => {
-        const marker = "apiVersion: v1\nclusters: [] # kubeconfig-marker";
+        const marker = `${testKubeconfig()}# kubeconfig-marker\n`;
         const run = await runStack({ secrets: { kubeconfig: marker } });
         expect(run.error).toBeUndefined();
         const provider = run.one(K8S_PROVIDER);
@@ -275,5 +276,40 @@ describe("the kubeconfig", () => {
     it("is left to the ambient KUBECONFIG when unset", async () => {
         const run = await runStack();
         expect(run.one(K8S_PROVIDER).inputs).not.toHaveProperty("kubeconfig");
+    });
+});
+
+describe("the GitHub provider", () => {
+    const GITHUB_PROVIDER = "pulumi:providers:github";
+
+    it("is explicit, owned by the repository's owner, and carries every GitHub resource and read", async () => {
+        const run = await runStack({ providerConfig: { "github:owner": undefined } });
+        expect(run.error).toBeUndefined();
+        const provider = run.one(GITHUB_PROVIDER);
+        expect(provider.inputs.owner).toBe("monosense");
+        const ref = `${provider.urn}::${provider.id}`;
+        const githubResources = run.resources.filter((r) => r.custom && r.type.startsWith("github:"));
+        expect(githubResources.map((r) => r.type).sort()).toEqual([
+            "github:index/repositoryDeployKey:RepositoryDeployKey", "github:index/repositoryWebhook:RepositoryWebhook",
+        ]);
+        for (const r of githubResources) expect(r.provider, r.name).toBe(ref);
+        const reads = run.invokes.filter((i) => i.token.startsWith("github:"));
+        expect(reads.length).toBeGreaterThan(0);
+        for (const i of reads) expect(i.provider, i.token).toBe(ref);
+    });
+
+    it("takes the owner from gitops.repository whatever github:owner says, and still refuses a disagreeing one", async () => {
+        const run = await runStack({ edit: (v) => ({ ...v, gitops: { ...(v.gitops as object), repository: "some-org/k8s-ops" } }), providerConfig: { "github:owner": undefined } });
+        expect(run.one(GITHUB_PROVIDER).inputs.owner).toBe("some-org");
+        const wrong = await runStack({ providerConfig: { "github:owner": "someone-else" } });
+        expect(wrong.error).toBeInstanceOf(ConfigError);
+        expect((wrong.error as ConfigError).problems).toEqual(['github:owner: "someone-else" must be the owner of cluster-bootstrap:gitops.repository ("monosense")']);
+    });
+
+    it("gets github:token only as a secret", async () => {
+        const run = await runStack({ providerConfig: { "github:token": "ghp_notarealtokennotarealtoken0000000000" } });
+        const token = at(run.one(GITHUB_PROVIDER), "token");
+        expect(isWireSecret(token)).toBe(true);
+        expect(JSON.stringify(toPlanJson(run))).not.toContain("ghp_notarealtoken");
     });
 });

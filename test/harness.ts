@@ -3,16 +3,31 @@
 import * as path from "node:path";
 import {
     isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline,
-    type OfflineRun, type RecordedResource,
+    type OfflineRun, type RecordedResource, type RunOptions,
 } from "../offline/runtime";
 
 export { isWireSecret, redact, reveal, type RecordedResource };
+
+/** A kubeconfig for tests: its one cluster is on loopback, its token is not a credential anywhere. */
+export function testKubeconfig(opts: { server?: string; context?: string; token?: string; currentContext?: string | null; caData?: string } = {}): string {
+    const context = opts.context ?? "admin@infra";
+    const current = opts.currentContext === null ? "" : `current-context: ${opts.currentContext ?? context}\n`;
+    return "apiVersion: v1\nkind: Config\n"
+        + `clusters:\n- name: test\n  cluster:\n    server: ${opts.server ?? "https://127.0.0.1:6443"}\n`
+        + (opts.caData ? `    certificate-authority-data: ${opts.caData}\n` : "")
+        + `users:\n- name: admin\n  user:\n    token: ${opts.token ?? "kubeconfig-test-token-not-real"}\n`
+        + `contexts:\n- name: ${context}\n  context:\n    cluster: test\n    user: admin\n`
+        + current;
+}
 
 /** A valid age identity and its recipient, generated for tests only. */
 export const TEST_AGE_KEY = "AGE-SECRET-KEY-126YJDQKXJHL0HMWJ9GRWMQPV65ZD5DQSX5KCNQF86R43P3M398ESJPDQYV";
 export const TEST_AGE_RECIPIENT = "age14tvph3kh8klm7spxe3k8t9gta6372503r5q4x26sv8vul2cjncvs97pqe5";
 
 export type Values = Record<string, unknown>;
+
+/** Project keys whose values are plain strings; the rest are objects, JSON-encoded as the CLI passes them. */
+const STRING_KEYS = new Set(["sopsAgeKey", "kubeconfig", "cloudflareAccountId", "kubeContext", "renameFrom"]);
 
 export interface StackRun extends OfflineRun {
     /** Custom resources of a type token (or its last segment), e.g. `"Secret"` or `"kubernetes:core/v1:Secret"`. */
@@ -37,6 +52,10 @@ export interface RunStackOptions {
     /** Keep the offline placeholder for secrets not given (default false: tests give a real test age key). */
     placeholders?: boolean;
     preview?: boolean;
+    /** What the target cluster says about itself, or the error reading it raises (default: a new cluster). */
+    cluster?: RunOptions["cluster"];
+    /** Project keys passed as secrets although they are not secret settings (`pulumi config set --secret`). */
+    secretValues?: string[];
 }
 
 /**
@@ -49,7 +68,8 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
     let values: Values = {};
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(settings.config)) {
-        if (k.startsWith("cluster-bootstrap:")) values[k.slice("cluster-bootstrap:".length)] = k.endsWith("Key") || k.endsWith("kubeconfig") || k.endsWith("AccountId") ? v : JSON.parse(v);
+        const key = k.slice("cluster-bootstrap:".length);
+        if (k.startsWith("cluster-bootstrap:")) values[key] = STRING_KEYS.has(key) ? v : JSON.parse(v);
         else config[k] = v;
     }
     const placeholders = new Set(opts.placeholders ? settings.placeholders : []);
@@ -70,8 +90,9 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
-    const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig"].filter((k) => k in config);
-    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview });
+    const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig", ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
+        .filter((k) => k in config);
+    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
     return {

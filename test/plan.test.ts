@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackSettings, redact, ROOT, toPlanJson } from "../offline/runtime";
-import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -35,10 +35,10 @@ describe("redaction", () => {
 describe("plan JSON", () => {
     it("redacts secret arguments of data-source reads and sorts the reads", () => {
         const plan = toPlanJson({
-            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {},
+            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {}, notes: [],
             invokes: [
-                { token: "b:index/x:x", args: { token: SECRET("hunter2-secret"), nested: { k: SECRET(["v"]) } } },
-                { token: "a:index/y:y", args: { name: "plain" } },
+                { token: "b:index/x:x", args: { token: SECRET("hunter2-secret"), nested: { k: SECRET(["v"]) } }, provider: "" },
+                { token: "a:index/y:y", args: { name: "plain" }, provider: "" },
             ],
         });
         expect(plan.invokes).toEqual([
@@ -110,11 +110,12 @@ describe("npm run plan", () => {
     });
 
     it("never prints a secret given in plain text, and checks it", () => {
-        const kubeconfig = "apiVersion: v1\nclusters: []\n# KUBECONFIG-SENTINEL-4711\n";
+        const kubeconfig = `${testKubeconfig()}# KUBECONFIG-SENTINEL-4711\n`;
         const file = stackFile((y) => y.replace(/age1\w+/, TEST_AGE_RECIPIENT)
             + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
         const r = plan("infra", "--json", "--config", file);
-        expect(r.stderr).toBe("");
+        // Nothing skipped, no note but the cluster the run targets, read from the kubeconfig.
+        expect(r.stderr).toBe('note: stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): no flux-system/cluster-vars yet\n');
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");
         expect(r.stdout).not.toContain(TEST_AGE_KEY);

@@ -3,7 +3,7 @@
 // which is what the engine stores and what a preview shows.
 import { describe, expect, it } from "vitest";
 import { toPlanJson } from "../offline/runtime";
-import { isWireSecret, redact, reveal, runStack, TEST_AGE_KEY, type StackRun } from "./harness";
+import { isWireSecret, redact, reveal, runStack, TEST_AGE_KEY, testKubeconfig, type StackRun } from "./harness";
 
 // Public halves that the program hands over inside a Secret and rightly shows elsewhere.
 const PUBLIC_KEYS = new Set(["identity.pub", "known_hosts"]);
@@ -41,7 +41,7 @@ const componentOutput = (run: StackRun, type: string, key: string) => {
 
 describe.each(["infra", "apps"])("secrets of the %s stack", (stack) => {
     it("are never in plain text in an input, a component output or a stack output", async () => {
-        const run = await runStack({ stack, secrets: { kubeconfig: "apiVersion: v1\nkind: Config # kubeconfig-under-test" } });
+        const run = await runStack({ stack, secrets: { kubeconfig: `${testKubeconfig({ context: `admin@${stack}` })}# kubeconfig-under-test\n` } });
         expect(run.error).toBeUndefined();
         const secrets = secretStrings(run);
         // The collection sees the config secrets and what providers and the program derive.

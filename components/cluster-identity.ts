@@ -1,0 +1,148 @@
+// Which cluster a stack is about to change, and whether it is this stack's own. The Kubernetes provider adopts
+// existing objects (`upsertExistingObjects`), and both stacks use the same object names: pointed at the other
+// stack's cluster, a run would re-point its root Kustomization (prune: true) and overwrite its cluster-vars while
+// the preview showed ordinary creates. So before anything is registered the program reads
+// flux-system/cluster-vars, refuses a cluster whose CLUSTER_NAME is another, and says which cluster it targets.
+import * as pulumi from "@pulumi/pulumi";
+import { FLUX_NAMESPACE } from "../config/routing";
+import { CLUSTER_VARS } from "./contract";
+
+/** How the stack reaches its cluster, as the Kubernetes provider is configured. */
+export interface ClusterTarget {
+    /** Kubeconfig contents; undefined means the ambient one (KUBECONFIG, else ~/.kube/config). */
+    kubeconfig?: string;
+    /** Context to use; undefined means the kubeconfig's current-context. */
+    context?: string;
+}
+
+/** What the cluster says about itself. */
+export interface ClusterIdentity {
+    /** API server URL of the context in use. */
+    server: string;
+    /** The context in use. */
+    context: string;
+    /** `CLUSTER_NAME` of flux-system/cluster-vars; undefined when the cluster has none (a new or rebuilt cluster). */
+    clusterName?: string;
+}
+
+/** Thrown when the target cluster cannot be read or is not this stack's; printed without a stack trace. */
+export class ClusterIdentityError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ClusterIdentityError";
+    }
+}
+
+/** `https://… (context admin@infra)`: how messages name the cluster a run targets. */
+export function describeTarget(id: Pick<ClusterIdentity, "server" | "context">): string {
+    return `${id.server} (context ${JSON.stringify(id.context)})`;
+}
+
+/** Why this stack must not change that cluster, or undefined. */
+export function identityProblem(args: { stack: string; clusterName: string; found: ClusterIdentity; renameFrom?: string }): string | undefined {
+    const { found } = args;
+    if (found.clusterName === undefined || found.clusterName === args.clusterName) return undefined;
+    if (args.renameFrom !== undefined && found.clusterName === args.renameFrom) return undefined;
+    return `the cluster at ${describeTarget(found)} belongs to ${JSON.stringify(found.clusterName)} (CLUSTER_NAME in `
+        + `${FLUX_NAMESPACE}/${CLUSTER_VARS}), not to this stack's cluster.name ${JSON.stringify(args.clusterName)}: stack `
+        + `${args.stack} would take over that cluster's Flux. Check cluster-bootstrap:kubeContext (or kubeconfig). To rename `
+        + `the cluster on purpose, set cluster-bootstrap:renameFrom to ${JSON.stringify(found.clusterName)} for one run.`;
+}
+
+/** Bound on each call to the API server: an unreachable cluster is reported, not waited for. */
+export const IDENTITY_TIMEOUT_MS = 15_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+        timer.unref();
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads the target's server and the `CLUSTER_NAME` of its cluster-vars with the same kubeconfig and context the
+ * provider uses. Kubeconfig loading, contexts and every auth method (client certificates, tokens, exec plugins)
+ * are @kubernetes/client-node's; it is loaded only here, so the offline plan never pays for it.
+ */
+export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDENTITY_TIMEOUT_MS): Promise<ClusterIdentity> {
+    const k8s = await import("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    try {
+        if (target.kubeconfig !== undefined) kc.loadFromString(target.kubeconfig);
+        else kc.loadFromDefault();
+    } catch (e) {
+        // Its messages can quote the file: only the kind of failure is passed on.
+        throw new ClusterIdentityError(`cannot read the ${target.kubeconfig !== undefined ? "stack's" : "ambient"} kubeconfig (${(e as Error).name})`);
+    }
+    if (target.context !== undefined) {
+        if (!kc.getContexts().some((c) => c.name === target.context)) {
+            const where = target.kubeconfig !== undefined ? "cluster-bootstrap:kubeconfig" : "the ambient kubeconfig (KUBECONFIG or ~/.kube/config)";
+            throw new ClusterIdentityError(`context ${JSON.stringify(target.context)} (cluster-bootstrap:kubeContext) is not in ${where}`);
+        }
+        kc.setCurrentContext(target.context);
+    }
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new ClusterIdentityError("the kubeconfig names no cluster for its current context; set cluster-bootstrap:kubeContext");
+    const identity: ClusterIdentity = { server: cluster.server, context: kc.getCurrentContext() };
+    const api = kc.makeApiClient(k8s.CoreV1Api);
+    try {
+        const cm = await withTimeout(api.readNamespacedConfigMap({ name: CLUSTER_VARS, namespace: FLUX_NAMESPACE }), timeoutMs, "the API server");
+        identity.clusterName = cm.data?.CLUSTER_NAME;
+    } catch (e) {
+        // 404: no cluster-vars (or no flux-system) yet, a cluster this program has not bootstrapped.
+        if ((e as { code?: number }).code === 404) return identity;
+        const status = (e as { code?: number }).code;
+        const reason = status === 401 || status === 403
+            ? `it refused the credentials (HTTP ${status}); reading ${FLUX_NAMESPACE}/${CLUSTER_VARS} needs get on configmaps there`
+            : status !== undefined ? `it answered HTTP ${status}` : (e as Error).message;
+        throw new ClusterIdentityError(`cannot check which cluster ${describeTarget(identity)} is: ${reason}`);
+    }
+    return identity;
+}
+
+/**
+ * How the program reaches the cluster before registering anything, and how it reports the target. The offline
+ * plan replaces both: it has no cluster, and its stdout is the plan.
+ */
+export const clusterAccess = {
+    read: readClusterIdentity as (target: ClusterTarget) => Promise<ClusterIdentity>,
+    announce: (message: string): void => {
+        void pulumi.log.info(message);
+    },
+};
+
+export interface VerifyArgs {
+    /** Stack name, for messages. */
+    stack: string;
+    /** This stack's `cluster.name`. */
+    clusterName: string;
+    /** Secret `kubeconfig` from config; undefined means the ambient kubeconfig. */
+    kubeconfig?: pulumi.Output<string>;
+    /** `kubeContext` from config. */
+    context?: string;
+    /** `renameFrom` from config: the one other CLUSTER_NAME this stack may take over. */
+    renameFrom?: string;
+}
+
+/** The plain value of a config Output (always known: config is read before any resource exists). */
+function plain(o: pulumi.Output<string>): Promise<string> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+/**
+ * Names the cluster this run changes (a line in the preview's diagnostics) and refuses one that belongs to another
+ * stack. Returns what the cluster said.
+ */
+export async function verifyClusterIdentity(args: VerifyArgs): Promise<ClusterIdentity> {
+    const kubeconfig = args.kubeconfig === undefined ? undefined : await plain(args.kubeconfig);
+    const found = await clusterAccess.read({ kubeconfig, context: args.context });
+    const problem = identityProblem({ stack: args.stack, clusterName: args.clusterName, found, renameFrom: args.renameFrom });
+    if (problem) throw new ClusterIdentityError(problem);
+    const state = found.clusterName === undefined ? `no ${FLUX_NAMESPACE}/${CLUSTER_VARS} yet`
+        : found.clusterName === args.clusterName ? `CLUSTER_NAME ${JSON.stringify(found.clusterName)}`
+            : `CLUSTER_NAME ${JSON.stringify(found.clusterName)}, renamed to ${JSON.stringify(args.clusterName)} by cluster-bootstrap:renameFrom`;
+    clusterAccess.announce(`stack ${args.stack} changes cluster ${JSON.stringify(args.clusterName)} at ${describeTarget(found)}: ${state}`);
+    return found;
+}

@@ -1,0 +1,174 @@
+// The identity check against a fake Kubernetes API on 127.0.0.1: the real reader (@kubernetes/client-node, the
+// stack's kubeconfig or the ambient one, its context and credentials), and the program refusing another stack's
+// cluster before it registers anything.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterIdentityError, readClusterIdentity } from "../components/cluster-identity";
+import { ConfigError } from "../config";
+import { runStack, testKubeconfig } from "./harness";
+
+const TOKEN = "fake-api-token-not-real";
+const PATH = "/api/v1/namespaces/flux-system/configmaps/cluster-vars";
+
+interface FakeApi {
+    url: string;
+    /** Base64 of the server's self-signed certificate, for the kubeconfig's certificate-authority-data. */
+    caData: string;
+    /** What GET cluster-vars answers: a CLUSTER_NAME, 404, or no answer at all. */
+    answer: { clusterName?: string } | "missing" | "hang";
+    requests: Array<{ path: string; authorization?: string }>;
+    close(): Promise<void>;
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1, made with the machine's openssl. */
+function loopbackCertificate(): { cert: string; key: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-api-tls-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+    return { cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "key.pem"), "utf8") };
+}
+
+/**
+ * Answers like the API server: HTTPS only, 401 without the bearer token, a Status object on 404, the ConfigMap
+ * otherwise.
+ */
+async function fakeApi(): Promise<FakeApi> {
+    const tls = loopbackCertificate();
+    const api: Partial<FakeApi> = { answer: "missing", requests: [], caData: Buffer.from(tls.cert).toString("base64") };
+    const server = https.createServer(tls, (req, res) => {
+        api.requests!.push({ path: req.url ?? "", authorization: req.headers.authorization });
+        const status = (code: number, reason: string) => {
+            res.writeHead(code, { "content-type": "application/json" });
+            res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason, code }));
+        };
+        if (req.headers.authorization !== `Bearer ${TOKEN}`) return status(401, "Unauthorized");
+        if (req.method !== "GET" || req.url?.split("?")[0] !== PATH) return status(404, "NotFound");
+        if (api.answer === "hang") return; // never answers
+        if (api.answer === "missing") return status(404, "NotFound");
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({
+            kind: "ConfigMap", apiVersion: "v1",
+            metadata: { name: "cluster-vars", namespace: "flux-system" },
+            data: { CLUSTER_NAME: (api.answer as { clusterName?: string }).clusterName, CLUSTER_ID: "1" },
+        }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    api.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api.close = () => new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+    });
+    return api as FakeApi;
+}
+
+describe("reading the target cluster's identity", () => {
+    let api: FakeApi;
+    beforeAll(async () => {
+        api = await fakeApi();
+    });
+    afterAll(() => api.close());
+
+    const kubeconfig = (token = TOKEN) => testKubeconfig({ server: api.url, token, context: "admin@infra", caData: api.caData });
+
+    it("reads CLUSTER_NAME from flux-system/cluster-vars with the kubeconfig's credentials", async () => {
+        api.answer = { clusterName: "infra" };
+        const before = api.requests.length;
+        const id = await readClusterIdentity({ kubeconfig: kubeconfig(), context: "admin@infra" });
+        expect(id).toEqual({ server: api.url, context: "admin@infra", clusterName: "infra" });
+        expect(api.requests.slice(before)).toEqual([{ path: PATH, authorization: `Bearer ${TOKEN}` }]);
+    });
+
+    it("finds no identity on a cluster without cluster-vars", async () => {
+        api.answer = "missing";
+        expect(await readClusterIdentity({ kubeconfig: kubeconfig() })).toEqual({ server: api.url, context: "admin@infra" });
+    });
+
+    it("says so when the API refuses the credentials, without showing them", async () => {
+        api.answer = { clusterName: "infra" };
+        const e = await readClusterIdentity({ kubeconfig: kubeconfig("wrong-token-value") }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(ClusterIdentityError);
+        expect((e as Error).message).toBe(`cannot check which cluster ${api.url} (context "admin@infra") is: it refused the credentials `
+            + "(HTTP 401); reading flux-system/cluster-vars needs get on configmaps there");
+        expect((e as Error).message).not.toContain("wrong-token-value");
+    });
+
+    it("gives up on a server that does not answer, within the bound", async () => {
+        api.answer = "hang";
+        const e = await readClusterIdentity({ kubeconfig: kubeconfig() }, 300).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(ClusterIdentityError);
+        expect((e as Error).message).toMatch(/^cannot check which cluster .* is: the API server did not answer within 0.3 s$/);
+    });
+
+    it("refuses a context the kubeconfig does not have", async () => {
+        const e = await readClusterIdentity({ kubeconfig: kubeconfig(), context: "admin@apps" }).catch((x: unknown) => x);
+        expect((e as Error).message).toBe('context "admin@apps" (cluster-bootstrap:kubeContext) is not in cluster-bootstrap:kubeconfig');
+    });
+
+    it("uses the ambient kubeconfig (KUBECONFIG) and the named context when the stack has no kubeconfig", async () => {
+        api.answer = { clusterName: "apps" };
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-"));
+        const file = path.join(dir, "config");
+        // Two contexts; the current one is not this stack's.
+        fs.writeFileSync(file, testKubeconfig({ server: api.url, token: TOKEN, context: "admin@apps", caData: api.caData })
+            .replace("current-context: admin@apps", "current-context: elsewhere")
+            .replace("contexts:\n", "contexts:\n- name: elsewhere\n  context:\n    cluster: test\n    user: admin\n"));
+        const saved = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = file;
+        try {
+            expect(await readClusterIdentity({ context: "admin@apps" })).toEqual({ server: api.url, context: "admin@apps", clusterName: "apps" });
+        } finally {
+            if (saved === undefined) delete process.env.KUBECONFIG;
+            else process.env.KUBECONFIG = saved;
+        }
+    });
+});
+
+describe("the program and the target cluster", () => {
+    const registered = (run: Awaited<ReturnType<typeof runStack>>) => run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+
+    it("refuses another stack's cluster before registering anything", async () => {
+        const run = await runStack({ stack: "apps", cluster: { clusterName: "infra" } });
+        expect(run.error).toBeInstanceOf(ClusterIdentityError);
+        expect((run.error as Error).message).toContain('belongs to "infra" (CLUSTER_NAME in flux-system/cluster-vars), not to this stack\'s cluster.name "apps"');
+        expect(registered(run)).toEqual([]);
+    });
+
+    it("changes its own cluster, and says which one", async () => {
+        const run = await runStack({ stack: "infra", cluster: { clusterName: "infra", server: "https://127.0.0.1:6443" } });
+        expect(run.error).toBeUndefined();
+        expect(run.notes).toEqual(['stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): CLUSTER_NAME "infra"']);
+    });
+
+    it("takes over a cluster under another name only from the name renameFrom gives", async () => {
+        const ok = await runStack({ stack: "infra", config: { renameFrom: "old" }, cluster: { clusterName: "old" } });
+        expect(ok.error).toBeUndefined();
+        expect(ok.notes[0]).toContain('CLUSTER_NAME "old", renamed to "infra" by cluster-bootstrap:renameFrom');
+        const other = await runStack({ stack: "infra", config: { renameFrom: "old" }, cluster: { clusterName: "apps" } });
+        expect(other.error).toBeInstanceOf(ClusterIdentityError);
+    });
+
+    it("stops when the cluster cannot be read, before registering anything", async () => {
+        const run = await runStack({ cluster: new ClusterIdentityError("cannot check which cluster x is: it answered HTTP 500") });
+        expect(run.error).toBeInstanceOf(ClusterIdentityError);
+        expect(registered(run)).toEqual([]);
+    });
+
+    it("requires the stack to name its cluster: kubeContext or kubeconfig", async () => {
+        const run = await runStack({ config: { kubeContext: undefined } });
+        expect(run.error).toBeInstanceOf(ConfigError);
+        expect((run.error as ConfigError).problems).toEqual([expect.stringMatching(
+            /^cluster-bootstrap:kubeContext: is required unless cluster-bootstrap:kubeconfig is set/)]);
+        expect(registered(run)).toEqual([]);
+    });
+
+    it("passes the named context to the Kubernetes provider", async () => {
+        const run = await runStack({ stack: "apps" });
+        expect(run.one("pulumi:providers:kubernetes").inputs.context).toBe("admin@apps");
+    });
+});
