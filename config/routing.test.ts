@@ -172,6 +172,20 @@ describe("checkTunnelRoutes refusals, each with its key", () => {
         ])).toEqual([]);
     });
 
+    it("accepts cloudflared's built-in test origin under both its spellings, and nothing close", () => {
+        // ingress/ingress.go: r.Service == HelloWorldFlag || r.Service == HelloWorldService ("hello-world", "hello_world").
+        expect(check([
+            { hostname: "a.example.com", service: "hello_world" },
+            { hostname: "b.example.com", service: "hello-world" },
+        ])).toEqual([]);
+        expect(check([
+            { hostname: "a.example.com", service: "helloworld" },
+            { hostname: "b.example.com", service: "hello world" },
+            { hostname: "c.example.com", service: "Hello-World" },
+        ])).toEqual(["helloworld", "hello world", "Hello-World"].map((s, i) =>
+            `cluster-bootstrap:tunnel.routes[${i}].service: ${JSON.stringify(s)} is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)`));
+    });
+
     it("refuses an invalid originServerName", () => {
         expect(check([{ hostname: "a.example.com", service: "https://a.b.svc", originServerName: "not a name" }])).toEqual([
             'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',

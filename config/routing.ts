@@ -74,7 +74,8 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // cloudflared's origin services that make sense from inside a cluster; a URL service is scheme://host[:port],
 // split here into authority and whatever follows it.
 const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#]*)([/?#].*)?$/s;
-const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
+// cloudflared takes its built-in test origin as `hello_world` or, like its CLI flag, `hello-world` (ingress/ingress.go).
+const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello[_-]world$|^bastion$/;
 
 function isHostname(h: string): boolean {
     return h.length <= 253 && h.split(".").every((l) => HOST_LABEL.test(l));
