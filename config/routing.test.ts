@@ -133,30 +133,18 @@ describe("checkTunnelRoutes refusals, each with its key", () => {
         ]);
     });
 
-    it("refuses path patterns RE2 would refuse, accepts RE2-only syntax", () => {
+    it("refuses path patterns RE2 would refuse, each with its key", () => {
         expect(check([
             { hostname: "a.example.com", path: "^/(api", service: "http://a.b.svc" },
             { hostname: "b.example.com", path: "^/(?!admin)", service: "http://a.b.svc" },
             { hostname: "c.example.com", path: "", service: "http://a.b.svc" },
+            { hostname: "d.example.com", path: "^/caf\\u00e9", service: "http://a.b.svc" },
         ])).toEqual([
-            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression',
+            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression for cloudflared (Go RE2): missing closing )',
             'cluster-bootstrap:tunnel.routes[1].path: "^/(?!admin)" lookahead and lookbehind are not supported by cloudflared\'s (RE2) regular expressions',
             'cluster-bootstrap:tunnel.routes[2].path: "" must not be empty (leave it out to match every path)',
+            'cluster-bootstrap:tunnel.routes[3].path: "^/caf\\\\u00e9" is not a valid regular expression for cloudflared (Go RE2): invalid escape sequence: `\\u`',
         ]);
-        expect(pathProblem("(?i)^/API/(?P<v>v[0-9]+)")).toBeUndefined();
-        expect(pathProblem("(a)\\1")).toBe("backreferences are not supported by cloudflared's (RE2) regular expressions");
-    });
-
-    it("accepts RE2's own anchors, classes and quoting, and refuses what RE2 refuses that JavaScript takes", () => {
-        for (const ok of ["\\A/api\\z", "^/\\pL+$", "^/[[:alpha:]]+/[[:^digit:]]", "\\Q/a.b(c\\E$", "^/x{1000}", "^/x{2,1000}"]) {
-            expect(pathProblem(ok), ok).toBeUndefined();
-        }
-        expect(pathProblem("^/x{1001}")).toBe("repeats more than 1000 times, which RE2 refuses");
-        expect(pathProblem("^/x{2,1001}")).toBe("repeats more than 1000 times, which RE2 refuses");
-        expect(pathProblem("^/[[:alfa:]]")).toBe("uses an unknown character class [:alfa:]");
-        // Quoted text is literal: a brace count or a lookahead inside \Q…\E is not syntax.
-        expect(pathProblem("\\Q(?!x){5000}\\E")).toBeUndefined();
-        expect(pathProblem("^/\\Qa-b\\E/")).toBeUndefined();
     });
 
     it("refuses URL services without a host, with a bad port, or carrying credentials (never echoed)", () => {
@@ -184,10 +172,169 @@ describe("checkTunnelRoutes refusals, each with its key", () => {
         ])).toEqual([]);
     });
 
+    it("accepts cloudflared's built-in test origin under both its spellings, and nothing close", () => {
+        // ingress/ingress.go: r.Service == HelloWorldFlag || r.Service == HelloWorldService ("hello-world", "hello_world").
+        expect(check([
+            { hostname: "a.example.com", service: "hello_world" },
+            { hostname: "b.example.com", service: "hello-world" },
+        ])).toEqual([]);
+        expect(check([
+            { hostname: "a.example.com", service: "helloworld" },
+            { hostname: "b.example.com", service: "hello world" },
+            { hostname: "c.example.com", service: "Hello-World" },
+        ])).toEqual(["helloworld", "hello world", "Hello-World"].map((s, i) =>
+            `cluster-bootstrap:tunnel.routes[${i}].service: ${JSON.stringify(s)} is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)`));
+    });
+
     it("refuses an invalid originServerName", () => {
         expect(check([{ hostname: "a.example.com", service: "https://a.b.svc", originServerName: "not a name" }])).toEqual([
             'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',
         ]);
+    });
+});
+
+// cloudflared compiles `path` with Go's regexp.Compile (ingress/ingress.go validateIngress): Perl flags, RE2 syntax.
+describe("pathProblem judges a path as Go's regexp.Compile does", () => {
+    const LOOKAROUND = "lookahead and lookbehind are not supported by cloudflared's (RE2) regular expressions";
+    const BACKREFERENCE = "backreferences are not supported by cloudflared's (RE2) regular expressions";
+    const REPEAT = "repeats more than 1000 times (nested repeat counts multiply), which RE2 refuses";
+    const invalid = (reason: string) => `is not a valid regular expression for cloudflared (Go RE2): ${reason}`;
+    const unicodeClass = (name: string) => `uses the Unicode class \\p{${name}}, which not every cloudflared release accepts; `
+        + "use a general category by its short name (\\pL, \\p{Lu}), a one-word script (\\p{Greek}) or \\p{Any}";
+
+    // golang/go src/regexp/syntax/parse_test.go: parseTests (valid under its test flags, which share Perl's PerlX and
+    // UnicodeGroups) and onlyPerl (valid with Perl flags). Go 1.19.8's regexp.Compile accepted every one of these here,
+    // except (?<name>a), which Go takes since 1.22.
+    it.each([
+        "a", "a.b", "a|^", "(a)|b", "a*", "a+?", "a{2}", "a{2,3}?", "a{2,}", "a{,2}", "x{1001", "x{9876543210", "x{2,1",
+        "", "|", "|x|", "{", "}", "a*{", "\\|", "\\*", "\\.\\^\\$\\\\", "\\-", "-", "\\_",
+        "[ace]", "[a-z]", "[^a]", "[α-ε☺]", "[a-b-c]", "[^\\\\]", "[[:lower:]]", "[^[:lower:]]", "[[:^lower:]]", "(?i)[[:lower:]]",
+        "\\d", "\\D", "\\s", "\\S", "\\w", "\\W", "(?i)\\W", "[\\s\\S]a",
+        "\\p{Braille}", "\\P{Braille}", "\\p{^Braille}", "\\P{^Braille}", "\\pZ", "[\\pZ]", "[\\P{^Braille}]", "\\p{Lu}",
+        "(?i)[\\p{Lu}]", "\\p{Any}", "\\p{^Any}",
+        "[\\012-\\234]\\141", "[\\x{41}-\\x7a]\\x61",
+        "(?:ab)*", "a(b|c)d", "(?:a+|b+)|(?:c+|d+)", "(?:[abc]|A|Z|hello|world)",
+        "\\Q+|*?{[\\E", "\\Q+\\E+", "\\Qab\\E+", "\\Q\\\\E", "\\Q\\\\\\E", "\\Qabc\\E", "\\Q*+?{[\\E",
+        "(?m)^", "(?-m)$", "(?m)\\A", "(?-m)\\z", "(?s).", "(?-s).", "(?P<name>a)", "(?<name>a)", "(?:a)",
+        "((((((((((x{2}){2}){2}){2}){2}){2}){2}){2}){2}))", "(?:[a-z]{4}){0,250}",
+    ])("accepts Go's valid %j", (p) => {
+        expect(pathProblem(p)).toBeUndefined();
+    });
+
+    // parse_test.go invalidRegexps (all but its invalid UTF-8 cases, which a JavaScript string cannot hold) and onlyPOSIX
+    // (stacked repeats, refused with Perl flags). Go 1.19.8 refused every one of these here.
+    it.each([
+        ["(", invalid("missing closing )")],
+        [")", invalid("unexpected )")],
+        ["(a|b|", invalid("missing closing )")],
+        ["a|b)", invalid("unexpected )")],
+        ["[a-z", invalid("missing closing ]")],
+        ["([a-z)", invalid("missing closing ]: `[a-z)`")],
+        ["x{1001}", REPEAT],
+        ["x{9876543210}", REPEAT],
+        ["x{2,1}", "has a repeat count whose minimum is larger than its maximum"],
+        ["x{1,9876543210}", REPEAT],
+        ["(?P<name>a", invalid("missing closing )")],
+        ["(?P<name", invalid("invalid named capture")],
+        ["(?P<x y>a)", invalid("invalid named capture: `(?P<x y>`")],
+        ["(?P<>a)", invalid("invalid named capture: `(?P<>`")],
+        ["(?<name", invalid("invalid named capture")],
+        ["(?<x y>a)", invalid("invalid named capture: `(?<x y>`")],
+        ["[a-Z]", invalid("invalid character class range: `a-Z`")],
+        ["(?i)[a-Z]", invalid("invalid character class range: `a-Z`")],
+        ["\\Q\\E*", invalid("missing argument to repetition operator: `*`")],
+        ["a{100000}", REPEAT],
+        ["a{100000,}", REPEAT],
+        ["((((((((((x{2}){2}){2}){2}){2}){2}){2}){2}){2}){2})", REPEAT],
+        ["(?:[a-z]{4}){0,251}", REPEAT],
+        ["a**", invalid("invalid nested repetition operator: `**`")],
+        ["a++", invalid("invalid nested repetition operator: `++`")],
+        ["a?*", invalid("invalid nested repetition operator: `?*`")],
+        ["a{1}*", invalid("invalid nested repetition operator: `{1}*`")],
+        [".{1}{2}.{3}", invalid("invalid nested repetition operator: `{1}{2}`")],
+    ])("refuses Go's invalid %j", (p, why) => {
+        expect(pathProblem(p)).toBe(why);
+    });
+
+    // The same file's nesting and size cases, too long to name a test after.
+    it("keeps Go's limits on nesting depth and size", () => {
+        expect(pathProblem("(".repeat(999) + ")".repeat(999))).toBeUndefined();
+        expect(pathProblem("(?:".repeat(999) + ")*".repeat(999))).toBeUndefined();
+        expect(pathProblem("(" + "|".repeat(12345) + ")")).toBeUndefined();
+        expect(pathProblem("(".repeat(1000) + ")".repeat(1000))).toBe(invalid("expression nests too deeply"));
+        expect(pathProblem("(?:".repeat(1000) + ")*".repeat(1000))).toBe(invalid("expression nests too deeply"));
+        expect(pathProblem("(" + "(xx?)".repeat(1000) + "){1000}")).toBe(invalid("expression too large"));
+        expect(pathProblem("(xx?){1000}".repeat(1000))).toBe(invalid("expression too large"));
+        expect(pathProblem("\\pL".repeat(27000))).toBe(invalid("expression too large"));
+        // re2js's size limit is RE2/J's, lower than Go's: Go 1.19.8 took a{1000} repeated 3000 times, re2js refuses it
+        // from 1500. Stricter only, and far beyond any path rule.
+        expect(pathProblem("a{1000}".repeat(1000))).toBeUndefined();
+        expect(pathProblem("a{1000}".repeat(1500))).toBe(invalid("expression too large"));
+    });
+
+    // cloudflare/cloudflared ingress/ingress_test.go ("Invalid regex": `*/subpath2`; a catch-all's `/subpath1/(.*)/subpath2`)
+    // and ingress/rule_test.go (`/static/.*\.html`, `/health`, `/echo`).
+    it("judges cloudflared's own path cases as its tests do", () => {
+        expect(pathProblem("*/subpath2")).toBe(invalid("missing argument to repetition operator: `*`"));
+        for (const ok of ["/subpath1/(.*)/subpath2", "/static/.*\\.html", "/health", "/echo"]) expect(pathProblem(ok), ok).toBeUndefined();
+    });
+
+    it("refuses what JavaScript's RegExp takes but Go refuses", () => {
+        expect(pathProblem("^/caf\\u00e9")).toBe(invalid("invalid escape sequence: `\\u`"));
+        expect(pathProblem("^/\\cJ")).toBe(invalid("invalid escape sequence: `\\c`"));
+        expect(pathProblem("^/[\\b]")).toBe(invalid("invalid escape sequence: `\\b`"));
+        expect(pathProblem("^/\\p{Script=Greek}")).toBe(unicodeClass("Script=Greek"));
+        expect(pathProblem("^/(a{100}){100}")).toBe(REPEAT);
+        expect(pathProblem("^/\\Z")).toBe(invalid("invalid escape sequence: `\\Z`"));
+        expect(pathProblem("^/(?=a)")).toBe(LOOKAROUND);
+        expect(pathProblem("^/(?<=a)b")).toBe(LOOKAROUND);
+        expect(pathProblem("^/(?<!a)b")).toBe(LOOKAROUND);
+        expect(pathProblem("(a)\\1")).toBe(BACKREFERENCE);
+        expect(pathProblem("(?<n>a)\\k<n>")).toBe(BACKREFERENCE);
+        expect(pathProblem("^/x{2,1001}")).toBe(REPEAT);
+        expect(pathProblem("^/[[:alfa:]]")).toBe(invalid("invalid character class range: `[:alfa:]`"));
+    });
+
+    it("accepts RE2 syntax that JavaScript's RegExp refuses or reads otherwise", () => {
+        for (const ok of [
+            "^/a\\-b", "^/\\x{41}", "^/\\101", "^/users/{id}", "{id}", "(?i)^/API/(?P<v>v[0-9]+)", "(?U)^/a+",
+            "\\A/api\\z", "^/\\pL+$", "^/\\p{Greek}", "^/[[:alpha:]]+/[[:^digit:]]", "\\Q/a.b(c\\E$", "^/x{1000}", "^/x{2,1000}",
+        ]) expect(pathProblem(ok), ok).toBeUndefined();
+        // Quoted text is literal: a brace count, a lookahead or a \p inside \Q…\E is not syntax.
+        expect(pathProblem("\\Q(?!x){5000}\\p{White_Space}\\E")).toBeUndefined();
+        expect(pathProblem("^/\\\\p{Letter}")).toBeUndefined();
+    });
+
+    // re2js (Unicode 17 tables, RE2/J's names) accepts \p names Go refuses, and Go 1.25 added names Go 1.24 refuses: a path
+    // passes only with a name every Go from 1.22 to 1.26 resolves. Go 1.24 refuses \p{Letter}, \p{greek}, \p{ASCII}, \p{Cn}
+    // and \p{LC} (so did Go 1.19.8 here); no Go knows White_Space or Unicode 16's Garay as a class, nor re2js's Unknown
+    // script; since 1.25 Go folds Old_Italic and SignWriting before the lookup, and the golang/go regexp/syntax/parse.go
+    // read for this maps no folded script name back.
+    it.each(["White_Space", "Garay", "Unknown", "Ascii", "Assigned", "Cn", "LC", "Letter", "greek", "ASCII", "Old_Italic", "SignWriting"])(
+        "refuses \\p{%s}, which some cloudflared release refuses",
+        (name) => {
+            expect(pathProblem(`^/\\p{${name}}`)).toBe(unicodeClass(name));
+            expect(pathProblem(`^/[a\\P{^${name}}]`)).toBe(unicodeClass(name));
+        },
+    );
+
+    it("refuses duplicate group names, which re2js refuses though Go takes them", () => {
+        // Go's parser does not compare capture names; RE2/J's does. Stricter only: nothing cloudflared refuses passes.
+        expect(pathProblem("(?P<a>x)(?P<a>y)")).toBe(invalid("duplicate capture group name: `a`"));
+    });
+
+    it("never echoes a pattern that holds an age secret key, nor a part of it", () => {
+        const key = "AGE-SECRET-KEY-1QQQ";
+        for (const p of [`^/${key}\\u`, `^/${key}(?P<x y>`, `^/${key}\\p{Letter}`]) {
+            const problems = checkTunnelRoutes(base([{ hostname: "a.example.com", path: p, service: "http://a.b.svc" }]));
+            expect(problems).toHaveLength(1);
+            expect(problems[0]).toMatch(/^cluster-bootstrap:tunnel\.routes\[0\]\.path: \(a secret value, not shown\) /);
+            expect(problems[0]).not.toContain("AGE-SECRET");
+            expect(problems[0]).not.toContain("`");
+        }
+        expect(pathProblem(`^/${key}\\u`)).toBe(invalid("invalid escape sequence"));
+        expect(pathProblem(`^/${key}\\p{Letter}`)).toBe("uses a Unicode class, which not every cloudflared release accepts; "
+            + "use a general category by its short name (\\pL, \\p{Lu}), a one-word script (\\p{Greek}) or \\p{Any}");
     });
 });
 

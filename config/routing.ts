@@ -6,7 +6,8 @@
 // unanchored Go (RE2) regular expression; a URL service may not carry a path; only the last rule may match
 // everything, and it must.
 
-import { carriesCredentials, CREDENTIALS_PROBLEM, quoted } from "./checks";
+import { RE2JS, RE2JSSyntaxException } from "re2js";
+import { carriesCredentials, CREDENTIALS_PROBLEM, holdsAgeSecretKey, quoted } from "./checks";
 
 /** A route from `tunnel.routes`. */
 export interface TunnelRoute {
@@ -73,7 +74,8 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // cloudflared's origin services that make sense from inside a cluster; a URL service is scheme://host[:port],
 // split here into authority and whatever follows it.
 const URL_SERVICE = /^(https?|wss?|tcp|ssh|rdp|smb):\/\/([^/?#]*)([/?#].*)?$/s;
-const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello_world$|^bastion$/;
+// cloudflared takes its built-in test origin as `hello_world` or, like its CLI flag, `hello-world` (ingress/ingress.go).
+const OTHER_SERVICE = /^unix(\+tls)?:\/\S+$|^http_status:[1-5][0-9]{2}$|^hello[_-]world$|^bastion$/;
 
 function isHostname(h: string): boolean {
     return h.length <= 253 && h.split(".").every((l) => HOST_LABEL.test(l));
@@ -122,34 +124,88 @@ function serviceProblem(s: string): string | undefined {
     return undefined;
 }
 
-/** RE2's ASCII classes, as `[[:name:]]` inside a bracket expression. */
-const POSIX_CLASSES = new Set(["alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit"]);
+// Unicode classes (`\pL`, `\p{Greek}`) by names every Go release cloudflared has been built with since 2024 resolves
+// (Go 1.22 to 1.26, all on Unicode 15.0.0 tables): the general categories by their short names, one-word scripts, Any.
+// re2js knows more than any of them (Unicode 17 scripts such as Garay, properties such as White_Space), takes Ascii,
+// Assigned, Cn and LC, which Go takes only since 1.25, and Go 1.25 added long aliases (\p{Letter}) and case-insensitive
+// names that Go 1.24 builds refuse. Since 1.25 Go folds a name before looking it up (`Old_Italic` to `Olditalic`,
+// `SignWriting` to `Signwriting`) and, in the parse.go read for this, maps only category aliases back: scripts named
+// in more than one word may not resolve, so they are left out too.
+const GO_CATEGORIES = "C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs";
+const GO_ONE_WORD_SCRIPTS = "Adlam Ahom Arabic Armenian Avestan Balinese Bamum Batak Bengali Bhaiksuki Bopomofo Brahmi Braille "
+    + "Buginese Buhid Carian Chakma Cham Cherokee Chorasmian Common Coptic Cuneiform Cypriot Cyrillic Deseret Devanagari Dogra "
+    + "Duployan Elbasan Elymaic Ethiopic Georgian Glagolitic Gothic Grantha Greek Gujarati Gurmukhi Han Hangul Hanunoo Hatran "
+    + "Hebrew Hiragana Inherited Javanese Kaithi Kannada Katakana Kawi Kharoshthi Khmer Khojki Khudawadi Lao Latin Lepcha Limbu "
+    + "Lisu Lycian Lydian Mahajani Makasar Malayalam Mandaic Manichaean Marchen Medefaidrin Miao Modi Mongolian Mro Multani "
+    + "Myanmar Nabataean Nandinagari Newa Nko Nushu Ogham Oriya Osage Osmanya Palmyrene Phoenician Rejang Runic Samaritan "
+    + "Saurashtra Sharada Shavian Siddham Sinhala Sogdian Soyombo Sundanese Syriac Tagalog Tagbanwa Takri Tamil Tangsa Tangut "
+    + "Telugu Thaana Thai Tibetan Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Yezidi Yi";
+const UNICODE_CLASSES = new Set(["Any", ...GO_CATEGORIES.split(" "), ...GO_ONE_WORD_SCRIPTS.split(" ")]);
+
+/** The names in `\pX`, `\p{Name}` and `\P{^Name}` of a pattern RE2 accepted, so every backslash starts a whole escape. */
+function unicodeClassNames(p: string): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < p.length; i++) {
+        if (p[i] !== "\\") continue;
+        const next = p[i + 1];
+        if (next === "Q") {
+            // `\Q…\E` is literal text, up to the end when `\E` is missing.
+            const end = p.indexOf("\\E", i + 2);
+            i = end < 0 ? p.length : end + 1;
+        } else if ((next === "p" || next === "P") && p[i + 2] === "{") {
+            const end = p.indexOf("}", i + 3);
+            names.push(p.slice(i + 3, end).replace(/^\^/, ""));
+            i = end;
+        } else if (next === "p" || next === "P") {
+            names.push(p[i + 2]);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    return names;
+}
+
+const UNSUPPORTED = "not supported by cloudflared's (RE2) regular expressions";
+
+function unicodeClassProblem(p: string, name: string): string {
+    const shown = holdsAgeSecretKey(p) ? "a Unicode class" : `the Unicode class \\p{${name}}`;
+    return `uses ${shown}, which not every cloudflared release accepts; `
+        + "use a general category by its short name (\\pL, \\p{Lu}), a one-word script (\\p{Greek}) or \\p{Any}";
+}
+
+/** Why RE2 refused a pattern, from re2js's error kind; the offending part is shown unless the value holds a secret. */
+function refusal(p: string, e: unknown): string {
+    if (!(e instanceof RE2JSSyntaxException)) return "is not a valid regular expression for cloudflared (Go RE2)";
+    const at = e.input ?? "";
+    if (/^\(\?<?[=!]/.test(at)) return `lookahead and lookbehind are ${UNSUPPORTED}`;
+    if (e.error === "invalid escape sequence" && /^\\[1-9gk]/.test(at)) return `backreferences are ${UNSUPPORTED}`;
+    // A class name re2js does not know (\p{Letter}, which only Go 1.25 and later take): the same advice as below.
+    const named = e.error === "invalid character class range" ? /^\\[pP](?:\{\^?([^}]*)\}|(.))$/.exec(at) : null;
+    if (named) return unicodeClassProblem(p, named[1] ?? named[2]);
+    if (e.error === "invalid repeat count") {
+        const m = /^\{(\d+),(\d+)\}$/.exec(at);
+        return m && Number(m[1]) > Number(m[2]) && Number(m[1]) <= 1000
+            ? "has a repeat count whose minimum is larger than its maximum"
+            : "repeats more than 1000 times (nested repeat counts multiply), which RE2 refuses";
+    }
+    // re2js's messages quote the pattern: only its own part of it is shown, never the value again, never a secret.
+    const part = at !== "" && at !== p && !holdsAgeSecretKey(p) ? `: \`${at}\`` : "";
+    return `is not a valid regular expression for cloudflared (Go RE2): ${e.error}${part}`;
+}
 
 /**
- * Why cloudflared (Go RE2) would refuse a path pattern, or undefined. JavaScript's RegExp stands in for RE2,
- * with RE2's differences handled: Perl flag groups `(?i)` are RE2-only, lookaround and backreferences JS-only.
+ * Why cloudflared would refuse a path pattern, or undefined. cloudflared compiles `path` with Go's `regexp.Compile`
+ * (RE2 syntax, Perl flags); re2js, a port of RE2/J that follows Go's `regexp/syntax`, judges it with the same flags.
  */
 export function pathProblem(p: string): string | undefined {
-    // `\Q…\E` quotes literal text in RE2: escaped first, so nothing inside it is read as syntax below.
-    const unquoted = p.replace(/\\Q([\s\S]*?)(?:\\E|$)/g, (_, lit: string) => lit.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&"));
-    if (/\(\?<?[=!]/.test(unquoted)) return "lookahead and lookbehind are not supported by cloudflared's (RE2) regular expressions";
-    if (/\\[1-9]|\\k</.test(unquoted)) return "backreferences are not supported by cloudflared's (RE2) regular expressions";
-    for (const m of unquoted.matchAll(/(?<!\\)\{(\d+)(?:,(\d*))?\}/g)) {
-        if (Number(m[1]) > 1000 || Number(m[2] || 0) > 1000) return "repeats more than 1000 times, which RE2 refuses";
-    }
-    const posix = unquoted.match(/\[:\^?([a-z]+):\]/g)?.find((c) => !POSIX_CLASSES.has(c.replace(/[[:\]^]/g, "")));
-    if (posix) return `uses an unknown character class ${posix}`;
-    // RE2-only forms to their JavaScript equivalents: flag groups `(?i)` / `(?i:…)` lose their flags,
-    // `(?P<name>…)` becomes a named group, `\A`/`\z` anchors, `\pL` → `\p{L}`, `[:alpha:]` → a literal stand-in.
-    const js = unquoted.replace(/\(\?[imsU-]+\)/g, "").replace(/\(\?[imsU-]+:/g, "(?:").replace(/\(\?P</g, "(?<")
-        .replace(/\\A/g, "^").replace(/\\z/g, "$").replace(/\\([pP])([A-Za-z])/g, "\\$1{$2}")
-        .replace(/\[:\^?[a-z]+:\]/g, "a");
     try {
-        new RegExp(js, "u");
-    } catch {
-        return "is not a valid regular expression";
+        RE2JS.compile(p);
+    } catch (e) {
+        return refusal(p, e);
     }
-    return undefined;
+    const name = unicodeClassNames(p).find((n) => !UNICODE_CLASSES.has(n));
+    return name === undefined ? undefined : unicodeClassProblem(p, name);
 }
 
 /** True when every request `a` matches would already have been taken by `b` placed before it. */

@@ -223,7 +223,7 @@ describe("validateConfig on route values the schema refuses", () => {
         const bad = [route({ service: "ftp://x", path: "^/(api", originServerName: "not a name" })];
         const routeProblems = [
             'cluster-bootstrap:tunnel.routes[0].service: "ftp://x" is not a cloudflared service (http://host[:port], https://, tcp://, ssh://, http_status:NNN …)',
-            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression',
+            'cluster-bootstrap:tunnel.routes[0].path: "^/(api" is not a valid regular expression for cloudflared (Go RE2): missing closing )',
             'cluster-bootstrap:tunnel.routes[0].originServerName: "not a name" is not a valid hostname',
         ];
         expect(await problems((v) => {
