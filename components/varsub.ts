@@ -372,8 +372,22 @@ export function parseTemplate(text: string): Node {
     return new Parser().parse(text);
 }
 
-/** Every variable the template looks up, in order of appearance: nested defaults included, duplicates removed. */
+/** Flux's wording for a failed substitution (varSubstitution wraps envsubst's error, SubstituteVariables that). */
+function fluxFailure(e: unknown): unknown {
+    return e instanceof SubstitutionError ? new SubstitutionError(`envsubst error: variable substitution failed: ${e.message}`) : e;
+}
+
+/**
+ * Every variable the template looks up, in order of appearance: nested defaults included, duplicates removed.
+ * A template Flux cannot parse throws {@link SubstitutionError} with Flux's message.
+ */
 export function templateVariables(text: string): string[] {
+    let root: Node;
+    try {
+        root = parseTemplate(text);
+    } catch (e) {
+        throw fluxFailure(e);
+    }
     const found = new Set<string>();
     const walk = (n: Node): void => {
         if (n.kind === "list") n.nodes.forEach(walk);
@@ -382,7 +396,7 @@ export function templateVariables(text: string): string[] {
             found.add(n.param);
         }
     };
-    walk(parseTemplate(text));
+    walk(root);
     return [...found];
 }
 
@@ -654,8 +668,7 @@ export function substituteVariables(text: string, vars: Record<string, string>, 
     try {
         return evaluate(parseTemplate(text), (name) => [has(name) ? vars[name] : "", !opts.strict || has(name)]);
     } catch (e) {
-        if (e instanceof SubstitutionError) throw new SubstitutionError(`envsubst error: variable substitution failed: ${e.message}`);
-        throw e;
+        throw fluxFailure(e);
     }
 }
 
