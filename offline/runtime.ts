@@ -76,6 +76,8 @@ export interface RunOptions {
     placeholders?: string[];
     /** `pulumi preview` (default) or `pulumi up`. */
     preview?: boolean;
+    /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
+    gitopsDir?: string;
 }
 
 type Callback = (err: unknown, resp?: unknown) => void;
@@ -128,7 +130,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 return fakeOutputs(args.type, args.name, args.inputs);
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir }).outputs,
         },
         project,
         opts.stack,

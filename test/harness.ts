@@ -37,6 +37,8 @@ export interface RunStackOptions {
     /** Keep the offline placeholder for secrets not given (default false: tests give a real test age key). */
     placeholders?: boolean;
     preview?: boolean;
+    /** A local checkout that serves the GitOps repository's files (as `--gitops-dir`); placeholders without. */
+    gitopsDir?: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         else config[k] = v;
     }
     const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig"].filter((k) => k in config);
-    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview });
+    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, gitopsDir: opts.gitopsDir });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
     return {
