@@ -108,6 +108,32 @@ export async function readPlatformReleases(releases: PlatformReleaseConfig[], so
     return results as AppRelease[];
 }
 
+/**
+ * A release's values: its HelmRelease substituted with the contract's values, through only the variables it uses (so
+ * it waits for nothing else), and secret when one of them is a cluster-secrets key, even one handed over in plain
+ * text. Throws `fail(message)` where Flux would fail: at once when every value is known, else when they resolve.
+ */
+export function releaseValues(
+    release: AppRelease, contract: ContractPart, strict: boolean, fail: (message: string) => Error = (m) => new AppProblem(m),
+): pulumi.Output<Record<string, unknown>> {
+    const defined = new Set([...Object.keys(contract.vars), ...Object.keys(contract.secrets)]);
+    const unset = unsetVariableProblem(release, defined, strict);
+    if (unset) throw fail(unset);
+    const used = release.variables.filter((v) => defined.has(v));
+    const inputs = Object.fromEntries(used.map((v) => [v, v in contract.vars ? contract.vars[v] : contract.secrets[v]]));
+    const render = (vars: Record<string, string>) => {
+        try {
+            return renderValues(release, vars, strict);
+        } catch (e) {
+            throw e instanceof AppProblem ? fail(e.message) : e;
+        }
+    };
+    const values = Object.values(inputs).every((v) => typeof v === "string")
+        ? pulumi.output(render(inputs as Record<string, string>))
+        : pulumi.all(inputs).apply(render);
+    return (used.some((v) => v in contract.secrets) ? pulumi.secret(values) : values) as pulumi.Output<Record<string, unknown>>;
+}
+
 export interface PlatformReleasesArgs {
     /** The entries' releases in install order, as {@link readPlatformReleases} read them. */
     releases: AppRelease[];
@@ -134,29 +160,10 @@ export class PlatformReleases extends pulumi.ComponentResource {
     constructor(name: string, args: PlatformReleasesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:platform:PlatformReleases", name, {}, opts);
         const contract = mergeContract(args.parts);
-        const defined = new Set([...Object.keys(contract.vars), ...Object.keys(contract.secrets)]);
-        const valueOf = (v: string) => (v in contract.vars ? contract.vars[v] : contract.secrets[v]);
 
         this.releases = [];
         args.releases.forEach((r, i) => {
-            const fail = (message: string) => new pulumi.ResourceError(`${platformKey(i)}: ${message}`, this);
-            const unset = unsetVariableProblem(r, defined, args.strict);
-            if (unset) throw fail(unset);
-
-            // Only the variables this HelmRelease uses: a release of plain cluster values waits on nothing else.
-            const used = r.variables.filter((v) => defined.has(v));
-            const inputs = Object.fromEntries(used.map((v) => [v, valueOf(v)]));
-            const render = (vars: Record<string, string>) => {
-                try {
-                    return renderValues(r, vars, args.strict);
-                } catch (e) {
-                    throw fail((e as Error).message);
-                }
-            };
-            const known = Object.values(inputs).every((v) => typeof v === "string");
-            const values = known ? pulumi.output(render(inputs as Record<string, string>)) : pulumi.all(inputs).apply(render);
-            const secret = used.some((v) => v in contract.secrets);
-
+            const values = releaseValues(r, contract, args.strict, (m) => new pulumi.ResourceError(`${platformKey(i)}: ${m}`, this));
             const previous = this.releases[this.releases.length - 1];
             this.releases.push(new k8s.helm.v3.Release(`${name}-${r.namespace}-${r.name}`, {
                 name: r.name,
@@ -164,7 +171,7 @@ export class PlatformReleases extends pulumi.ComponentResource {
                 chart: r.chart,
                 version: r.version,
                 ...(r.repositoryUrl ? { repositoryOpts: { repo: r.repositoryUrl } } : {}),
-                values: secret ? pulumi.secret(values) : values,
+                values,
                 // The repos create most namespaces with the apps themselves, which Flux has not applied yet.
                 createNamespace: true,
                 timeout: PLATFORM_RELEASE_TIMEOUT_SECONDS,
