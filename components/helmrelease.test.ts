@@ -56,7 +56,7 @@ describe("an app directory of the home-ops layout", () => {
     });
 
     it("lists the files the kustomization names in its own directory only", () => {
-        const k = file("kustomization.yaml", "resources:\n  - ./helmrelease.yaml\n  - ocirepository.yaml\n  - ../shared\n  - ./sub/x.yaml\n  - https://127.0.0.1/x.yaml\n");
+        const k = file("kustomization.yaml", "resources:\n  - ./helmrelease.yaml\n  - ocirepository.yaml\n  - ../shared\n  - ./sub/x.yaml\n  - ./networks\n  - https://127.0.0.1/x.yaml\n");
         expect(kustomizationResources(DIR, k, "kube-system")).toEqual([`${DIR}/helmrelease.yaml`, `${DIR}/ocirepository.yaml`]);
     });
 });

@@ -52,8 +52,8 @@ const fileName = (file: string) => path.posix.basename(file);
 const REWRITING_FIELDS = ["namePrefix", "nameSuffix", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "components", "transformers"];
 
 /**
- * The files of the directory that the kustomization lists, as repository paths. Entries outside the directory (a
- * sub-directory, `../`, a URL) are not read: the chart source must be in the directory itself.
+ * The files of the directory that the kustomization lists, as repository paths. Other entries (a sub-directory or
+ * another kustomization, `../`, a URL) are not read: the chart source must be in the directory itself.
  */
 export function kustomizationResources(dir: string, kustomization: AppFile, namespace: string): string[] {
     let doc: unknown;
@@ -78,7 +78,7 @@ export function kustomizationResources(dir: string, kustomization: AppFile, name
     const files: string[] = [];
     for (const r of resources as string[]) {
         const normal = path.posix.normalize(r);
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r) || normal.includes("/") || normal === "." || normal === "..") continue;
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r) || normal.includes("/") || !/\.(ya?ml|json)$/.test(normal)) continue;
         files.push(`${dir}/${normal}`);
     }
     return files;
