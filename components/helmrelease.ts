@@ -92,12 +92,17 @@ interface Doc {
 }
 
 /** Every YAML document of the files, with its own text (Flux substitutes each resource on its own). */
-export function documents(files: AppFile[]): Doc[] {
+function documents(files: AppFile[]): Doc[] {
     const docs: Doc[] = [];
     for (const f of files) {
         for (const d of parseAllDocuments(f.text)) {
-            if (d.errors.length > 0) throw new AppProblem(`${f.file}: does not parse as YAML: ${firstLine(d.errors[0])}`);
-            const raw = d.toJS();
+            let raw: unknown;
+            try {
+                if (d.errors.length > 0) throw d.errors[0];
+                raw = d.toJS();
+            } catch (e) {
+                throw new AppProblem(`${f.file}: does not parse as YAML: ${firstLine(e)}`);
+            }
             if (raw === null || raw === undefined) continue;
             docs.push({ file: f.file, text: f.text.slice(d.range[0], d.range[2]), raw });
         }
