@@ -8,6 +8,7 @@ import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { kubernetesProvider } from "./components/kubernetes";
+import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig } from "./config";
 
@@ -22,6 +23,17 @@ async function clusterBootstrap() {
         context: cfg.kubeContext,
         renameFrom: cfg.renameFrom,
     });
+
+    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
+    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
+
+    // The platform releases' app directories, read from the GitOps repository before any cloud or cluster object is
+    // registered, so a missing file or an unsupported HelmRelease is a config error like any other.
+    const platformReleases = await readPlatformReleases(cfg.platform.releases, {
+        repository: cfg.gitops.repository,
+        branch: cfg.gitops.branch,
+        known: clusterPart(cfg.cluster).vars,
+    }, { provider: ghProvider });
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -40,22 +52,26 @@ async function clusterBootstrap() {
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
     const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
-    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
-    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
-
-    // flux-system, the Flux Operator and a FluxInstance that waits for Ready; `flux.ready` gates every Flux object.
-    const flux = new FluxInstall("flux", { flux: cfg.flux }, { provider: k8sProvider });
-
     // cluster-vars and cluster-secrets: each capability's keys, built in one place.
-    const contract = new ClusterContract("contract", {
-        namespace: flux.namespace,
-        parts: [
-            clusterPart(cfg.cluster),
-            // contract parts: edge.contract, backups.contract
-            edge.contract,
-            backups.contract,
-        ],
+    const contractParts = [
+        clusterPart(cfg.cluster),
+        // contract parts: edge.contract, backups.contract
+        edge.contract,
+        backups.contract,
+    ];
+
+    // Before Flux: the CNI and what else the repository lists, in order, with the values Flux will substitute.
+    const platform = new PlatformReleases("platform", {
+        releases: platformReleases,
+        parts: contractParts,
+        strict: strictSubstitution(cfg.flux.version),
     }, { provider: k8sProvider });
+
+    // flux-system, the Flux Operator (after the platform) and a FluxInstance that waits for Ready; `flux.ready` gates
+    // every Flux object.
+    const flux = new FluxInstall("flux", { flux: cfg.flux, after: platform.last }, { provider: k8sProvider });
+
+    const contract = new ClusterContract("contract", { namespace: flux.namespace, parts: contractParts }, { provider: k8sProvider });
 
     // The handoff: deploy key, Secrets, GitRepository and root Kustomization; from here on Flux owns delivery.
     const gitops = new GitOpsHandoff("gitops", {

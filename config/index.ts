@@ -7,6 +7,7 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { platformProblems, type PlatformConfig } from "./platform";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -14,6 +15,7 @@ import {
 } from "./checks";
 
 export * from "./checks";
+export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -125,6 +127,16 @@ const sopsSchema = obj({
         : `${quoted(v)} is not an age recipient (age1…)`)),
 });
 
+const platformSchema = obj({
+    releases: z.array(obj({
+        path: str().superRefine((v, ctx) => {
+            const p = /[\r\n]/.test(v) ? "must be a single line" : repoPathProblem(v);
+            if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} ${p}` });
+        }),
+        namespace: rule(isDnsLabel, (v) => `${quoted(v)} is not a Kubernetes namespace name (a DNS label)`),
+    }), { error: (i) => (i.input === undefined ? "is required" : "must be a list of releases") }),
+});
+
 /** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. */
 const schema = obj({
     cluster: clusterSchema,
@@ -143,6 +155,7 @@ const schema = obj({
     // The value is never echoed: only its shape is described.
     sopsAgeKey: str(),
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
+    platform: platformSchema.optional(),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -232,6 +245,8 @@ export interface StackConfig {
     /** Secret age identity, `AGE-SECRET-KEY-1…`. */
     sopsAgeKey: pulumi.Output<string>;
     cloudflareAccountId: string;
+    /** App directories of the GitOps repository installed, in order, before Flux; empty when unset. */
+    platform: PlatformConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -360,6 +375,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         }
     });
 
+    problems.push(...platformProblems(v.platform));
+
     const repository = typeof v.gitops?.repository === "string" ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
     if (raw.githubOwner !== undefined && owner !== undefined && raw.githubOwner.toLowerCase() !== owner.toLowerCase()) {
@@ -421,6 +438,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             sops: c.sops,
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
+            platform: { releases: (c.platform?.releases ?? []).map((r) => ({ path: normaliseRepoPath(r.path), namespace: r.namespace })) },
         },
     };
 }
@@ -533,7 +551,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.

@@ -1,6 +1,7 @@
 // Deterministic stand-ins for what only a provider or an API can know. Each value says what it stands for,
 // and the same type, name and inputs always give the same value, so the same config prints the same plan.
 import * as crypto from "node:crypto";
+import { placeholderRepositoryFile, repositoryFileFromDir, type RepositoryFileArgs } from "./gitops";
 
 type State = Record<string, unknown>;
 
@@ -88,9 +89,19 @@ export const PERMISSION_GROUPS = [
 /** GitHub's published SSH host key types; the plan shows placeholders in their place. */
 const GITHUB_HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"];
 
+/** What an offline run knows beyond the invoke's inputs. */
+export interface InvokeContext {
+    /** A local checkout of the GitOps repository (`--gitops-dir`); without one, repository files are placeholders. */
+    gitopsDir?: string;
+}
+
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
-export function fakeInvoke(token: string, inputs: State): { outputs: State } {
+export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}): { outputs: State } {
     switch (token) {
+        case "github:index/getRepositoryFile:getRepositoryFile": {
+            const args = inputs as unknown as RepositoryFileArgs;
+            return { outputs: ctx.gitopsDir ? repositoryFileFromDir(ctx.gitopsDir, args) : placeholderRepositoryFile(args) };
+        }
         case "cloudflare:index/getZone:getZone": {
             const name = (inputs.filter as { name?: string } | undefined)?.name ?? String(inputs.zoneId);
             const zid = placeholder(`zone/${name}/id`);

@@ -93,6 +93,8 @@ export interface RunOptions {
      * raises. No cluster is contacted offline.
      */
     cluster?: Partial<ClusterIdentity> | Error;
+    /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
+    gitopsDir?: string;
 }
 
 /**
@@ -172,7 +174,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 return fakeOutputs(args.type, args.name, args.inputs);
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir }).outputs,
         },
         project,
         opts.stack,

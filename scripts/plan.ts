@@ -1,28 +1,35 @@
-// Offline plan: `npm run plan -- <stack> [--json] [--config FILE]`. Runs the real program on Pulumi's mock
-// runtime, with no credentials and no network, and prints what the stack would create.
+// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR]`. Runs the real program on
+// Pulumi's mock runtime, with no credentials and no network, and prints what the stack would create.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
+import { placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR]";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string } {
+function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string; gitopsDir?: string } {
     let json = false;
     let file: string | undefined;
+    let gitopsDir: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--json") json = true;
         else if (a === "--config") file = argv[++i];
         else if (a.startsWith("--config=")) file = a.slice("--config=".length);
+        else if (a === "--gitops-dir") gitopsDir = argv[++i] ?? "";
+        else if (a.startsWith("--gitops-dir=")) gitopsDir = a.slice("--gitops-dir=".length);
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
     if (rest.length !== 1 || (file === undefined && argv.includes("--config"))) throw new UsageError("name one stack");
-    return { stack: rest[0], json, file };
+    if (gitopsDir !== undefined && (gitopsDir === "" || !fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
+        throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
+    }
+    return { stack: rest[0], json, file, gitopsDir: gitopsDir === undefined ? undefined : path.resolve(gitopsDir) };
 }
 
 class UsageError extends Error {}
@@ -90,8 +97,9 @@ async function main(): Promise<number> {
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
     }
-    const run = await runOffline({ stack: args.stack, ...settings });
-    for (const note of configNotes) process.stderr.write(`${note}\n`);
+    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir });
+    const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
+    for (const note of [...configNotes, ...(gitopsNote ? [gitopsNote] : [])]) process.stderr.write(`${note}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
     if (run.error) {
         if (run.error instanceof ConfigError) {

@@ -113,8 +113,9 @@ describe("npm run plan", () => {
         const kubeconfig = `${testKubeconfig()}# KUBECONFIG-SENTINEL-4711\n`;
         const file = stackFile((y) => y.replace(/age1\w+/, TEST_AGE_RECIPIENT)
             + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
-        const r = plan("infra", "--json", "--config", file);
-        // Nothing skipped, no note but the cluster the run targets, read from the kubeconfig.
+        // The fixture checkout serves the platform releases' files: no placeholder, so no note but the cluster the run
+        // targets, read from the kubeconfig.
+        const r = plan("infra", "--json", "--config", file, "--gitops-dir", path.join(ROOT, "test", "fixtures", "gitops"));
         expect(r.stderr).toBe('note: stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): no flux-system/cluster-vars yet\n');
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");
