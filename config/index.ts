@@ -7,6 +7,7 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { rotationSchema, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -143,6 +144,7 @@ const schema = obj({
     // The value is never echoed: only its shape is described.
     sopsAgeKey: str(),
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
+    rotation: rotationSchema,
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -232,6 +234,8 @@ export interface StackConfig {
     /** Secret age identity, `AGE-SECRET-KEY-1…`. */
     sopsAgeKey: pulumi.Output<string>;
     cloudflareAccountId: string;
+    /** `cluster-bootstrap:rotation`: a changed value replaces that credential, create-before-delete. */
+    rotation: RotationConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -421,6 +425,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             sops: c.sops,
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
+            rotation: c.rotation,
         },
     };
 }
@@ -533,7 +538,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "rotation"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.
