@@ -68,9 +68,11 @@ describe("npm run plan", () => {
         const json = JSON.parse(a.stdout);
         expect(Object.keys(json)).toEqual(["project", "stack", "resources", "invokes", "outputs"]);
         expect(json).toMatchObject({ project: "cluster-bootstrap", stack: "infra" });
+        const optionKeys = ["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"];
         for (const r of json.resources) {
             expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "options"]);
-            expect(Object.keys(r.options)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"]);
+            // A replacement trigger only where there is one: the credentials, so a reviewer sees what a change rotates.
+            expect(Object.keys(r.options)).toEqual("replacementTrigger" in r.options ? [...optionKeys, "replacementTrigger"] : optionKeys);
         }
         expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");
         for (const i of json.invokes) expect(Object.keys(i)).toEqual(["token", "args"]);
