@@ -81,6 +81,14 @@ describe.each(["infra", "apps"])("rotation on the %s stack", (stack) => {
     });
 });
 
+describe("consumers in the cluster", () => {
+    it("labels cluster-secrets for Flux to watch: what substitutes from it reconciles as soon as a credential rotates", async () => {
+        const run = await runStack({ stack: "infra" });
+        const secrets = run.one("Secret", "contract-secrets");
+        expect(reveal(secrets.inputs.metadata)).toMatchObject({ name: "cluster-secrets", labels: { "reconcile.fluxcd.io/watch": "Enabled" } });
+    });
+});
+
 describe("deploy key replacements GitHub would refuse", () => {
     // GitHub refuses a public key it already has: whatever replaces the deploy key must bring a new key.
     const key = (run: Run) => run.one("PrivateKey", "gitops-key");
