@@ -40,6 +40,8 @@ async function clusterBootstrap() {
         accountId: cfg.cloudflareAccountId,
         r2: cfg.r2,
         clusterName: cfg.cluster.name,
+        // Rotation: a new `rotation.backupToken` replaces the token and the S3 credentials in cluster-secrets.
+        rotation: cfg.rotation.backupToken,
     });
 
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.
@@ -48,6 +50,8 @@ async function clusterBootstrap() {
         clusterName: cfg.cluster.name,
         domain: cfg.cluster.domain,
         tunnel: cfg.tunnel,
+        // Rotation: a new `rotation.tunnelSecret` gives the same tunnel a new secret and connector token.
+        rotation: cfg.rotation.tunnelSecret,
     });
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
@@ -82,6 +86,8 @@ async function clusterBootstrap() {
         namespace: flux.namespace,
         fluxReady: flux.ready,
         contract,
+        // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
+        rotation: cfg.rotation.deployKey,
     }, { providers: [k8sProvider, ghProvider] });
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
@@ -92,6 +98,8 @@ async function clusterBootstrap() {
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
         route: edge.webhookRoute,
+        // Rotation: a new `rotation.webhookToken` replaces the token, the Receiver's path and GitHub's webhook URL.
+        rotation: cfg.rotation.webhookToken,
     }, { providers: [k8sProvider, ghProvider] });
 
     return {

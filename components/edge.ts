@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
+import { rotationOptions } from "./rotation";
 import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "../config/routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
@@ -40,6 +41,8 @@ export interface ClusterEdgeArgs {
     domain: string;
     /** `cluster-bootstrap:tunnel`: origin host, gateway service and extra routes, already validated. */
     tunnel: TunnelConfig;
+    /** `rotation.tunnelSecret`: a new value gives the same tunnel a new secret, and so a new connector token. */
+    rotation?: string;
 }
 
 /** A remotely-managed Cloudflare tunnel, its one ingress config, and a proxied CNAME per routed hostname. */
@@ -66,12 +69,17 @@ export class ClusterEdge extends pulumi.ComponentResource {
         const rules = ingressRules({ domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes });
 
         // RandomBytes marks base64 secret; the tunnel marks tunnelSecret secret in its outputs.
-        const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, { parent: this });
+        const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, {
+            parent: this,
+            ...rotationOptions(args.rotation),
+        });
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(`${name}-tunnel`, {
             accountId,
             name: args.clusterName,
             // Remotely managed from creation: switching configSrc later replaces the tunnel, and its id with it.
             configSrc: "cloudflare",
+            // A new secret is a PATCH of the same tunnel (tunnel_secret is not RequiresReplace): its id, config and
+            // CNAMEs stay, running connectors stay connected, and new connections need the new token.
             tunnelSecret: secret.base64,
         }, {
             parent: this,
@@ -108,9 +116,12 @@ export class ClusterEdge extends pulumi.ComponentResource {
         if (!webhookRecord) throw new pulumi.ResourceError(`no CNAME for ${fluxWebhookHostname(domain)}`, this);
         this.webhookRoute = [tunnelConfig, webhookRecord];
 
-        // The invoke does not mark the token secret: wrap it before it goes anywhere.
+        // The invoke does not mark the token secret: wrap it before it goes anywhere. The token embeds the secret, so
+        // it is read once the secret is in place: through the secret's id, which a preview that rotates the secret
+        // does not know yet, so the preview shows cluster-secrets changing too.
+        const tunnelId = pulumi.all([tunnel.id, secret.id]).apply(([id]) => id);
         this.token = pulumi.secret(
-            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId: tunnel.id }, { parent: this }).token,
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId }, { parent: this }).token,
         );
         this.tunnelId = tunnel.id;
         this.hostnames = routedHostnames(rules);

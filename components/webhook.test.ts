@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVER_NAME, receiverManifest, receiverWebhookPath, receiverWebhookUrl, WEBHOOK_TOKEN_SECRET } from "./webhook";
+import {
+    RECEIVER_NAME, receiverAnnotations, receiverManifest, receiverWebhookPath, receiverWebhookUrl, WEBHOOK_TOKEN_SECRET,
+} from "./webhook";
 
 describe("receiverWebhookPath", () => {
     // Vectors computed independently: printf '%s' "tokennamens" | sha256sum
@@ -54,5 +56,18 @@ describe("receiverManifest", () => {
         const { secretRef: _, ...noSecret } = manifest.spec;
         expect(() => new Receiver({ ...manifest, spec: noSecret } as never).validate()).toThrow();
         expect(() => new Receiver({ ...manifest, spec: { ...manifest.spec, type: "gitea" } } as never).validate()).toThrow();
+    });
+});
+
+describe("receiverAnnotations", () => {
+    it("requests a reconcile and waits until the Receiver is Ready and has handled that request", () => {
+        const a = receiverAnnotations("rotation-webhook-token-0123456789abcdef");
+        expect(a).toEqual({
+            "pulumi.com/waitFor": '["condition=Ready","jsonpath={.status.lastHandledReconcileAt}=rotation-webhook-token-0123456789abcdef"]',
+            "pulumi.com/timeoutSeconds": "300",
+            "reconcile.fluxcd.io/requestedAt": "rotation-webhook-token-0123456789abcdef",
+        });
+        // pulumi-kubernetes reads a JSON list of conditions and waits for all of them.
+        expect(JSON.parse(a["pulumi.com/waitFor"])).toHaveLength(2);
     });
 });

@@ -8,6 +8,7 @@ import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { platformProblems, type PlatformConfig } from "./platform";
+import { rotationSchema, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -156,6 +157,7 @@ const schema = obj({
     sopsAgeKey: str(),
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
     platform: platformSchema.optional(),
+    rotation: rotationSchema,
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -247,6 +249,8 @@ export interface StackConfig {
     cloudflareAccountId: string;
     /** App directories of the GitOps repository installed, in order, before Flux; empty when unset. */
     platform: PlatformConfig;
+    /** `cluster-bootstrap:rotation`: a changed value replaces that credential, create-before-delete. */
+    rotation: RotationConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -439,6 +443,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
             platform: { releases: (c.platform?.releases ?? []).map((r) => ({ path: normaliseRepoPath(r.path), namespace: r.namespace })) },
+            rotation: c.rotation,
         },
     };
 }
@@ -551,7 +556,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.

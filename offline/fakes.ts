@@ -16,9 +16,17 @@ function digest(...parts: string[]): Buffer {
 
 const shortType = (type: string) => type.split(":").pop() ?? type;
 
-/** Outputs for a custom resource: its inputs, as the engine echoes them, plus what the provider computes. */
-export function fakeOutputs(type: string, name: string, inputs: State): { id: string; state: State } {
-    const what = `${shortType(type)}/${name}`;
+/**
+ * Outputs for a custom resource: its inputs, as the engine echoes them, plus what the provider computes. A resource
+ * with a `replacementTrigger` (a credential) is created anew whenever the trigger changes, so what the provider makes
+ * for it (key material, random bytes, token ids and values) also depends on the trigger; without one, or with the
+ * unrotated empty trigger, the values are those of the resource's first creation.
+ */
+export function fakeOutputs(type: string, name: string, inputs: State, replacementTrigger?: unknown): { id: string; state: State } {
+    const generation = replacementTrigger === undefined || replacementTrigger === ""
+        ? ""
+        : `@${digest(JSON.stringify(replacementTrigger)).toString("hex").slice(0, 8)}`;
+    const what = `${shortType(type)}/${name}${generation}`;
     const id = placeholder(`${what}/id`);
     const extra: State = {};
     switch (type) {
@@ -89,10 +97,17 @@ export const PERMISSION_GROUPS = [
 /** GitHub's published SSH host key types; the plan shows placeholders in their place. */
 const GITHUB_HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"];
 
+/** A registered resource's inputs (secrets unwrapped) by type and id, for answers that derive from them. */
+export type Registered = (type: string, id: string) => State | undefined;
+
+const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+
 /** What an offline run knows beyond the invoke's inputs. */
 export interface InvokeContext {
     /** A local checkout of the GitOps repository (`--gitops-dir`); without one, repository files are placeholders. */
     gitopsDir?: string;
+    /** What the answer depends on beyond its arguments, as the API has it (the tunnel's secret, for its token). */
+    registered?: Registered;
 }
 
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
@@ -107,10 +122,14 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
             const zid = placeholder(`zone/${name}/id`);
             return { outputs: { id: zid, zoneId: zid, name, status: "active" } };
         }
-        case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
+        case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken": {
+            // The connector token embeds the tunnel's secret: a new secret, a new token.
+            const secret = ctx.registered?.(TUNNEL, String(inputs.tunnelId))?.tunnelSecret;
+            const of = secret === undefined ? "" : `/${digest(String(secret)).toString("hex").slice(0, 8)}`;
             return {
-                outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}`) },
+                outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}${of}`) },
             };
+        }
         case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList": {
             // As the API does: the name the provider sends is matched against the real group names. It is sent as
             // given (cloudflare-go encodes the query), so a name encoded by the program (`Workers%20R2…`) finds nothing.

@@ -34,6 +34,10 @@ export interface ResourceOptions {
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** Whether the old resource is deleted before its replacement is created (an outage for a credential). */
+    deleteBeforeReplace: boolean;
+    /** The `replacementTrigger` option in wire form; absent when the resource has none. */
+    replacementTrigger?: unknown;
 }
 
 /** One registration as the engine would receive it. `inputs` keep the wire form: secrets stay wrapped. */
@@ -167,14 +171,22 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
+    // `MockResourceArgs` carries no options: the trigger of each registration, by type and name, so that the fakes
+    // give a credential with another trigger (a replaced one) other values, as the provider would.
+    const triggers = new Map<string, unknown>();
+    // What the fakes may read back of a registered resource: its inputs, secrets unwrapped, found by type and id.
+    const registered = (type: string, id: string) => {
+        const r = resources.find((x) => x.type === type && x.id === id);
+        return r && (reveal(r.inputs) as Record<string, unknown>);
+    };
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 if (!args.custom) return { id: "", state: {} };
-                return fakeOutputs(args.type, args.name, args.inputs);
+                return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir }).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered }).outputs,
         },
         project,
         opts.stack,
@@ -191,8 +203,10 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     };
 
     // The mock monitor drops resource options and additionalSecretOutputs; record the former and honour the latter.
-    monitor.registerResource = (req: Req, cb: Callback) =>
-        baseRegister(req, (err, resp?: any) => {
+    monitor.registerResource = (req: Req, cb: Callback) => {
+        const trigger = req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined;
+        triggers.set(`${req.getType()}\0${req.getName()}`, trigger);
+        return baseRegister(req, (err, resp?: any) => {
             if (err || !resp) return cb(err, resp);
             const inputs = structToJs(req.getObject());
             const aso: string[] = req.getAdditionalsecretoutputsList();
@@ -226,6 +240,8 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                     ...(ct && (ct.getCreate() || ct.getUpdate() || ct.getDelete())
                         ? { customTimeouts: { create: ct.getCreate() || undefined, update: ct.getUpdate() || undefined, delete: ct.getDelete() || undefined } }
                         : {}),
+                    deleteBeforeReplace: req.getDeletebeforereplace() === true,
+                    ...(trigger !== undefined ? { replacementTrigger: trigger } : {}),
                 },
                 outputs,
             };
@@ -233,6 +249,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
             resources.push(rec);
             cb(err, resp);
         });
+    };
     monitor.registerResourceOutputs = (req: Req, cb: Callback) => {
         outputsByUrn.set(req.getUrn(), structToJs(req.getOutputs()));
         return baseOutputs(req, cb);
@@ -322,6 +339,8 @@ export interface PlanJson {
             deletedWith: string;
             ignoreChanges: string[];
             additionalSecretOutputs: string[];
+            /** Present only on resources that have one: a change of it replaces the resource (a credential's rotation). */
+            replacementTrigger?: unknown;
         };
     }>;
     /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
@@ -349,6 +368,7 @@ export function toPlanJson(run: OfflineRun): PlanJson {
                 deletedWith: r.options.deletedWith,
                 ignoreChanges: r.options.ignoreChanges,
                 additionalSecretOutputs: r.options.additionalSecretOutputs,
+                ...("replacementTrigger" in r.options ? { replacementTrigger: redact(r.options.replacementTrigger) } : {}),
             },
         }));
     const invokes = run.invokes

@@ -65,7 +65,14 @@ describe.each([
         for (const u of customDeps.filter((d) => d !== secret.urn)) {
             expect(run.resources.find((r) => r.urn === u)?.parent).toBe(fluxInstall.urn);
         }
-        expect(plainAt(receiver, "metadata.annotations")).toMatchObject({ "pulumi.com/waitFor": "condition=Ready" });
+        // Ready, and the reconcile request of the current token handled: the controller serves this token's path.
+        const annotations = plainAt(receiver, "metadata.annotations") as Record<string, string>;
+        const request = annotations["reconcile.fluxcd.io/requestedAt"];
+        expect(request).toMatch(/^rotation-webhook-token-[0-9a-f]{16}$/);
+        expect(JSON.parse(annotations["pulumi.com/waitFor"])).toEqual([
+            "condition=Ready",
+            `jsonpath={.status.lastHandledReconcileAt}=${request}`,
+        ]);
     });
 
     it("registers the GitHub webhook: JSON, push events, the token as its secret, TLS verified, active", async () => {
