@@ -7,6 +7,8 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { accessConfig, accessProblems, accessSchema, type AccessConfig } from "./access";
+import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -143,6 +145,8 @@ const schema = obj({
     // The value is never echoed: only its shape is described.
     sopsAgeKey: str(),
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
+    access: accessSchema.optional(),
+    hub: hubSchema.optional(),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -232,6 +236,10 @@ export interface StackConfig {
     /** Secret age identity, `AGE-SECRET-KEY-1…`. */
     sopsAgeKey: pulumi.Output<string>;
     cloudflareAccountId: string;
+    /** Cloudflare Access in front of chosen hostnames (config/access.ts). */
+    access?: AccessConfig;
+    /** The hub this cluster reports to (config/hub.ts). */
+    hub?: HubConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -379,6 +387,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     const originHost = givenOrigin === undefined ? (domain ? `external.${domain}` : undefined)
         : typeof givenOrigin === "string" && isDnsName(givenOrigin) ? givenOrigin : undefined;
     problems.push(...checkTunnelRoutes({ domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...accessProblems(v.access, { domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...hubProblems(v.hub));
 
     const key = typeof v.sopsAgeKey === "string" ? (v.sopsAgeKey as string) : undefined;
     if (key !== undefined && placeholders.has("sopsAgeKey")) {
@@ -421,6 +431,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             sops: c.sops,
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
+            access: c.access && accessConfig(c.access),
+            hub: c.hub && hubConfig(c.hub, c.cluster.name),
         },
     };
 }
@@ -533,7 +545,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "access", "hub"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.
