@@ -1,28 +1,35 @@
-// Offline plan: `npm run plan -- <stack> [--json] [--config FILE]`. Runs the real program on Pulumi's mock
-// runtime, with no credentials and no network, and prints what the stack would create.
+// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--stack-outputs FILE]`. Runs the real program on
+// Pulumi's mock runtime, with no credentials and no network, and prints what the stack would create.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--stack-outputs FILE]\n"
+    + "  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:\n"
+    + "                        { \"<stack>\": { \"outputs\": {…}, \"secretOutputNames\": [...] } }; without it, placeholders";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string } {
+function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string; stackOutputs?: string } {
     let json = false;
     let file: string | undefined;
+    let stackOutputs: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--json") json = true;
         else if (a === "--config") file = argv[++i];
         else if (a.startsWith("--config=")) file = a.slice("--config=".length);
+        else if (a === "--stack-outputs") stackOutputs = argv[++i];
+        else if (a.startsWith("--stack-outputs=")) stackOutputs = a.slice("--stack-outputs=".length);
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
     if (rest.length !== 1 || (file === undefined && argv.includes("--config"))) throw new UsageError("name one stack");
-    return { stack: rest[0], json, file };
+    if (stackOutputs === undefined && argv.includes("--stack-outputs")) throw new UsageError("--stack-outputs needs a FILE");
+    return { stack: rest[0], json, file, stackOutputs };
 }
 
 class UsageError extends Error {}
@@ -90,7 +97,22 @@ async function main(): Promise<number> {
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
     }
-    const run = await runOffline({ stack: args.stack, ...settings });
+    let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
+    if (args.stackOutputs !== undefined) {
+        const outputsFile = path.resolve(args.stackOutputs);
+        if (!fs.existsSync(outputsFile)) {
+            process.stderr.write(`no stack outputs file ${outputsFile}\n${USAGE}\n`);
+            return 2;
+        }
+        try {
+            stackOutputs = readStackOutputs(outputsFile);
+        } catch (e) {
+            if (!(e instanceof StackOutputsFileError)) throw e;
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 1;
+        }
+    }
+    const run = await runOffline({ stack: args.stack, ...settings, stackOutputs });
     for (const note of configNotes) process.stderr.write(`${note}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
     if (run.error) {

@@ -56,6 +56,8 @@ export interface RunStackOptions {
     cluster?: RunOptions["cluster"];
     /** Project keys passed as secrets although they are not secret settings (`pulumi config set --secret`). */
     secretValues?: string[];
+    /** Outputs of referenced stacks by name (`hub.stack`); a stack not given gets placeholders. */
+    stackOutputs?: RunOptions["stackOutputs"];
 }
 
 /**
@@ -92,7 +94,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
     }
     const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig", ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
         .filter((k) => k in config);
-    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster });
+    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, stackOutputs: opts.stackOutputs });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
     return {
