@@ -1,5 +1,6 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
+import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
@@ -7,6 +8,7 @@ import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
+import { connectHub } from "./components/hub";
 import { kubernetesProvider } from "./components/kubernetes";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig } from "./config";
@@ -22,6 +24,8 @@ async function clusterBootstrap() {
         context: cfg.kubeContext,
         renameFrom: cfg.renameFrom,
     });
+    // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
+    const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -30,12 +34,21 @@ async function clusterBootstrap() {
         clusterName: cfg.cluster.name,
     });
 
+    // Cloudflare Access in front of chosen hostnames, with service tokens for machines (the hub's spokes).
+    const access = cfg.access && new ClusterAccess("access", {
+        accountId: cfg.cloudflareAccountId,
+        clusterName: cfg.cluster.name,
+        access: cfg.access,
+    });
+
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.
     const edge = new ClusterEdge("edge", {
         accountId: cfg.cloudflareAccountId,
         clusterName: cfg.cluster.name,
         domain: cfg.cluster.domain,
         tunnel: cfg.tunnel,
+        // cloudflared checks the Access token itself on each rule of a protected hostname.
+        access: access?.ruleAccess,
     });
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
@@ -54,6 +67,8 @@ async function clusterBootstrap() {
             // contract parts: edge.contract, backups.contract
             edge.contract,
             backups.contract,
+            // the hub's URLs and service token, on a spoke
+            ...(hub ? [hub.contract] : []),
         ],
     }, { provider: k8sProvider });
 
@@ -95,6 +110,15 @@ async function clusterBootstrap() {
         tunnelHostnames: edge.hostnames,
         // Secret: the path derives from the webhook token.
         fluxWebhookUrl: pushReconcile.webhookUrl,
+        // With Access: what is protected, and (secret) the service tokens a spoke's stack reads as its hub's.
+        ...(access ? {
+            accessHostnames: access.hostnames,
+            accessAudTags: access.audTags,
+            hubHostnames: access.tokenHostnames,
+            accessServiceTokens: access.serviceTokens,
+        } : {}),
+        // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
+        ...(hub ? { hubUrls: hub.urls } : {}),
     };
 }
 
