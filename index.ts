@@ -116,6 +116,7 @@ async function clusterBootstrap() {
             accessAudTags: access.audTags,
             hubHostnames: access.tokenHostnames,
             accessServiceTokens: access.serviceTokens,
+            accessServiceTokenExpiry: access.tokenExpiry,
         } : {}),
         // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
         ...(hub ? { hubUrls: hub.urls } : {}),

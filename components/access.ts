@@ -77,6 +77,8 @@ export class ClusterAccess extends pulumi.ComponentResource {
     public readonly tokenHostnames: Record<string, string[]>;
     /** Per service token, its client id and secret; secret. */
     public readonly serviceTokens: pulumi.Output<Record<string, ServiceTokenCredentials>>;
+    /** Per service token, when it stops working (RFC 3339): a year after creation, unless replaced before. */
+    public readonly tokenExpiry: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: ClusterAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:access:ClusterAccess", name, {}, opts);
@@ -156,6 +158,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
         }
 
         this.tokenHostnames = Object.fromEntries(access.serviceTokens.map((t) => [t.name, [...t.hostnames]]));
+        this.tokenExpiry = Object.fromEntries([...tokens].map(([tokenName, { token }]) => [tokenName, token.expiresAt]));
         const credentials = [...tokens].map(([tokenName, { token }]) =>
             pulumi.all([token.clientId, token.clientSecret]).apply(([clientId, clientSecret]) => [tokenName, { clientId, clientSecret }] as const));
         this.serviceTokens = pulumi.secret(pulumi.all(credentials).apply((entries) => Object.fromEntries(entries)));
@@ -165,6 +168,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
             audTags: this.audTags,
             tokenHostnames: this.tokenHostnames,
             serviceTokens: this.serviceTokens,
+            tokenExpiry: this.tokenExpiry,
         });
     }
 }

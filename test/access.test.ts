@@ -124,6 +124,7 @@ describe("Access on the infra stack", () => {
             },
             accessHostnames: ["grafana.monosense.dev", "vm.monosense.dev"],
             accessAudTags: { "grafana.monosense.dev": "placeholder:ZeroTrustAccessApplication/access-app-grafana.monosense.dev/aud" },
+            accessServiceTokenExpiry: { "apps-to-hub": "placeholder:ZeroTrustAccessServiceToken/access-token-apps-to-hub/expiresAt" },
         });
         const printed = JSON.stringify(toPlanJson(run));
         expect(printed).not.toContain("/clientSecret");
