@@ -1,5 +1,6 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
+import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
@@ -7,6 +8,7 @@ import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
+import { connectHub } from "./components/hub";
 import { kubernetesProvider } from "./components/kubernetes";
 import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
 import { PushReconcile } from "./components/webhook";
@@ -23,6 +25,8 @@ async function clusterBootstrap() {
         context: cfg.kubeContext,
         renameFrom: cfg.renameFrom,
     });
+    // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
+    const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
 
     // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
     const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
@@ -44,6 +48,13 @@ async function clusterBootstrap() {
         rotation: cfg.rotation.backupToken,
     });
 
+    // Cloudflare Access in front of chosen hostnames, with service tokens for machines (the hub's spokes).
+    const access = cfg.access && new ClusterAccess("access", {
+        accountId: cfg.cloudflareAccountId,
+        clusterName: cfg.cluster.name,
+        access: cfg.access,
+    });
+
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.
     const edge = new ClusterEdge("edge", {
         accountId: cfg.cloudflareAccountId,
@@ -52,6 +63,8 @@ async function clusterBootstrap() {
         tunnel: cfg.tunnel,
         // Rotation: a new `rotation.tunnelSecret` gives the same tunnel a new secret and connector token.
         rotation: cfg.rotation.tunnelSecret,
+        // cloudflared checks the Access token itself on each rule of a protected hostname.
+        access: access?.ruleAccess,
     });
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
@@ -62,6 +75,8 @@ async function clusterBootstrap() {
         // contract parts: edge.contract, backups.contract
         edge.contract,
         backups.contract,
+        // the hub's URLs and service token, on a spoke
+        ...(hub ? [hub.contract] : []),
     ];
 
     // Before Flux: the CNI and what else the repository lists, in order, with the values Flux will substitute.
@@ -119,6 +134,16 @@ async function clusterBootstrap() {
         tunnelHostnames: edge.hostnames,
         // Secret: the path derives from the webhook token.
         fluxWebhookUrl: pushReconcile.webhookUrl,
+        // With Access: what is protected, and (secret) the service tokens a spoke's stack reads as its hub's.
+        ...(access ? {
+            accessHostnames: access.hostnames,
+            accessAudTags: access.audTags,
+            hubHostnames: access.tokenHostnames,
+            accessServiceTokens: access.serviceTokens,
+            accessServiceTokenExpiry: access.tokenExpiry,
+        } : {}),
+        // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
+        ...(hub ? { hubUrls: hub.urls } : {}),
     };
 }
 

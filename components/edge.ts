@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
 import { rotationOptions } from "./rotation";
-import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "../config/routing";
+import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule, type RuleAccess } from "../config/routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
 export function tunnelCnameTarget(tunnelId: string): string {
@@ -28,7 +28,7 @@ export function edgeContractPart(tunnel: {
 }
 
 /** Every hostname the tunnel routes, in rule order, wildcards included, the catch-all left out. */
-export function routedHostnames(rules: IngressRule[]): string[] {
+export function routedHostnames<Aud>(rules: IngressRule<Aud>[]): string[] {
     return rules.map((r) => r.hostname).filter((h): h is string => h !== undefined);
 }
 
@@ -43,6 +43,8 @@ export interface ClusterEdgeArgs {
     tunnel: TunnelConfig;
     /** `rotation.tunnelSecret`: a new value gives the same tunnel a new secret, and so a new connector token. */
     rotation?: string;
+    /** Hostnames behind Cloudflare Access and the check cloudflared makes on each rule that takes them (ClusterAccess). */
+    access?: Readonly<Record<string, RuleAccess<pulumi.Input<string>>>>;
 }
 
 /** A remotely-managed Cloudflare tunnel, its one ingress config, and a proxied CNAME per routed hostname. */
@@ -66,7 +68,8 @@ export class ClusterEdge extends pulumi.ComponentResource {
         super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
         const { accountId, domain, tunnel: cfg } = args;
         // Validated in config already; computed first so a bad route fails before anything is registered here.
-        const rules = ingressRules({ domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes });
+        const routing = { domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes };
+        const rules = ingressRules<pulumi.Input<string>>({ ...routing, access: args.access });
 
         // RandomBytes marks base64 secret; the tunnel marks tunnelSecret secret in its outputs.
         const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, {
@@ -96,7 +99,9 @@ export class ClusterEdge extends pulumi.ComponentResource {
 
         const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
         this.cnameTarget = tunnel.id.apply(tunnelCnameTarget);
-        this.dnsNames = tunnelDnsNames(rules);
+        // From the rules without Access: the rules Access adds for names under the zone wildcard get no record, their
+        // DNS stays with the repo's external-dns like every name the wildcard routes.
+        this.dnsNames = tunnelDnsNames(ingressRules(routing));
         const records = new Map<string, cloudflare.DnsRecord>();
         for (const host of this.dnsNames) {
             // Named after the hostname, so adding or removing a route touches only its own record.

@@ -7,6 +7,8 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { accessConfig, accessProblems, accessSchema, type AccessConfig } from "./access";
+import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
 import { platformProblems, type PlatformConfig } from "./platform";
 import { rotationSchema, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
@@ -158,6 +160,8 @@ const schema = obj({
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
     platform: platformSchema.optional(),
     rotation: rotationSchema,
+    access: accessSchema.optional(),
+    hub: hubSchema.optional(),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -251,6 +255,10 @@ export interface StackConfig {
     platform: PlatformConfig;
     /** `cluster-bootstrap:rotation`: a changed value replaces that credential, create-before-delete. */
     rotation: RotationConfig;
+    /** Cloudflare Access in front of chosen hostnames (config/access.ts). */
+    access?: AccessConfig;
+    /** The hub this cluster reports to (config/hub.ts). */
+    hub?: HubConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -400,6 +408,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     const originHost = givenOrigin === undefined ? (domain ? `external.${domain}` : undefined)
         : typeof givenOrigin === "string" && isDnsName(givenOrigin) ? givenOrigin : undefined;
     problems.push(...checkTunnelRoutes({ domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...accessProblems(v.access, { domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...hubProblems(v.hub));
 
     const key = typeof v.sopsAgeKey === "string" ? (v.sopsAgeKey as string) : undefined;
     if (key !== undefined && placeholders.has("sopsAgeKey")) {
@@ -444,6 +454,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             cloudflareAccountId: c.cloudflareAccountId,
             platform: { releases: (c.platform?.releases ?? []).map((r) => ({ path: normaliseRepoPath(r.path), namespace: r.namespace })) },
             rotation: c.rotation,
+            access: c.access && accessConfig(c.access),
+            hub: c.hub && hubConfig(c.hub, c.cluster.name),
         },
     };
 }
@@ -556,7 +568,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation", "access", "hub"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.

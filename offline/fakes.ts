@@ -1,6 +1,8 @@
 // Deterministic stand-ins for what only a provider or an API can know. Each value says what it stands for,
 // and the same type, name and inputs always give the same value, so the same config prints the same plan.
+import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
+import { HUB_HOSTNAMES_OUTPUT, hubServiceTokenName, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import { placeholderRepositoryFile, repositoryFileFromDir, type RepositoryFileArgs } from "./gitops";
 
 type State = Record<string, unknown>;
@@ -58,6 +60,16 @@ export function fakeOutputs(type: string, name: string, inputs: State, replaceme
         case "cloudflare:index/accountToken:AccountToken":
             extra.value = placeholder(`${what}/value`);
             extra.status = "active";
+            break;
+        case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
+            // The audience tag cloudflared checks tokens against: known only once the application exists.
+            extra.aud = placeholder(`${what}/aud`);
+            break;
+        case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken":
+            extra.clientId = placeholder(`${what}/clientId`);
+            extra.clientSecret = placeholder(`${what}/clientSecret`);
+            extra.clientSecretVersion = inputs.clientSecretVersion ?? 1;
+            extra.expiresAt = placeholder(`${what}/expiresAt`);
             break;
         case "github:index/repositoryDeployKey:RepositoryDeployKey":
             extra.etag = placeholder(`${what}/etag`);
@@ -152,4 +164,49 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
         default:
             throw new Error(`offline plan: no fake answer for the provider function ${token}; add one to offline/fakes.ts`);
     }
+}
+
+/** The type a `pulumi.StackReference` reads. */
+export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+/** What the engine answers for a referenced stack: its outputs and which of them are secret. */
+export interface StackOutputs {
+    outputs: Record<string, unknown>;
+    secretOutputNames: string[];
+}
+
+/**
+ * The state a StackReference read returns, as the engine gives it: `outputs` with the secret ones wrapped as secrets,
+ * and their names in `secretOutputNames`, which is how the SDK decides the secret-ness of each `getOutput`.
+ */
+export function stackReferenceState(name: string, stack: StackOutputs): State {
+    const outputs = Object.fromEntries(Object.entries(stack.outputs)
+        .map(([k, v]) => [k, stack.secretOutputNames.includes(k) ? pulumi.secret(v) : v]));
+    return { name, outputs, secretOutputNames: [...stack.secretOutputNames] };
+}
+
+/**
+ * Stand-in outputs of a referenced stack when no real ones are given: what a hub exports for this spoke's `hub`
+ * config (its token opening exactly the configured hostnames, credentials as secret placeholders), nothing for any
+ * other stack.
+ */
+export function placeholderStackOutputs(stack: string, config: Readonly<Record<string, string>>): StackOutputs {
+    let hub: { stack?: unknown; hostnames?: unknown; serviceToken?: unknown } | null = null;
+    let cluster: { name?: unknown } | null = null;
+    try {
+        hub = JSON.parse(config["cluster-bootstrap:hub"] ?? "null");
+        cluster = JSON.parse(config["cluster-bootstrap:cluster"] ?? "null");
+    } catch {
+        // Config the program refuses before it reads any stack.
+    }
+    if (hub?.stack !== stack || !Array.isArray(hub.hostnames) || typeof cluster?.name !== "string") return { outputs: {}, secretOutputNames: [] };
+    const token = hubServiceTokenName(cluster.name, typeof hub.serviceToken === "string" ? hub.serviceToken : undefined);
+    const credential = (what: string) => placeholder(`stack/${stack}/${SERVICE_TOKENS_OUTPUT}/${token}/${what}`);
+    return {
+        outputs: {
+            [HUB_HOSTNAMES_OUTPUT]: { [token]: hub.hostnames },
+            [SERVICE_TOKENS_OUTPUT]: { [token]: { clientId: credential("clientId"), clientSecret: credential("clientSecret") } },
+        },
+        secretOutputNames: [SERVICE_TOKENS_OUTPUT],
+    };
 }

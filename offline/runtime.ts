@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../components/cluster-identity";
 import { offlinePlaceholders } from "../config";
-import { fakeInvoke, fakeOutputs } from "./fakes";
+import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -99,6 +99,11 @@ export interface RunOptions {
     cluster?: Partial<ClusterIdentity> | Error;
     /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
     gitopsDir?: string;
+    /**
+     * Outputs of the stacks the program references, by the name it gives them (`hub.stack`). A stack not here gets
+     * placeholders (see `placeholderStackOutputs`), with a note saying so.
+     */
+    stackOutputs?: Readonly<Record<string, StackOutputs>>;
 }
 
 /**
@@ -183,6 +188,12 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
         {
             newResource: (args) => {
                 if (!args.custom) return { id: "", state: {} };
+                if (args.type === STACK_REFERENCE) {
+                    const stack = String(args.inputs.name);
+                    const given = opts.stackOutputs?.[stack];
+                    if (!given) notes.push(`outputs of stack ${JSON.stringify(stack)} are placeholders: no --stack-outputs file gives them`);
+                    return { id: stack, state: stackReferenceState(stack, given ?? placeholderStackOutputs(stack, opts.config)) };
+                }
                 return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
@@ -250,6 +261,27 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
             cb(err, resp);
         });
     };
+    // Reads (a StackReference) are recorded like registrations: the plan shows which other stack this one reads.
+    const baseRead = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: Req, cb: Callback) =>
+        baseRead(req, (err, resp?: any) => {
+            if (!err && resp) {
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: true,
+                    parent: req.getParent(),
+                    provider: req.getProvider(),
+                    id: req.getId(),
+                    inputs: structToJs(req.getProperties()),
+                    dependencies: [...req.getDependenciesList()],
+                    options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [] },
+                    outputs: structToJs(resp.getProperties()),
+                });
+            }
+            cb(err, resp);
+        });
     monitor.registerResourceOutputs = (req: Req, cb: Callback) => {
         outputsByUrn.set(req.getUrn(), structToJs(req.getOutputs()));
         return baseOutputs(req, cb);

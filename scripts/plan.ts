@@ -1,18 +1,23 @@
-// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR]`. Runs the real program on
-// Pulumi's mock runtime, with no credentials and no network, and prints what the stack would create.
+// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]`. Runs
+// the real program on Pulumi's mock runtime, with no credentials and no network, and prints what the stack would
+// create.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
 import { placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]\n"
+    + "  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:\n"
+    + "                        { \"<stack>\": { \"outputs\": {…}, \"secretOutputNames\": [...] } }; without it, placeholders";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string; gitopsDir?: string } {
+function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string } {
     let json = false;
     let file: string | undefined;
     let gitopsDir: string | undefined;
+    let stackOutputs: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -21,6 +26,8 @@ function parseArgs(argv: string[]): { stack: string; json: boolean; file?: strin
         else if (a.startsWith("--config=")) file = a.slice("--config=".length);
         else if (a === "--gitops-dir") gitopsDir = argv[++i] ?? "";
         else if (a.startsWith("--gitops-dir=")) gitopsDir = a.slice("--gitops-dir=".length);
+        else if (a === "--stack-outputs") stackOutputs = argv[++i];
+        else if (a.startsWith("--stack-outputs=")) stackOutputs = a.slice("--stack-outputs=".length);
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
@@ -29,7 +36,8 @@ function parseArgs(argv: string[]): { stack: string; json: boolean; file?: strin
     if (gitopsDir !== undefined && (gitopsDir === "" || !fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
         throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
     }
-    return { stack: rest[0], json, file, gitopsDir: gitopsDir === undefined ? undefined : path.resolve(gitopsDir) };
+    if (stackOutputs === undefined && argv.includes("--stack-outputs")) throw new UsageError("--stack-outputs needs a FILE");
+    return { stack: rest[0], json, file, gitopsDir: gitopsDir === undefined ? undefined : path.resolve(gitopsDir), stackOutputs };
 }
 
 class UsageError extends Error {}
@@ -97,7 +105,22 @@ async function main(): Promise<number> {
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
     }
-    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir });
+    let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
+    if (args.stackOutputs !== undefined) {
+        const outputsFile = path.resolve(args.stackOutputs);
+        if (!fs.existsSync(outputsFile)) {
+            process.stderr.write(`no stack outputs file ${outputsFile}\n${USAGE}\n`);
+            return 2;
+        }
+        try {
+            stackOutputs = readStackOutputs(outputsFile);
+        } catch (e) {
+            if (!(e instanceof StackOutputsFileError)) throw e;
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 1;
+        }
+    }
+    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     for (const note of [...configNotes, ...(gitopsNote ? [gitopsNote] : [])]) process.stderr.write(`${note}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);

@@ -58,6 +58,8 @@ export interface RunStackOptions {
     secretValues?: string[];
     /** A local checkout that serves the GitOps repository's files (as `--gitops-dir`); placeholders without. */
     gitopsDir?: string;
+    /** Outputs of referenced stacks by name (`hub.stack`); a stack not given gets placeholders. */
+    stackOutputs?: RunOptions["stackOutputs"];
 }
 
 /**
@@ -96,6 +98,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         .filter((k) => k in config);
     const run = await runOffline({
         stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, gitopsDir: opts.gitopsDir,
+        stackOutputs: opts.stackOutputs,
     });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
