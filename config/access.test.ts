@@ -1,28 +1,21 @@
 // The `access` and `hub` keys through validateConfig: each refusal names its full key, nothing is echoed that must not
 // be, and a valid value comes back typed with its defaults.
 import { describe, expect, it } from "vitest";
+import { TEST_AGE_KEY, validValues } from "../test/harness";
 import { validateConfig } from ".";
 import { accessConfig, accessSchema, isServiceTokenName } from "./access";
 import { hubConfig, hubLinkProblems, hubSchema, hubServiceTokenName, hubUrlVariable, isStackName, type HubConfig } from "./hub";
 
-const AGE_KEY = "AGE-SECRET-KEY-126YJDQKXJHL0HMWJ9GRWMQPV65ZD5DQSX5KCNQF86R43P3M398ESJPDQYV";
-const AGE_RECIPIENT = "age14tvph3kh8klm7spxe3k8t9gta6372503r5q4x26sv8vul2cjncvs97pqe5";
+const AGE_KEY = TEST_AGE_KEY;
 const IDP = "2b9b0c4e-5a1f-4e0e-9d53-3c2f1b7a8e61";
 
 function valid(): Record<string, any> {
     return {
-        cluster: { name: "infra", id: 1, domain: "monosense.dev" },
-        kubeContext: "admin@infra",
-        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
-        flux: { version: "2.7.x" },
+        ...validValues(),
         tunnel: {
             gateway: "https://envoy-external.networking.svc.cluster.local",
             routes: [{ hostname: "vm.monosense.dev", service: "http://vminsert.monitoring.svc.cluster.local:8480" }],
         },
-        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }] },
-        sops: { recipient: AGE_RECIPIENT },
-        sopsAgeKey: AGE_KEY,
-        cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
         access: {
             teamName: "monosense",
             allow: { emails: ["ops@monosense.dev"] },

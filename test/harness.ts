@@ -130,3 +130,21 @@ export function at(r: RecordedResource, dotted: string): unknown {
 export function plainAt(r: RecordedResource, dotted: string): unknown {
     return reveal(at(r, dotted));
 }
+
+/**
+ * The project namespace's values of a valid infra stack, as `validateConfig` takes them (secrets in plain text):
+ * the base that config tests change one key of.
+ */
+export function validValues(): Record<string, any> {
+    return {
+        cluster: { name: "infra", id: 1, domain: "monosense.dev" },
+        kubeContext: "admin@infra",
+        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
+        flux: { version: "2.7.x" },
+        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
+        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }, { name: "infra-cnpg", purpose: "cnpg" }] },
+        sops: { recipient: TEST_AGE_RECIPIENT },
+        sopsAgeKey: TEST_AGE_KEY,
+        cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
+    };
+}

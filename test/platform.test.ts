@@ -11,7 +11,7 @@ import { ConfigError, validateConfig } from "../config";
 import { criticalPath } from "../offline/graph";
 import { placeholderNote, placeholderRepositoryFile, repositoryFileFromDir } from "../offline/gitops";
 import { ROOT } from "../offline/runtime";
-import { isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, type RecordedResource, type StackRun, type Values } from "./harness";
+import { isWireSecret, plainAt, redact, reveal, runStack, validValues, type RecordedResource, type StackRun, type Values } from "./harness";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -43,17 +43,7 @@ function waitsFor(run: StackRun, r: RecordedResource, stopAt: ReadonlySet<string
 }
 
 describe("cluster-bootstrap:platform in the stack config", () => {
-    const base = () => ({
-        cluster: { name: "infra", id: 1, domain: "monosense.dev" },
-        kubeContext: "admin@infra",
-        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
-        flux: { version: "2.7.x" },
-        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
-        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }] },
-        sops: { recipient: TEST_AGE_RECIPIENT },
-        sopsAgeKey: TEST_AGE_KEY,
-        cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
-    });
+    const base = validValues;
     const check = (platform: unknown) => validateConfig({ values: { ...base(), platform } });
 
     it("is optional, and normalises the paths", async () => {

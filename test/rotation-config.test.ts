@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
-import { runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+import { runStack, validValues } from "./harness";
 
 describe("rotation config", () => {
-    function valid(): Record<string, any> {
-        return {
-            cluster: { name: "infra", id: 1, domain: "monosense.dev" },
-            kubeContext: "admin@infra",
-            gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
-            flux: { version: "2.7.x" },
-            tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
-            r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }] },
-            sops: { recipient: TEST_AGE_RECIPIENT },
-            sopsAgeKey: TEST_AGE_KEY,
-            cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
-        };
-    }
+    const valid = validValues;
     const validate = (rotation: unknown) => validateConfig({ values: { ...valid(), rotation } });
 
     it("is optional, and every credential's value is any one-line string", async () => {
