@@ -5,9 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { R2Config } from "../config";
 import type { ContractPart } from "./contract";
 import {
-    lifecycleRules, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
-    s3SecretAccessKey, tokenResources,
+    lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
 } from "./r2";
+import { permissionGroupId } from "./token-policy";
 
 export interface BackupBucketsArgs {
     /** Cloudflare account that owns the buckets and the token. */
