@@ -2,7 +2,7 @@
 // registrations as the engine would see them: options, dependencies and secret-ness included.
 import * as path from "node:path";
 import {
-    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline,
+    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline, SECRET_CONFIG_KEYS,
     type OfflineRun, type RecordedResource, type RunOptions,
 } from "../offline/runtime";
 
@@ -56,6 +56,8 @@ export interface RunStackOptions {
     cluster?: RunOptions["cluster"];
     /** Project keys passed as secrets although they are not secret settings (`pulumi config set --secret`). */
     secretValues?: string[];
+    /** Secret settings handed over as plain values, as the CLI does when none of their values was set with --secret. */
+    plainValues?: string[];
 }
 
 /**
@@ -90,8 +92,9 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
-    const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig", ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
-        .filter((k) => k in config);
+    // Every secret setting is handed over as a secret, as the CLI does once it was set with --secret.
+    const secretKeys = [...SECRET_CONFIG_KEYS, ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
+        .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
