@@ -1,6 +1,7 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
 import { BackupBuckets } from "./components/backups";
+import { BootstrapSecrets } from "./components/bootstrap-secrets";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
 import { ClusterEdge } from "./components/edge";
@@ -57,6 +58,10 @@ async function clusterBootstrap() {
         ],
     }, { provider: k8sProvider });
 
+    // Secret zero for the cluster's secret store, in place before Flux first reconciles; never waits for Flux.
+    const bootstrapSecrets = cfg.bootstrapSecrets.length === 0 ? undefined
+        : new BootstrapSecrets("bootstrap-secrets", { secrets: cfg.bootstrapSecrets, fluxNamespace: flux.namespace }, { provider: k8sProvider });
+
     // The handoff: deploy key, Secrets, GitRepository and root Kustomization; from here on Flux owns delivery.
     const gitops = new GitOpsHandoff("gitops", {
         gitops: cfg.gitops,
@@ -66,6 +71,7 @@ async function clusterBootstrap() {
         namespace: flux.namespace,
         fluxReady: flux.ready,
         contract,
+        beforeReconcile: bootstrapSecrets?.ready ?? [],
     }, { providers: [k8sProvider, ghProvider] });
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.

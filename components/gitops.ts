@@ -110,6 +110,8 @@ export interface GitOpsHandoffArgs {
     fluxReady: pulumi.Resource;
     /** Names of the ConfigMap and Secret of the contract, as outputs of the objects themselves. */
     contract: { configMapName: pulumi.Input<string>; secretName: pulumi.Input<string> };
+    /** What the first reconcile needs in place (secret zero for the cluster's secret store): the root Kustomization waits for it. */
+    beforeReconcile?: pulumi.Resource[];
 }
 
 /**
@@ -189,7 +191,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
                 vars: args.contract.configMapName,
                 secrets: args.contract.secretName,
             }),
-        }, { ...retain, dependsOn: [args.fluxReady] });
+        }, { ...retain, dependsOn: [args.fluxReady, ...(args.beforeReconcile ?? [])] });
 
         this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
         this.branch = gitops.branch;
