@@ -4,6 +4,7 @@ import { BackupBuckets } from "./components/backups";
 import { BootstrapSecrets } from "./components/bootstrap-secrets";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
+import { DnsToken } from "./components/dns-token";
 import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
@@ -39,6 +40,9 @@ async function clusterBootstrap() {
         tunnel: cfg.tunnel,
     });
 
+    // The cluster's DNS credential for external-dns and cert-manager: Zone Read and DNS Write on its zone, nothing else.
+    const dns = new DnsToken("dns", { accountId: cfg.cloudflareAccountId, clusterName: cfg.cluster.name, zoneId: edge.zoneId });
+
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
     const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
     // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
@@ -55,6 +59,7 @@ async function clusterBootstrap() {
             // contract parts: edge.contract, backups.contract
             edge.contract,
             backups.contract,
+            dns.contract,
         ],
     }, { provider: k8sProvider });
 

@@ -83,8 +83,10 @@ describe("npm run plan", () => {
         const groups = json.invokes.filter((i) => i.token.endsWith("getAccountApiTokenPermissionGroupsList"));
         // The plain names: the provider's HTTP client encodes the query itself.
         expect(groups.map((i) => i.args)).toEqual([
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "DNS Write", scope: "com.cloudflare.api.account.zone" },
             { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Read" },
             { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Write" },
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Zone Read", scope: "com.cloudflare.api.account.zone" },
         ]);
         expect(json.invokes.map((i) => i.token)).toEqual(expect.arrayContaining([
             "cloudflare:index/getZone:getZone",
