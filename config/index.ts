@@ -598,7 +598,7 @@ export async function loadConfig(): Promise<StackConfig> {
         try {
             values[k] = cfg.getObject<unknown>(k);
         } catch {
-            values[k] = INVALID_JSON;
+            values[k] = Symbol.for("invalid-json");
         }
     }
     for (const k of PLAIN_KEYS) values[k] = cfg.get(k);
