@@ -7,6 +7,7 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { FLUX_MANAGED_BY, fluxModeProblems, fluxSettings, type FluxSettings } from "./flux";
 import { platformProblems, type PlatformConfig } from "./platform";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
@@ -16,6 +17,7 @@ import {
 
 export * from "./checks";
 export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
+export { FLUX_MANAGED_BY, type FluxManagedBy, type FluxSettings, type RepositoryFluxConfig } from "./flux";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -72,11 +74,13 @@ const gitopsSchema = obj({
 });
 
 const fluxSchema = obj({
+    managedBy: z.enum(FLUX_MANAGED_BY, { error: `must be one of ${FLUX_MANAGED_BY.join(", ")}` }).default("program"),
+    // Required with `managedBy: program`, refused with `repository` (config/flux.ts).
     version: rule(
         // One token: semver would also read a multi-line paste or `2.7.x 9` as a range.
         (v) => /^\d[\w.*+-]*$/.test(v) && semver.validRange(v) !== null,
         (v) => `${quoted(v)} is not a Flux version or semver range such as 2.7.x`,
-    ),
+    ).optional(),
     imageAutomation: bool().default(false),
     operatorChartVersion: rule(
         (v) => semver.valid(v) !== null,
@@ -201,6 +205,7 @@ export interface GitOpsConfig {
     timeoutSeconds: number;
 }
 
+/** `flux` with `managedBy: program`: what the program's own Flux Operator release and FluxInstance install. */
 export interface FluxConfig {
     version: string;
     imageAutomation: boolean;
@@ -238,7 +243,8 @@ export interface StackConfig {
     /** Secret `github:token`, else the `GITHUB_TOKEN` the GitHub provider would read; undefined when neither is set. */
     githubToken?: pulumi.Output<string>;
     gitops: GitOpsConfig;
-    flux: FluxConfig;
+    /** Who runs Flux: the program (`managedBy: program`, with its settings) or the repository itself. */
+    flux: FluxSettings;
     tunnel: TunnelConfig;
     r2: R2Config;
     sops: { recipient: string };
@@ -376,6 +382,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     });
 
     problems.push(...platformProblems(v.platform));
+    problems.push(...fluxModeProblems(v));
 
     const repository = typeof v.gitops?.repository === "string" ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
@@ -432,7 +439,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
                 name: gitopsName!,
                 timeoutSeconds: durationSeconds(c.gitops.timeout),
             },
-            flux: c.flux,
+            flux: fluxSettings(c.flux),
             tunnel: { originHost: originHost!, gateway: c.tunnel.gateway, routes: c.tunnel.routes },
             r2: c.r2,
             sops: c.sops,
