@@ -1,10 +1,12 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
+import type * as pulumi from "@pulumi/pulumi";
 import { BackupBuckets } from "./components/backups";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
 import { ClusterEdge } from "./components/edge";
-import { FluxInstall } from "./components/flux";
+import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
+import { FluxHandover, FluxNamespace, refuseRepositoryFlux, repositoryFlux } from "./components/flux-repository";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { kubernetesProvider } from "./components/kubernetes";
@@ -34,6 +36,15 @@ async function clusterBootstrap() {
         branch: cfg.gitops.branch,
         known: clusterPart(cfg.cluster).vars,
     }, { provider: ghProvider });
+    // Who runs Flux, checked against the releases just read: the repository's own flux-operator and flux-instance, their
+    // sync against gitops.* (`flux.managedBy: repository`), or the program, with no release of those charts.
+    const repoFlux = cfg.flux.managedBy === "repository"
+        ? repositoryFlux(platformReleases, {
+            gitops: cfg.gitops,
+            imageAutomation: cfg.flux.imageAutomation,
+            known: clusterPart(cfg.cluster).vars,
+        })
+        : refuseRepositoryFlux(platformReleases);
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -59,6 +70,70 @@ async function clusterBootstrap() {
         edge.contract,
         backups.contract,
     ];
+
+    // Flux run by the repository itself (`flux.managedBy: repository`, as in onedr0p/cluster-template): its own
+    // flux-operator and flux-instance HelmReleases are two of the platform releases, and the program creates no Flux
+    // Operator, FluxInstance, GitRepository or root Kustomization. It provides, before the flux-instance release, what
+    // cannot live in Git, then waits for the FluxInstance's own Ready, which includes its sync.
+    if (cfg.flux.managedBy === "repository") {
+        const { instance, sync, version } = repoFlux!; // read and checked above, in this mode
+        const fluxNamespace = new FluxNamespace("flux", { provider: k8sProvider });
+        const contract = new ClusterContract("contract", { namespace: fluxNamespace.namespace, parts: contractParts }, { provider: k8sProvider });
+        // The deploy key under the Secret name the instance's sync.pullSecret gives, and sops-age; no sync objects.
+        const gitops = new GitOpsHandoff("gitops", {
+            gitops: cfg.gitops,
+            clusterName: cfg.cluster.name,
+            imageAutomation: cfg.flux.imageAutomation,
+            sopsAgeKey: cfg.sopsAgeKey,
+            namespace: fluxNamespace.namespace,
+            repositorySync: { name: sync.name, pullSecret: sync.pullSecret },
+            contract,
+        }, { providers: [k8sProvider, ghProvider] });
+
+        // What must exist before the flux-instance release: everything its FluxInstance's first sync reads.
+        const beforeFluxInstance: pulumi.Resource[] = [...gitops.prerequisites, contract];
+        const platform = new PlatformReleases("platform", {
+            releases: platformReleases,
+            parts: contractParts,
+            strict: strictSubstitution(version),
+            before: new Map([[instance, beforeFluxInstance]]),
+        }, { provider: k8sProvider });
+
+        // `pulumi up` returns once the FluxInstance is Ready: controllers up, the sync fetched and applied.
+        const handover = new FluxHandover("flux-handover", {
+            instance: platform.releases[instance],
+            namespace: fluxNamespace.namespace,
+            version,
+            timeoutSeconds: FLUX_READY_TIMEOUT_SECONDS + cfg.gitops.timeoutSeconds,
+        }, { provider: k8sProvider });
+
+        // The Receiver reconciles the GitRepository the FluxInstance creates.
+        const pushReconcile = new PushReconcile("push-reconcile", {
+            namespace: fluxNamespace.namespace,
+            fluxReady: [handover.ready],
+            gitRepositoryName: gitops.gitRepositoryName,
+            repository: cfg.gitops.repositoryName,
+            domain: cfg.cluster.domain,
+            route: edge.webhookRoute,
+        }, { providers: [k8sProvider, ghProvider] });
+
+        return {
+            cluster: cfg.cluster.name,
+            repositoryUrl: gitops.repositoryUrl,
+            branch: gitops.branch,
+            path: gitops.path,
+            deployKeyFingerprint: gitops.deployKeyFingerprint,
+            fluxVersion: handover.version,
+            r2Endpoint: backups.endpoint,
+            r2Buckets: backups.bucketNames,
+            r2AccessKeyId: backups.accessKeyId,
+            r2SecretAccessKey: backups.secretAccessKey,
+            tunnelId: edge.tunnelId,
+            tunnelCname: edge.cnameTarget,
+            tunnelHostnames: edge.hostnames,
+            fluxWebhookUrl: pushReconcile.webhookUrl,
+        };
+    }
 
     // Before Flux: the CNI and what else the repository lists, in order, with the values Flux will substitute.
     const platform = new PlatformReleases("platform", {
