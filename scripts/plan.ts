@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
-import { placeholderNote } from "../offline/gitops";
+import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR]";
@@ -96,6 +96,11 @@ async function main(): Promise<number> {
         if (!(e instanceof StackFileError)) throw e;
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
+    }
+    const required = checkoutRequired(settings.config, args.gitopsDir);
+    if (required) {
+        process.stderr.write(`${required}\n${USAGE}\n`);
+        return 2;
     }
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
