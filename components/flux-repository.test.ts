@@ -67,6 +67,53 @@ describe("the repository's flux-operator and flux-instance", () => {
         });
     });
 
+    it("read an instance laid out as cluster-template's: patches, common metadata, a Receiver and a SOPS Secret beside it", () => {
+        const files: AppFile[] = [
+            { file: `${INSTANCE_DIR}/helmrelease.yaml`, text: [
+                "apiVersion: helm.toolkit.fluxcd.io/v2",
+                "kind: HelmRelease",
+                "metadata:",
+                "  name: flux-instance",
+                "spec:",
+                "  chartRef:",
+                "    kind: OCIRepository",
+                "    name: flux-instance",
+                "  interval: 1h",
+                "  values:",
+                "    commonAnnotations:",
+                "      fluxcd.controlplane.io/reconcileArtifactEvery: 1h",
+                "    instance:",
+                "      cluster:",
+                "        networkPolicy: false",
+                "      commonMetadata:",
+                "        labels:",
+                "          app.kubernetes.io/name: flux",
+                "      sync:",
+                "        kind: GitRepository",
+                '        url: "ssh://git@github.com/monosense/k8s-ops"',
+                "        pullSecret: deploy-key",
+                '        ref: "refs/heads/main"',
+                "        path: kubernetes/flux/cluster",
+                "      kustomize:",
+                "        patches:",
+                "          - patch: |",
+                "              - op: add",
+                "                path: /spec/template/spec/containers/0/args/-",
+                "                value: --sops-age-secret=sops-age",
+                "            target:",
+                "              kind: Deployment",
+                "              name: kustomize-controller",
+                "",
+            ].join("\n") },
+            ...fixture(INSTANCE_DIR, "ocirepository.yaml"),
+            { file: `${INSTANCE_DIR}/receiver.yaml`, text: "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n  name: flux-webhook\nspec:\n  type: github\n  secretRef:\n    name: flux-webhook-token\n" },
+            { file: `${INSTANCE_DIR}/secret.sops.yaml`, text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: flux-webhook-token\nstringData:\n  token: ENC[AES256_GCM,data:AAAA,type:str]\nsops:\n  version: 3.10.2\n" },
+        ];
+        const r = repositoryFlux([operator(), appRelease(INSTANCE_DIR, files, "flux-system", CLUSTER)], CHECK);
+        expect(r.sync).toEqual({ name: "flux-system", url: SYNC.url, ref: "refs/heads/main", path: "kubernetes/flux/cluster", pullSecret: "deploy-key" });
+        expect(r.version).toBe("2.x");
+    });
+
     it("take the chart's defaults for what the values leave out, and sync.name when given", () => {
         const r = repositoryFlux([operator(), instance({ instance: { sync: { url: SYNC.url, ref: SYNC.ref, path: "./kubernetes/flux/cluster/", pullSecret: "deploy-key", name: "home-ops" } } })], CHECK);
         expect(r.version).toBe(INSTANCE_CHART_DEFAULTS.version);
