@@ -7,7 +7,8 @@ import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
 import { DnsToken } from "./components/dns-token";
 import { ClusterEdge } from "./components/edge";
-import { FluxInstall } from "./components/flux";
+import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
+import { FluxHandover, FluxNamespace, refuseRepositoryFlux, repositoryFlux } from "./components/flux-repository";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
@@ -41,6 +42,15 @@ async function clusterBootstrap() {
         branch: cfg.gitops.branch,
         known: clusterPart(cfg.cluster).vars,
     }, { provider: ghProvider });
+    // Who runs Flux, checked against the releases just read: the repository's own flux-operator and flux-instance, their
+    // sync against gitops.* (`flux.managedBy: repository`), or the program, with no release of those charts.
+    const repoFlux = cfg.flux.managedBy === "repository"
+        ? repositoryFlux(platformReleases, {
+            gitops: cfg.gitops,
+            imageAutomation: cfg.flux.imageAutomation,
+            known: clusterPart(cfg.cluster).vars,
+        })
+        : refuseRepositoryFlux(platformReleases);
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -95,41 +105,62 @@ async function clusterBootstrap() {
         ...(hub ? [hub.contract] : []),
     ];
 
-    // Before Flux: the CNI and what else the repository lists, in order, with the values Flux will substitute.
-    const platform = new PlatformReleases("platform", {
-        releases: platformReleases,
-        parts: contractParts,
-        strict: strictSubstitution(cfg.flux.version),
+    // Who installs Flux. The program (default): the platform releases, then flux-system, the Flux Operator and a
+    // FluxInstance that waits for Ready. The repository (`flux.managedBy: repository`, as in onedr0p/cluster-template):
+    // its own flux-operator and flux-instance are two of the platform releases, installed further down, once what
+    // cannot live in Git is in place; the program creates no Operator, FluxInstance, GitRepository or Kustomization.
+    const programFlux = cfg.flux.managedBy === "program" ? cfg.flux : undefined;
+    const repo = programFlux ? undefined : repoFlux!;
+    const flux = programFlux && new FluxInstall("flux", {
+        flux: programFlux,
+        after: new PlatformReleases("platform", {
+            releases: platformReleases,
+            parts: contractParts,
+            strict: strictSubstitution(programFlux.version),
+        }, { provider: k8sProvider }).last,
     }, { provider: k8sProvider });
+    const fluxNamespace = flux ? flux.namespace : new FluxNamespace("flux", { provider: k8sProvider }).namespace;
 
-    // flux-system, the Flux Operator (after the platform) and a FluxInstance that waits for Ready; `flux.ready` gates
-    // every Flux object.
-    const flux = new FluxInstall("flux", { flux: cfg.flux, after: platform.last }, { provider: k8sProvider });
-
-    const contract = new ClusterContract("contract", { namespace: flux.namespace, parts: contractParts }, { provider: k8sProvider });
+    const contract = new ClusterContract("contract", { namespace: fluxNamespace, parts: contractParts }, { provider: k8sProvider });
 
     // Secret zero for the cluster's secret store, in place before Flux first reconciles; never waits for Flux.
     const bootstrapSecrets = cfg.bootstrapSecrets.length === 0 ? undefined
-        : new BootstrapSecrets("bootstrap-secrets", { secrets: cfg.bootstrapSecrets, fluxNamespace: flux.namespace }, { provider: k8sProvider });
+        : new BootstrapSecrets("bootstrap-secrets", { secrets: cfg.bootstrapSecrets, fluxNamespace }, { provider: k8sProvider });
 
-    // The handoff: deploy key, Secrets, GitRepository and root Kustomization; from here on Flux owns delivery.
+    // The handoff: deploy key and Secrets; with the program's Flux also the GitRepository and root Kustomization, with
+    // the repository's the deploy key's Secret under the name its FluxInstance's sync.pullSecret gives.
     const gitops = new GitOpsHandoff("gitops", {
         gitops: cfg.gitops,
         clusterName: cfg.cluster.name,
         imageAutomation: cfg.flux.imageAutomation,
         sopsAgeKey: cfg.sopsAgeKey,
-        namespace: flux.namespace,
-        fluxReady: flux.ready,
+        namespace: fluxNamespace,
+        ...(flux ? { fluxReady: flux.ready } : { repositorySync: { name: repo!.sync.name, pullSecret: repo!.sync.pullSecret } }),
         contract,
         // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
         rotation: cfg.rotation.deployKey,
         beforeReconcile: bootstrapSecrets?.ready ?? [],
     }, { providers: [k8sProvider, ghProvider] });
 
+    // The repository's Flux: the platform releases, flux-instance only once everything its first sync reads exists;
+    // `pulumi up` returns once the FluxInstance is Ready (controllers up, the sync fetched and applied).
+    const handover = repo && new FluxHandover("flux-handover", {
+        instance: new PlatformReleases("platform", {
+            releases: platformReleases,
+            parts: contractParts,
+            strict: strictSubstitution(repo.version),
+            before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...(bootstrapSecrets?.ready ?? [])]]]),
+        }, { provider: k8sProvider }).releases[repo.instance],
+        namespace: fluxNamespace,
+        version: repo.version,
+        timeoutSeconds: FLUX_READY_TIMEOUT_SECONDS + cfg.gitops.timeoutSeconds,
+    }, { provider: k8sProvider });
+    const fluxReady = flux ? flux.ready : handover!.ready;
+
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
     const pushReconcile = new PushReconcile("push-reconcile", {
-        namespace: flux.namespace,
-        fluxReady: [flux.ready],
+        namespace: fluxNamespace,
+        fluxReady: [fluxReady],
         gitRepositoryName: gitops.gitRepositoryName,
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
@@ -144,7 +175,7 @@ async function clusterBootstrap() {
         branch: gitops.branch,
         path: gitops.path,
         deployKeyFingerprint: gitops.deployKeyFingerprint,
-        fluxVersion: flux.version,
+        fluxVersion: flux ? flux.version : handover!.version,
         r2Endpoint: backups.endpoint,
         r2Buckets: backups.bucketNames,
         // Secret outputs, for a restore run from a workstation (`pulumi stack output --show-secrets`).

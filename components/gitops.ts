@@ -107,8 +107,17 @@ export interface GitOpsHandoffArgs {
     sopsAgeKey: pulumi.Output<string>;
     /** flux-system, as the FluxInstall's output (carries the dependency on the namespace). */
     namespace: pulumi.Input<string>;
-    /** The FluxInstance: the GitRepository and Kustomization are created only once Flux is Ready. */
-    fluxReady: pulumi.Resource;
+    /**
+     * The FluxInstance: the GitRepository and Kustomization are created only once Flux is Ready. Unset exactly when
+     * `repositorySync` is set: the repository's FluxInstance then creates them itself.
+     */
+    fluxReady?: pulumi.Resource;
+    /**
+     * Set when the repository runs Flux (`flux.managedBy: repository`): its FluxInstance's `spec.sync` creates the
+     * GitRepository and Kustomization (named `name`) and reads the deploy key from the Secret `pullSecret`. Only the
+     * key and the Secrets are created here, and `prerequisites` go before the flux-instance release.
+     */
+    repositorySync?: { name: string; pullSecret: string };
     /** Names of the ConfigMap and Secret of the contract, as outputs of the objects themselves. */
     contract: { configMapName: pulumi.Input<string>; secretName: pulumi.Input<string> };
     /** `rotation.deployKey`: a new value replaces the key, on GitHub and in Flux's Secret, create-before-delete. */
@@ -130,10 +139,12 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
     public readonly path: string;
     /** Name of the GitRepository (and root Kustomization), known before they exist: naming it waits on nothing. */
     public readonly gitRepositoryName: string;
-    /** The GitRepository; Ready (when waiting) means Flux fetched the branch with the deploy key. */
-    public readonly gitRepository: k8s.apiextensions.CustomResource;
-    /** The root Kustomization. */
-    public readonly kustomization: k8s.apiextensions.CustomResource;
+    /** The GitRepository; Ready (when waiting) means Flux fetched the branch with the deploy key. None with `repositorySync`. */
+    public readonly gitRepository?: k8s.apiextensions.CustomResource;
+    /** The root Kustomization. None with `repositorySync`. */
+    public readonly kustomization?: k8s.apiextensions.CustomResource;
+    /** What Flux needs before its first fetch: the key on GitHub, the deploy-key and sops-age Secrets. */
+    public readonly prerequisites: pulumi.Resource[];
     /** SHA256 fingerprint of the deploy key, as GitHub shows it. */
     public readonly deployKeyFingerprint: pulumi.Output<string>;
     /** The deploy key's public half (OpenSSH format). */
@@ -143,6 +154,9 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         super("cluster-bootstrap:gitops:GitOpsHandoff", name, {}, opts);
         const { gitops } = args;
         const retain = { parent: this, retainOnDelete: true };
+        if ((args.fluxReady === undefined) === (args.repositorySync === undefined)) {
+            throw new pulumi.ResourceError("GitOpsHandoff takes exactly one of fluxReady and repositorySync", this);
+        }
 
         const title = deployKeyTitle(args.clusterName);
         const readOnly = deployKeyReadOnly(args.imageAutomation);
@@ -165,7 +179,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
 
         const hostKeys = github.getSshKeysOutput({ parent: this }).apply((r) => knownHosts(r.keys));
         const deployKeySecret = new k8s.core.v1.Secret(`${name}-deploy-key-secret`, {
-            metadata: { name: DEPLOY_KEY_SECRET, namespace: args.namespace },
+            metadata: { name: args.repositorySync?.pullSecret ?? DEPLOY_KEY_SECRET, namespace: args.namespace },
             type: "Opaque",
             stringData: pulumi.secret(pulumi.all([key.privateKeyOpenssh, this.deployKeyPublic, hostKeys])
                 .apply(([identity, pub, hosts]) => ({ identity, "identity.pub": pub, known_hosts: hosts }))),
@@ -182,7 +196,9 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         }, retain);
 
         const annotations = awaitAnnotations(gitops.wait, gitops.timeoutSeconds);
-        this.gitRepository = new k8s.apiextensions.CustomResource(`${name}-source`, {
+        // None when the repository's FluxInstance syncs itself (`repositorySync`).
+        this.gitRepository = args.fluxReady === undefined ? undefined
+            : new k8s.apiextensions.CustomResource(`${name}-source`, {
             apiVersion: "source.toolkit.fluxcd.io/v1",
             kind: "GitRepository",
             metadata: { name: gitops.name, namespace: args.namespace, annotations },
@@ -193,7 +209,8 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
             dependsOn: [args.fluxReady, deployKey],
         });
 
-        this.kustomization = new k8s.apiextensions.CustomResource(`${name}-root`, {
+        this.kustomization = args.fluxReady === undefined || this.gitRepository === undefined ? undefined
+            : new k8s.apiextensions.CustomResource(`${name}-root`, {
             apiVersion: "kustomize.toolkit.fluxcd.io/v1",
             kind: "Kustomization",
             metadata: { name: gitops.name, namespace: args.namespace, annotations },
@@ -208,7 +225,8 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
         this.branch = gitops.branch;
         this.path = gitops.path;
-        this.gitRepositoryName = gitops.name;
+        this.gitRepositoryName = args.repositorySync?.name ?? gitops.name;
+        this.prerequisites = [deployKey, deployKeySecret, sopsAge];
         this.deployKeyFingerprint = key.publicKeyFingerprintSha256;
         this.registerOutputs({
             repositoryUrl: this.repositoryUrl,

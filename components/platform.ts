@@ -141,6 +141,12 @@ export interface PlatformReleasesArgs {
     parts: ContractPart[];
     /** Flux's rule for an unset variable without a default: fail, or substitute "" (see {@link strictSubstitution}). */
     strict: boolean;
+    /**
+     * What must exist in the cluster (or on GitHub) before a release is installed, by its index in `releases`, besides
+     * the release before it: the flux-instance release of a repository that runs Flux (`flux.managedBy: repository`)
+     * waits for the Secrets its FluxInstance's first sync reads.
+     */
+    before?: ReadonlyMap<number, readonly pulumi.Resource[]>;
 }
 
 /**
@@ -178,7 +184,7 @@ export class PlatformReleases extends pulumi.ComponentResource {
             }, {
                 parent: this,
                 // Strictly in order: the CNI first, then whatever needs a network.
-                dependsOn: previous ? [previous] : [],
+                dependsOn: [...(previous ? [previous] : []), ...(args.before?.get(i) ?? [])],
                 retainOnDelete: true,
                 ignoreChanges: HANDED_OVER,
             }));

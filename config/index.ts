@@ -8,6 +8,7 @@ import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { accessConfig, accessProblems, accessSchema, type AccessConfig } from "./access";
+import { FLUX_MANAGED_BY, fluxModeProblems, fluxSettings, type FluxSettings } from "./flux";
 import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
 import { platformProblems, type PlatformConfig } from "./platform";
 import { rotationSchema, serviceTokenRotationProblems, type RotationConfig } from "./rotation";
@@ -20,6 +21,7 @@ import {
 
 export * from "./checks";
 export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
+export { FLUX_MANAGED_BY, type FluxManagedBy, type FluxSettings, type RepositoryFluxConfig } from "./flux";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -76,11 +78,13 @@ const gitopsSchema = obj({
 });
 
 const fluxSchema = obj({
+    managedBy: z.enum(FLUX_MANAGED_BY, { error: `must be one of ${FLUX_MANAGED_BY.join(", ")}` }).default("program"),
+    // Required with `managedBy: program`, refused with `repository` (config/flux.ts).
     version: rule(
         // One token: semver would also read a multi-line paste or `2.7.x 9` as a range.
         (v) => /^\d[\w.*+-]*$/.test(v) && semver.validRange(v) !== null,
         (v) => `${quoted(v)} is not a Flux version or semver range such as 2.7.x`,
-    ),
+    ).optional(),
     imageAutomation: bool().default(false),
     operatorChartVersion: rule(
         (v) => semver.valid(v) !== null,
@@ -210,6 +214,7 @@ export interface GitOpsConfig {
     timeoutSeconds: number;
 }
 
+/** `flux` with `managedBy: program`: what the program's own Flux Operator release and FluxInstance install. */
 export interface FluxConfig {
     version: string;
     imageAutomation: boolean;
@@ -247,7 +252,8 @@ export interface StackConfig {
     /** Secret `github:token`, else the `GITHUB_TOKEN` the GitHub provider would read; undefined when neither is set. */
     githubToken?: pulumi.Output<string>;
     gitops: GitOpsConfig;
-    flux: FluxConfig;
+    /** Who runs Flux: the program (`managedBy: program`, with its settings) or the repository itself. */
+    flux: FluxSettings;
     tunnel: TunnelConfig;
     r2: R2Config;
     sops: { recipient: string };
@@ -394,6 +400,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     });
 
     problems.push(...platformProblems(v.platform));
+    problems.push(...fluxModeProblems(v));
 
     const repository = typeof v.gitops?.repository === "string" ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
@@ -461,7 +468,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
                 name: gitopsName!,
                 timeoutSeconds: durationSeconds(c.gitops.timeout),
             },
-            flux: c.flux,
+            flux: fluxSettings(c.flux),
             tunnel: { originHost: originHost!, gateway: c.tunnel.gateway, routes: c.tunnel.routes },
             r2: c.r2,
             sops: c.sops,

@@ -127,3 +127,20 @@ export function placeholderNote(config: Record<string, string>, gitopsDir: strin
     return `note: no --gitops-dir: the ${releases.length} platform release${releases.length === 1 ? "'s" : "s'"} charts, versions and values are ` +
         `placeholders (pass --gitops-dir with a checkout of ${repository ?? "the GitOps repository"} to read them)`;
 }
+
+/**
+ * Why the plan needs `--gitops-dir`, or undefined: with `flux.managedBy: repository` the program checks the FluxInstance's
+ * sync in the repository's flux-instance release and provides what it names, which a placeholder cannot stand for.
+ */
+export function checkoutRequired(config: Record<string, string>, gitopsDir: string | undefined): string | undefined {
+    if (gitopsDir !== undefined) return undefined;
+    let managedBy: unknown;
+    try {
+        managedBy = (JSON.parse(config["cluster-bootstrap:flux"] ?? "{}") as { managedBy?: unknown }).managedBy;
+    } catch {
+        return undefined; // the config check reports it
+    }
+    if (managedBy !== "repository") return undefined;
+    return "--gitops-dir is required with cluster-bootstrap:flux.managedBy \"repository\": the plan reads the FluxInstance's sync " +
+        "from the repository's flux-instance release, which a placeholder cannot stand for (pass a checkout of the GitOps repository)";
+}

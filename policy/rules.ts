@@ -51,6 +51,20 @@ export const STABLE_FLUX_APIS: Readonly<Record<string, string>> = {
 /** The controller that pushes image updates to Git, the only Flux component that needs write access. */
 export const IMAGE_AUTOMATION_COMPONENT = "image-automation-controller";
 
+/** A Helm release as the Kubernetes SDK registers it (`k8s.helm.v3.Release`). */
+export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+/**
+ * The Flux Operator's charts by their own name, the last segment of the chart reference: a stack installs them itself
+ * (`flux.managedBy: program`) or from the repository's HelmReleases (`repository`).
+ */
+export const FLUX_CHARTS = { operator: "flux-operator", instance: "flux-instance" } as const;
+/** The chart's own name: `oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance` → `flux-instance`. */
+export function chartOf(r: PolicyResource): string | undefined {
+    if (r.type !== HELM_RELEASE_TYPE) return undefined;
+    const chart = (r.props as { chart?: unknown }).chart;
+    return typeof chart === "string" ? chart.replace(/\/+$/, "").split("/").pop() : undefined;
+}
+
 // Access-policy key of one R2 bucket: com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>.
 const R2_BUCKET_KEY = /^com\.cloudflare\.edge\.r2\.bucket\.[0-9a-f]{32}_(default|eu|fedramp)_[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const ACCOUNT_KEY = /^com\.cloudflare\.api\.account\./;
@@ -232,14 +246,19 @@ export const fluxStableApis: ResourceValidationPolicy = {
     },
 };
 
+/** The FluxInstance's components: the program's own, or those the repository's flux-instance release renders. */
 function runsImageAutomation(r: PolicyResource): boolean {
-    const components = (r.props.spec as { components?: unknown } | undefined)?.components;
+    const components = r.type === TYPES.fluxInstance
+        ? (r.props.spec as { components?: unknown } | undefined)?.components
+        // The chart's default components (values.instance.components unset) do not include it.
+        : ((r.props.values as { instance?: { components?: unknown } } | undefined)?.instance)?.components;
     return Array.isArray(components) && components.includes(IMAGE_AUTOMATION_COMPONENT);
 }
 
 export const deployKeyReadOnly: StackValidationPolicy = {
     name: "deploy-key-read-only",
-    description: `GitHub deploy keys are read-only unless the same stack's FluxInstance runs ${IMAGE_AUTOMATION_COMPONENT}, which pushes to Git.`,
+    description: `GitHub deploy keys are read-only unless the same stack's FluxInstance (its own, or the one its flux-instance ` +
+        `release renders) runs ${IMAGE_AUTOMATION_COMPONENT}, which pushes to Git.`,
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const keys = args.resources.filter((r) => r.type === TYPES.deployKey);
@@ -247,7 +266,8 @@ export const deployKeyReadOnly: StackValidationPolicy = {
         // Read only when a key asks for write access: that is the only case the answer matters.
         const writable = keys.filter((k) => (k.props as Props<github.RepositoryDeployKeyArgs>).readOnly !== true);
         if (writable.length === 0) return;
-        if (args.resources.some((r) => r.type === TYPES.fluxInstance && runsImageAutomation(r))) return;
+        const instances = args.resources.filter((r) => r.type === TYPES.fluxInstance || chartOf(r) === FLUX_CHARTS.instance);
+        if (instances.some(runsImageAutomation)) return;
         for (const k of writable) {
             const key = k.props as Props<github.RepositoryDeployKeyArgs>;
             report(`Deploy key "${key.title}" (${k.name}) on ${key.repository} is not read-only (readOnly: ${key.readOnly ?? "unset"}), but no ` +
@@ -425,6 +445,45 @@ export const zoneTokenSingleZone = rule<cloudflare.AccountTokenArgs>(TYPES.accou
     if (!judged) args.notApplicable("no policy of this token names a zone");
 });
 
+/** GitRepository and Kustomization types of any version: the objects a FluxInstance's `spec.sync` creates. */
+function isSyncObject(type: string): boolean {
+    const k = kubernetesType(type);
+    return (k?.group === "source.toolkit.fluxcd.io" && k.kind === "GitRepository")
+        || (k?.group === "kustomize.toolkit.fluxcd.io" && k.kind === "Kustomization");
+}
+
+export const fluxSingleOwner: StackValidationPolicy = {
+    name: "flux-single-owner",
+    description: "Flux has one owner: the stack's own Flux Operator release and FluxInstance, or the repository's flux-operator " +
+        "and flux-instance releases, never both; when the repository runs Flux, its FluxInstance creates the GitRepository and " +
+        "Kustomization, so the stack registers none.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        // Only always-known fields: types and chart references.
+        const operators = args.resources.filter((r) => chartOf(r) === FLUX_CHARTS.operator);
+        const releasedInstances = args.resources.filter((r) => chartOf(r) === FLUX_CHARTS.instance);
+        const ownInstances = args.resources.filter((r) => r.type === TYPES.fluxInstance);
+        if (operators.length + releasedInstances.length + ownInstances.length === 0) return args.notApplicable("no Flux in this stack");
+        for (const r of operators.slice(1)) {
+            report(`Helm release ${r.name} installs the Flux Operator a second time (${operators[0].name} does already): two operator ` +
+                "releases fight over one set of CRDs and one FluxInstance. Install it once, from the program or from the repository " +
+                "(cluster-bootstrap:flux.managedBy).", r.urn);
+        }
+        const instances = [...ownInstances, ...releasedInstances];
+        for (const r of instances.slice(1)) {
+            report(`${r.type === TYPES.fluxInstance ? "FluxInstance" : "Helm release"} ${r.name} is a second FluxInstance (${instances[0].name} ` +
+                "is one): the Flux Operator accepts one instance, named flux, and two owners would overwrite each other's spec. Let " +
+                "either the program or the repository's flux-instance release own it (cluster-bootstrap:flux.managedBy).", r.urn);
+        }
+        if (releasedInstances.length === 0) return;
+        for (const r of args.resources.filter((x) => isSyncObject(x.type))) {
+            report(`${kubernetesType(r.type)!.kind} ${r.name} is registered by the stack, but the repository's flux-instance release ` +
+                `(${releasedInstances[0].name}) runs Flux: its FluxInstance creates the GitRepository and Kustomization from spec.sync, ` +
+                "and a second root with prune: true would fight it over what the cluster runs. Leave them to the FluxInstance.", r.urn);
+        }
+    },
+};
+
 /** Every rule, in the order the pack reports them. */
 export const policies: Policies = [
     r2BucketProtected,
@@ -438,4 +497,5 @@ export const policies: Policies = [
     accessEnforcedPerRule,
     webhookNotBehindAccess,
     zoneTokenSingleZone,
+    fluxSingleOwner,
 ];

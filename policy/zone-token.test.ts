@@ -20,8 +20,8 @@ const problems = async (resources: unknown) => (await violations(zoneTokenSingle
     .map((m) => m.replace(/^.*reaches more than one zone: /, "").replace(/\. A leaked.*$/, ""));
 
 describe("zone-token-single-zone", () => {
-    it("is in the pack, last", () => {
-        expect(policies[policies.length - 1]).toBe(zoneTokenSingleZone);
+    it("is in the pack", () => {
+        expect(policies).toContain(zoneTokenSingleZone);
     });
 
     it("passes a token on exactly one zone", async () => {

@@ -176,7 +176,9 @@ export function recoverySteps(opts: DrOptions): Step[] {
         title: "re-create what the cluster lost",
         explain: "expect creates for the in-cluster objects (the platform releases such as the CNI, one after another, "
             + "namespace, Flux Operator, FluxInstance, secrets, "
-            + "cluster-vars, GitRepository, Kustomization, Receiver) and an update of the Kubernetes provider "
+            + "cluster-vars, GitRepository, Kustomization, Receiver; with flux.managedBy repository the operator and "
+            + "instance are platform releases, the GitRepository and Kustomization the FluxInstance's, and a "
+            + "FluxInstancePatch waits for it) and an update of the Kubernetes provider "
             + "(its kubeconfig changed, its clusterIdentifier did not, so nothing is replaced). "
             + "Any replace or delete outside the cluster means something else is wrong: stop.",
         preview: { cmd: "pulumi", args: ["preview", ...s, "--diff", ...unattended] },

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
-import { placeholderNote } from "../offline/gitops";
+import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
 
@@ -104,6 +104,11 @@ async function main(): Promise<number> {
         if (!(e instanceof StackFileError)) throw e;
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
+    }
+    const required = checkoutRequired(settings.config, args.gitopsDir);
+    if (required) {
+        process.stderr.write(`${required}\n${USAGE}\n`);
+        return 2;
     }
     let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
     if (args.stackOutputs !== undefined) {
