@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 
 /** The deploy-key Secret: `identity`, `identity.pub`, `known_hosts`. */
 export const DEPLOY_KEY_SECRET = "github-deploy-key";
@@ -46,13 +47,11 @@ export function knownHosts(keys: readonly string[]): string {
 }
 
 /**
- * Annotations on the GitRepository and root Kustomization: wait for Ready, bounded by `gitops.timeout`, or skip
- * waiting entirely when `gitops.wait` is false.
+ * Annotations on the GitRepository and root Kustomization: the provider applies them and returns; the program waits
+ * for Ready (./flux-await), bounded by `gitops.timeout`, unless `gitops.wait` is false.
  */
 export function awaitAnnotations(wait: boolean, timeoutSeconds: number): Record<string, string> {
-    return wait
-        ? { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(timeoutSeconds) }
-        : { "pulumi.com/skipAwait": "true" };
+    return programAwaitAnnotations(wait ? timeoutSeconds : undefined);
 }
 
 /** `spec` of the GitRepository (source.toolkit.fluxcd.io/v1). */
@@ -168,6 +167,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         }, retain);
 
         const annotations = awaitAnnotations(gitops.wait, gitops.timeoutSeconds);
+        const awaited = awaitReady(gitops.wait ? gitops.timeoutSeconds : undefined);
         this.gitRepository = new k8s.apiextensions.CustomResource(`${name}-source`, {
             apiVersion: "source.toolkit.fluxcd.io/v1",
             kind: "GitRepository",
@@ -177,6 +177,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
             ...retain,
             // The CRD must exist, and the key must be on GitHub before Flux first tries it.
             dependsOn: [args.fluxReady, deployKey],
+            ...awaited,
         });
 
         this.kustomization = new k8s.apiextensions.CustomResource(`${name}-root`, {
@@ -189,7 +190,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
                 vars: args.contract.configMapName,
                 secrets: args.contract.secretName,
             }),
-        }, { ...retain, dependsOn: [args.fluxReady] });
+        }, { ...retain, dependsOn: [args.fluxReady], ...awaited });
 
         this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
         this.branch = gitops.branch;

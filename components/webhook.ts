@@ -7,9 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 
 export const RECEIVER_NAME = "github-receiver";
 export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";
+/** Bound on waiting for the Receiver to be Ready. */
+export const RECEIVER_READY_TIMEOUT_SECONDS = 300;
 
 /**
  * The path the notification-controller serves a Receiver on: `/hook/` + hex(sha256(token + name + namespace)),
@@ -100,18 +103,16 @@ export class PushReconcile extends pulumi.ComponentResource {
             ...manifest,
             metadata: {
                 ...manifest.metadata,
-                annotations: {
-                    // Ready means the controller read the token and serves the path: only then register the hook
-                    // (and only once the tunnel routes the host, see `route`), so GitHub's first ping succeeds.
-                    "pulumi.com/waitFor": "condition=Ready",
-                    "pulumi.com/timeoutSeconds": "300",
-                },
+                // Ready means the controller read the token and serves the path: only then register the hook (and
+                // only once the tunnel routes the host, see `route`), so GitHub's first ping succeeds.
+                annotations: programAwaitAnnotations(RECEIVER_READY_TIMEOUT_SECONDS),
             },
         }, {
             ...k8sOpts,
             dependsOn: args.fluxReady,
             // Its status carries the webhook path, which derives from the token: secret in the state.
             additionalSecretOutputs: ["status"],
+            ...awaitReady(RECEIVER_READY_TIMEOUT_SECONDS),
         });
 
         this.receiverName = RECEIVER_NAME;

@@ -65,7 +65,7 @@ describe.each([
         for (const u of customDeps.filter((d) => d !== secret.urn)) {
             expect(run.resources.find((r) => r.urn === u)?.parent).toBe(fluxInstall.urn);
         }
-        expect(plainAt(receiver, "metadata.annotations")).toMatchObject({ "pulumi.com/waitFor": "condition=Ready" });
+        expect(plainAt(receiver, "metadata.annotations")).toEqual({ "pulumi.com/skipAwait": "true", "cluster-bootstrap/ready-timeout-seconds": "300" });
     });
 
     it("registers the GitHub webhook: JSON, push events, the token as its secret, TLS verified, active", async () => {
