@@ -596,3 +596,8 @@ export async function loadConfig(): Promise<StackConfig> {
         githubToken: githubToken(),
     };
 }
+
+/** The keys {@link loadConfig} reads, by how it reads them: for tools that build {@link RawConfig} the same way. */
+export function configKeys(): { object: readonly string[]; plain: readonly string[]; secret: readonly string[] } {
+    return { object: OBJECT_KEYS, plain: PLAIN_KEYS, secret: SECRET_KEYS };
+}
