@@ -12,8 +12,10 @@ const die = (code, text) => {
     process.stderr.write(`${text}\n`);
     process.exit(code);
 };
-// `stack ls`, `config get`, or the first word (`config --json --stack x` is `config`).
-const command = args[0] === "stack" || (args[0] === "config" && args[1] === "get") ? `${args[0]} ${args[1]}` : args[0];
+// `stack ls`, `config get`, `config set`, or the first word (`config --json --stack x` is `config`).
+const command = args[0] === "stack" || (args[0] === "config" && ["get", "set"].includes(args[1])) ? `${args[0]} ${args[1]}` : args[0];
+// What a command was given on standard input (`config set` without a value reads it), for the test to compare.
+if (command === "config set" && process.env.FAKE_PULUMI_LOG) fs.writeFileSync(`${process.env.FAKE_PULUMI_LOG}.stdin`, fs.readFileSync(0));
 const flag = (name) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;

@@ -8,6 +8,7 @@ import { renderLine, runPreflight, type CheckResult } from "../preflight";
 import { apiBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";
 import { scrub } from "../preflight/result";
+import { parseCheckArgs } from "../scripts/check";
 import { SECRETS, world, type World } from "./preflight-fixture";
 import { TEST_AGE_KEY } from "./harness";
 
@@ -347,11 +348,13 @@ describe("npm run check", () => {
         const help = await runCheck(process.env, "--help");
         expect(help.status).toBe(0);
         expect(help.stdout).toContain("--timeout SECONDS");
+        const wrong = await runCheck(process.env, "infra", "--force");
+        expect(wrong.status).toBe(2);
+        expect(wrong.stderr.split("\n")[0]).toBe("unknown option --force");
         for (const [args, message] of [[[], "name the stack to check"], [["infra", "--timeout", "0"], '--timeout "0": give a number of seconds above 0, at most 600'],
-            [["infra", "--force"], "unknown option --force"], [["infra", "apps"], "name one stack, not 2"]] as const) {
-            const r = await runCheck(process.env, ...args);
-            expect(r.status, String(args)).toBe(2);
-            expect(r.stderr.split("\n")[0]).toBe(message);
+            [["infra", "--timeout"], "--timeout needs a number of seconds"], [["infra", "apps"], "name one stack, not 2"]] as const) {
+            expect(() => parseCheckArgs([...args]), String(args)).toThrow(message);
         }
+        expect(parseCheckArgs(["org/infra", "--timeout=2.5"])).toEqual({ stack: "org/infra", timeoutMs: 2500 });
     });
 });
