@@ -5,27 +5,44 @@ import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { flagValue, parseOrExit, stackFiles, UsageError, userPath } from "./cli";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string } {
+const HELP = `${USAGE}
+
+Runs the program on Pulumi's mock runtime, with no credentials, no network and no Pulumi CLI, and prints what
+stack <stack> would create (README: The offline plan).
+
+options:
+  <stack>        a stack with a settings file Pulumi.<stack>.yaml in the repository (or any name with --config)
+  --json         one JSON object on stdout instead of the readable tree; with npm, use \`npm run -s plan\` so npm's
+                 own banner stays off stdout (e.g. \`npm run -s plan -- infra --json | jq '.resources | length'\`)
+  --config FILE  read the settings from FILE (same format) instead of Pulumi.<stack>.yaml; a relative FILE is
+                 resolved from the directory you ran npm in
+  -h, --help     this text
+
+exit codes: 0 planned, 1 invalid config (every problem on stderr, nothing on stdout), 2 a usage error
+`;
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { stack: string; json: boolean; file?: string } {
     let json = false;
     let file: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--json") json = true;
-        else if (a === "--config") file = argv[++i];
-        else if (a.startsWith("--config=")) file = a.slice("--config=".length);
-        else if (a === "-h" || a === "--help") throw new UsageError("");
+        else if (a === "--config" || a.startsWith("--config=")) {
+            const { value, next } = flagValue(argv, i, "--config", "a stack settings file");
+            file = userPath(value, env);
+            i = next;
+        } else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
-    if (rest.length !== 1 || (file === undefined && argv.includes("--config"))) throw new UsageError("name one stack");
+    if (rest.length !== 1) throw new UsageError(rest.length === 0 ? "name the stack to plan" : `name one stack, not ${rest.length}`);
     return { stack: rest[0], json, file };
 }
-
-class UsageError extends Error {}
 
 /** Readable tree: each resource under its parent, with its key inputs. */
 export function renderTree(plan: PlanJson): string {
@@ -70,16 +87,15 @@ function summarise(inputs: unknown, prefix = "", out: string[] = []): string[] {
 }
 
 async function main(): Promise<number> {
-    let args: ReturnType<typeof parseArgs>;
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message ? `${(e as Error).message}\n` : ""}${USAGE}\n`);
-        return 2;
-    }
-    const file = path.resolve(args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`));
+    const args = parseOrExit(() => parseArgs(process.argv.slice(2)), HELP, USAGE);
+    if (typeof args === "number") return args;
+    const file = args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`);
     if (!fs.existsSync(file)) {
-        process.stderr.write(`no stack settings file ${file}\n${USAGE}\n`);
+        const known = stackFiles(ROOT);
+        process.stderr.write(args.file !== undefined
+            ? `no stack settings file ${file}\n`
+            : `no stack ${JSON.stringify(args.stack)} here: there is no ${path.basename(file)} (stacks with a settings file: ${known.join(", ") || "none"}; `
+                + "or pass --config FILE)\n");
         return 2;
     }
     let settings: ReturnType<typeof readStackSettings>;
@@ -108,10 +124,13 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (e) => {
-        process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-        process.exit(1);
-    },
-);
+// Runs only as the script itself, so tests can import parseArgs.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "plan.ts")) {
+    main().then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}
