@@ -1,8 +1,9 @@
-// Waiting for Flux objects, in Flux's own words. The Kubernetes provider's `pulumi.com/waitFor: condition=Ready`
-// await shows only "Resource has condition Ready=False (want True)", as a status line that the next one replaces,
-// and after 10 minutes fails with "timed out waiting for the condition" (pulumi-kubernetes
-// provider/pkg/await/condition/kubectl.go, internal/awaiter.go; pulumi/pulumi-kubernetes#4428): Flux's reason and
-// message never reach the user, and a cause that waiting cannot cure still costs the whole timeout.
+// Waiting for Flux objects, in Flux's own words. Of the Ready condition, the Kubernetes provider's
+// `pulumi.com/waitFor: condition=Ready` await shows only "Resource has condition Ready=False (want True)", and of the
+// object's Warning events what fits a status line, each replaced by the next (LogStatus); after 10 minutes it fails
+// with "timed out waiting for the condition" (pulumi-kubernetes provider/pkg/await/condition/kubectl.go, watchers.go,
+// internal/awaiter.go; pulumi/pulumi-kubernetes#4428). Flux's reason and message do not stay with the user, and a
+// cause that waiting cannot cure still costs the whole timeout.
 //
 // So an awaited object is applied with `pulumi.com/skipAwait` and the program waits for it instead, in an
 // after-create and after-update resource hook. The engine runs the hook inside the resource's step, so whatever
