@@ -26,6 +26,13 @@ describe("readiness", () => {
         expect(readiness(status)).toMatchObject({ state: "waiting" });
     });
 
+    it("never shows a Receiver's webhook path, which derives from the token", () => {
+        const path = "/hook/cbdee599b7977a520a36692e5b872c39d09ee53dd75b2e3ae117fea283958fbf";
+        expect(readiness(obj("Receiver", [cond("Ready", "True", "Succeeded", `Receiver initialized for path: ${path}`)])))
+            .toEqual({ state: "ready", message: "Receiver initialized for path: /hook/[secret]" });
+        expect(readiness(obj("Receiver", [cond("Stalled", "True", "X", `bad ${path}`)]))).toMatchObject({ message: "bad /hook/[secret]" });
+    });
+
     it("waits for an object without conditions", () => {
         expect(readiness({ kind: "Receiver" })).toMatchObject({ state: "waiting", reason: "NoStatus", failing: false });
     });

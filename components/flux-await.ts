@@ -79,13 +79,21 @@ export function permanentCause(kind: string, reason: string, message: string): b
     }
 }
 
+/**
+ * A condition's message as it may be shown: a Receiver's says `Receiver initialized for path: /hook/<sha256>`, and the
+ * path derives from the webhook token (the README's contract keeps it secret), so webhook paths are blanked.
+ */
+export function shownMessage(message: string): string {
+    return message.replace(/\/hook\/[0-9a-f]{8,}/gi, "/hook/[secret]");
+}
+
 /** Reads an object's conditions the way kstatus and Flux define them. */
 export function readiness(obj: FluxObject): Readiness {
     const conditions = obj.status?.conditions ?? [];
     const find = (type: string) => conditions.find((c) => c.type === type);
     const stalled = find("Stalled");
     if (stalled?.status === "True") {
-        return { state: "failed", reason: stalled.reason ?? "Stalled", message: stalled.message ?? "", stalled: true };
+        return { state: "failed", reason: stalled.reason ?? "Stalled", message: shownMessage(stalled.message ?? ""), stalled: true };
     }
     const ready = find("Ready");
     if (!ready) return { state: "waiting", reason: "NoStatus", message: "the controller has not reported a Ready condition yet", failing: false };
@@ -95,7 +103,7 @@ export function readiness(obj: FluxObject): Readiness {
         return { state: "waiting", reason: "Progressing", message: `the controller has not reconciled generation ${generation} yet`, failing: false };
     }
     const reason = ready.reason ?? "";
-    const message = ready.message ?? "";
+    const message = shownMessage(ready.message ?? "");
     if (ready.status === "True") return { state: "ready", message };
     if (ready.status === "False" && permanentCause(obj.kind ?? "", reason, message)) {
         return { state: "failed", reason, message, stalled: false };
