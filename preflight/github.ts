@@ -86,6 +86,10 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         out.push(fail("GitHub token", `rejected (HTTP 401${said(rate)}), from ${o.tokenFrom}`, "create a new fine-grained token (README: Tokens) and set it again"));
         return;
     }
+    if (rate.status !== 200) {
+        out.push(fail("GitHub token", `the API answered HTTP ${rate.status}${said(rate)}, from ${o.tokenFrom}`));
+        return;
+    }
     const kind = o.token.startsWith("github_pat_") ? "fine-grained" : o.token.startsWith("ghp_") ? "classic" : "token";
     const scopes = rate.headers.get("x-oauth-scopes");
     out.push(ok("GitHub token", `accepted (${kind}${scopes !== null ? `, scopes: ${scopes || "none"}` : ""}), from ${o.tokenFrom}`));
@@ -102,7 +106,7 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
             : `HTTP ${repo.status}${said(repo)}`, "check cluster-bootstrap:gitops.repository and the token's repository access"));
         return;
     }
-    const actual = (repo.body as { full_name?: unknown }).full_name;
+    const actual = (repo.body as { full_name?: unknown } | undefined)?.full_name;
     out.push(ok(`GitHub repository ${full}`, typeof actual === "string" && actual.toLowerCase() !== full.toLowerCase() ? `found as ${actual} (renamed?)` : "found"));
 
     // Branch and paths need Contents: Read, which the program itself needs only to read platform releases.
