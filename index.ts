@@ -1,5 +1,6 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
+import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
@@ -7,7 +8,9 @@ import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
 import { GitOpsHandoff } from "./components/gitops";
+import { connectHub } from "./components/hub";
 import { kubernetesProvider } from "./components/kubernetes";
+import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig } from "./config";
 
@@ -22,12 +25,34 @@ async function clusterBootstrap() {
         context: cfg.kubeContext,
         renameFrom: cfg.renameFrom,
     });
+    // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
+    const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
+
+    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
+    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
+
+    // The platform releases' app directories, read from the GitOps repository before any cloud or cluster object is
+    // registered, so a missing file or an unsupported HelmRelease is a config error like any other.
+    const platformReleases = await readPlatformReleases(cfg.platform.releases, {
+        repository: cfg.gitops.repository,
+        branch: cfg.gitops.branch,
+        known: clusterPart(cfg.cluster).vars,
+    }, { provider: ghProvider });
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
         accountId: cfg.cloudflareAccountId,
         r2: cfg.r2,
         clusterName: cfg.cluster.name,
+        // Rotation: a new `rotation.backupToken` replaces the token and the S3 credentials in cluster-secrets.
+        rotation: cfg.rotation.backupToken,
+    });
+
+    // Cloudflare Access in front of chosen hostnames, with service tokens for machines (the hub's spokes).
+    const access = cfg.access && new ClusterAccess("access", {
+        accountId: cfg.cloudflareAccountId,
+        clusterName: cfg.cluster.name,
+        access: cfg.access,
     });
 
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.
@@ -36,26 +61,36 @@ async function clusterBootstrap() {
         clusterName: cfg.cluster.name,
         domain: cfg.cluster.domain,
         tunnel: cfg.tunnel,
+        // Rotation: a new `rotation.tunnelSecret` gives the same tunnel a new secret and connector token.
+        rotation: cfg.rotation.tunnelSecret,
+        // cloudflared checks the Access token itself on each rule of a protected hostname.
+        access: access?.ruleAccess,
     });
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
     const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
-    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
-    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
-
-    // flux-system, the Flux Operator and a FluxInstance that waits for Ready; `flux.ready` gates every Flux object.
-    const flux = new FluxInstall("flux", { flux: cfg.flux }, { provider: k8sProvider });
-
     // cluster-vars and cluster-secrets: each capability's keys, built in one place.
-    const contract = new ClusterContract("contract", {
-        namespace: flux.namespace,
-        parts: [
-            clusterPart(cfg.cluster),
-            // contract parts: edge.contract, backups.contract
-            edge.contract,
-            backups.contract,
-        ],
+    const contractParts = [
+        clusterPart(cfg.cluster),
+        // contract parts: edge.contract, backups.contract
+        edge.contract,
+        backups.contract,
+        // the hub's URLs and service token, on a spoke
+        ...(hub ? [hub.contract] : []),
+    ];
+
+    // Before Flux: the CNI and what else the repository lists, in order, with the values Flux will substitute.
+    const platform = new PlatformReleases("platform", {
+        releases: platformReleases,
+        parts: contractParts,
+        strict: strictSubstitution(cfg.flux.version),
     }, { provider: k8sProvider });
+
+    // flux-system, the Flux Operator (after the platform) and a FluxInstance that waits for Ready; `flux.ready` gates
+    // every Flux object.
+    const flux = new FluxInstall("flux", { flux: cfg.flux, after: platform.last }, { provider: k8sProvider });
+
+    const contract = new ClusterContract("contract", { namespace: flux.namespace, parts: contractParts }, { provider: k8sProvider });
 
     // The handoff: deploy key, Secrets, GitRepository and root Kustomization; from here on Flux owns delivery.
     const gitops = new GitOpsHandoff("gitops", {
@@ -66,6 +101,8 @@ async function clusterBootstrap() {
         namespace: flux.namespace,
         fluxReady: flux.ready,
         contract,
+        // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
+        rotation: cfg.rotation.deployKey,
     }, { providers: [k8sProvider, ghProvider] });
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
@@ -76,6 +113,8 @@ async function clusterBootstrap() {
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
         route: edge.webhookRoute,
+        // Rotation: a new `rotation.webhookToken` replaces the token, the Receiver's path and GitHub's webhook URL.
+        rotation: cfg.rotation.webhookToken,
     }, { providers: [k8sProvider, ghProvider] });
 
     return {
@@ -95,6 +134,16 @@ async function clusterBootstrap() {
         tunnelHostnames: edge.hostnames,
         // Secret: the path derives from the webhook token.
         fluxWebhookUrl: pushReconcile.webhookUrl,
+        // With Access: what is protected, and (secret) the service tokens a spoke's stack reads as its hub's.
+        ...(access ? {
+            accessHostnames: access.hostnames,
+            accessAudTags: access.audTags,
+            hubHostnames: access.tokenHostnames,
+            accessServiceTokens: access.serviceTokens,
+            accessServiceTokenExpiry: access.tokenExpiry,
+        } : {}),
+        // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
+        ...(hub ? { hubUrls: hub.urls } : {}),
     };
 }
 

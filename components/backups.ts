@@ -4,6 +4,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { R2Config } from "../config";
 import type { ContractPart } from "./contract";
+import { rotationOptions } from "./rotation";
 import {
     lifecycleRules, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
     s3SecretAccessKey, tokenResources,
@@ -16,6 +17,8 @@ export interface BackupBucketsArgs {
     r2: R2Config;
     /** Cluster name; names the token so the dashboard shows whose it is. */
     clusterName: string;
+    /** `rotation.backupToken`: a new value replaces the token, and so the S3 credentials, create-before-delete. */
+    rotation?: string;
 }
 
 /** R2 buckets for VolSync and CloudNativePG backups, their lifecycle rules and an object-only S3 credential. */
@@ -87,7 +90,7 @@ export class BackupBuckets extends pulumi.ComponentResource {
                 permissionGroups,
                 resources: tokenResources(accountId, r2.jurisdiction, r2.buckets.map((b) => b.name)),
             }],
-        }, { parent: this });
+        }, { parent: this, ...rotationOptions(args.rotation) });
 
         this.endpoint = r2Endpoint(accountId, r2.jurisdiction);
         this.accessKeyId = pulumi.secret(token.id);

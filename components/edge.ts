@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
-import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule } from "../config/routing";
+import { rotationOptions } from "./rotation";
+import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule, type RuleAccess } from "../config/routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
 export function tunnelCnameTarget(tunnelId: string): string {
@@ -27,7 +28,7 @@ export function edgeContractPart(tunnel: {
 }
 
 /** Every hostname the tunnel routes, in rule order, wildcards included, the catch-all left out. */
-export function routedHostnames(rules: IngressRule[]): string[] {
+export function routedHostnames<Aud>(rules: IngressRule<Aud>[]): string[] {
     return rules.map((r) => r.hostname).filter((h): h is string => h !== undefined);
 }
 
@@ -40,6 +41,10 @@ export interface ClusterEdgeArgs {
     domain: string;
     /** `cluster-bootstrap:tunnel`: origin host, gateway service and extra routes, already validated. */
     tunnel: TunnelConfig;
+    /** `rotation.tunnelSecret`: a new value gives the same tunnel a new secret, and so a new connector token. */
+    rotation?: string;
+    /** Hostnames behind Cloudflare Access and the check cloudflared makes on each rule that takes them (ClusterAccess). */
+    access?: Readonly<Record<string, RuleAccess<pulumi.Input<string>>>>;
 }
 
 /** A remotely-managed Cloudflare tunnel, its one ingress config, and a proxied CNAME per routed hostname. */
@@ -63,15 +68,21 @@ export class ClusterEdge extends pulumi.ComponentResource {
         super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
         const { accountId, domain, tunnel: cfg } = args;
         // Validated in config already; computed first so a bad route fails before anything is registered here.
-        const rules = ingressRules({ domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes });
+        const routing = { domain, originHost: cfg.originHost, gateway: cfg.gateway, routes: cfg.routes };
+        const rules = ingressRules<pulumi.Input<string>>({ ...routing, access: args.access });
 
         // RandomBytes marks base64 secret; the tunnel marks tunnelSecret secret in its outputs.
-        const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, { parent: this });
+        const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, {
+            parent: this,
+            ...rotationOptions(args.rotation),
+        });
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(`${name}-tunnel`, {
             accountId,
             name: args.clusterName,
             // Remotely managed from creation: switching configSrc later replaces the tunnel, and its id with it.
             configSrc: "cloudflare",
+            // A new secret is a PATCH of the same tunnel (tunnel_secret is not RequiresReplace): its id, config and
+            // CNAMEs stay, running connectors stay connected, and new connections need the new token.
             tunnelSecret: secret.base64,
         }, {
             parent: this,
@@ -88,7 +99,9 @@ export class ClusterEdge extends pulumi.ComponentResource {
 
         const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
         this.cnameTarget = tunnel.id.apply(tunnelCnameTarget);
-        this.dnsNames = tunnelDnsNames(rules);
+        // From the rules without Access: the rules Access adds for names under the zone wildcard get no record, their
+        // DNS stays with the repo's external-dns like every name the wildcard routes.
+        this.dnsNames = tunnelDnsNames(ingressRules(routing));
         const records = new Map<string, cloudflare.DnsRecord>();
         for (const host of this.dnsNames) {
             // Named after the hostname, so adding or removing a route touches only its own record.
@@ -108,9 +121,12 @@ export class ClusterEdge extends pulumi.ComponentResource {
         if (!webhookRecord) throw new pulumi.ResourceError(`no CNAME for ${fluxWebhookHostname(domain)}`, this);
         this.webhookRoute = [tunnelConfig, webhookRecord];
 
-        // The invoke does not mark the token secret: wrap it before it goes anywhere.
+        // The invoke does not mark the token secret: wrap it before it goes anywhere. The token embeds the secret, so
+        // it is read once the secret is in place: through the secret's id, which a preview that rotates the secret
+        // does not know yet, so the preview shows cluster-secrets changing too.
+        const tunnelId = pulumi.all([tunnel.id, secret.id]).apply(([id]) => id);
         this.token = pulumi.secret(
-            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId: tunnel.id }, { parent: this }).token,
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId }, { parent: this }).token,
         );
         this.tunnelId = tunnel.id;
         this.hostnames = routedHostnames(rules);

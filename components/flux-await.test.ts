@@ -33,6 +33,18 @@ describe("readiness", () => {
         expect(readiness(obj("Receiver", [cond("Stalled", "True", "X", `bad ${path}`)]))).toMatchObject({ message: "bad /hook/[secret]" });
     });
 
+    it("waits until the controller has handled the reconcile request the object carries", () => {
+        const receiver = (handled?: string): FluxObject => ({
+            kind: "Receiver",
+            metadata: { name: "github-receiver", namespace: "flux-system", generation: 1, annotations: { "reconcile.fluxcd.io/requestedAt": "rotation-webhook-token-01" } },
+            status: { conditions: [cond("Ready", "True", "Succeeded", "ok", 1)], ...(handled ? { lastHandledReconcileAt: handled } : {}) },
+        });
+        expect(readiness(receiver())).toMatchObject({ state: "waiting", reason: "Progressing" });
+        expect(readiness(receiver("rotation-webhook-token-00"))).toMatchObject({ state: "waiting" });
+        expect(JSON.stringify(readiness(receiver("x")))).not.toContain("rotation-webhook-token-01");
+        expect(readiness(receiver("rotation-webhook-token-01"))).toEqual({ state: "ready", message: "ok" });
+    });
+
     it("waits for an object without conditions", () => {
         expect(readiness({ kind: "Receiver" })).toMatchObject({ state: "waiting", reason: "NoStatus", failing: false });
     });

@@ -49,9 +49,12 @@ export interface Condition {
 export interface FluxObject {
     apiVersion?: string;
     kind?: string;
-    metadata?: { name?: string; namespace?: string; generation?: number };
-    status?: { conditions?: Condition[]; observedGeneration?: number };
+    metadata?: { name?: string; namespace?: string; generation?: number; annotations?: Record<string, string> };
+    status?: { conditions?: Condition[]; observedGeneration?: number; lastHandledReconcileAt?: string };
 }
+
+/** Flux's reconcile request: the controller reconciles when it changes and records it in `status.lastHandledReconcileAt`. */
+export const RECONCILE_REQUEST_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
 
 /** Where an object stands: Ready, still worth waiting for, or failed in a way that waiting does not cure. */
 export type Readiness =
@@ -101,6 +104,12 @@ export function readiness(obj: FluxObject): Readiness {
     const observed = ready.observedGeneration ?? obj.status?.observedGeneration;
     if (generation !== undefined && observed !== undefined && observed < generation) {
         return { state: "waiting", reason: "Progressing", message: `the controller has not reconciled generation ${generation} yet`, failing: false };
+    }
+    // A Ready from before the request the object carries says nothing about it (a rotated Receiver token). The value
+    // is not shown: it only says that something changed.
+    const requested = obj.metadata?.annotations?.[RECONCILE_REQUEST_ANNOTATION];
+    if (requested !== undefined && obj.status?.lastHandledReconcileAt !== requested) {
+        return { state: "waiting", reason: "Progressing", message: "the controller has not handled the reconcile request this run made yet", failing: false };
     }
     const reason = ready.reason ?? "";
     const message = shownMessage(ready.message ?? "");

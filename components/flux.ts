@@ -61,6 +61,8 @@ export function fluxInstanceAnnotations(): Record<string, string> {
 export interface FluxInstallArgs {
     /** `cluster-bootstrap:flux`: distribution version range, image automation, operator chart version. */
     flux: FluxConfig;
+    /** What the operator installs after: the last platform release (the CNI the operator's pods need). */
+    after?: pulumi.Resource[];
 }
 
 /**
@@ -92,7 +94,7 @@ export class FluxInstall extends pulumi.ComponentResource {
             version: args.flux.operatorChartVersion,
             namespace: this.namespace,
             createNamespace: false,
-        }, retain);
+        }, { ...retain, dependsOn: args.after ?? [] });
 
         this.ready = new k8s.apiextensions.CustomResource(`${name}-instance`, {
             apiVersion: "fluxcd.controlplane.io/v1",

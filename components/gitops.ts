@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
 import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { rotationOptions } from "./rotation";
 
 /** The deploy-key Secret: `identity`, `identity.pub`, `known_hosts`. */
 export const DEPLOY_KEY_SECRET = "github-deploy-key";
@@ -109,6 +110,8 @@ export interface GitOpsHandoffArgs {
     fluxReady: pulumi.Resource;
     /** Names of the ConfigMap and Secret of the contract, as outputs of the objects themselves. */
     contract: { configMapName: pulumi.Input<string>; secretName: pulumi.Input<string> };
+    /** `rotation.deployKey`: a new value replaces the key, on GitHub and in Flux's Secret, create-before-delete. */
+    rotation?: string;
 }
 
 /**
@@ -138,19 +141,24 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         const { gitops } = args;
         const retain = { parent: this, retainOnDelete: true };
 
-        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ED25519" }, { parent: this });
+        const title = deployKeyTitle(args.clusterName);
+        const readOnly = deployKeyReadOnly(args.imageAutomation);
+        // GitHub refuses a public key it already has, and every input of a deploy key forces a new one: so whatever
+        // replaces the deploy key (title, repository, access) replaces this key too, and the new deploy key can be
+        // added before the old one is removed.
+        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ED25519" }, {
+            parent: this,
+            ...rotationOptions(args.rotation, { repository: gitops.repository, title, readOnly }),
+        });
         this.deployKeyPublic = key.publicKeyOpenssh.apply((k) => k.trim());
 
+        // Create-before-delete: Flux holds a key GitHub accepts at every moment of a rotation.
         const deployKey = new github.RepositoryDeployKey(`${name}-deploy-key`, {
             repository: gitops.repositoryName,
-            title: deployKeyTitle(args.clusterName),
+            title,
             key: this.deployKeyPublic,
-            readOnly: deployKeyReadOnly(args.imageAutomation),
-        }, {
-            parent: this,
-            // Every change replaces the key, and GitHub refuses the same public key twice: remove, then add.
-            deleteBeforeReplace: true,
-        });
+            readOnly,
+        }, { parent: this });
 
         const hostKeys = github.getSshKeysOutput({ parent: this }).apply((r) => knownHosts(r.keys));
         const deployKeySecret = new k8s.core.v1.Secret(`${name}-deploy-key-secret`, {
@@ -158,7 +166,11 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
             type: "Opaque",
             stringData: pulumi.secret(pulumi.all([key.privateKeyOpenssh, this.deployKeyPublic, hostKeys])
                 .apply(([identity, pub, hosts]) => ({ identity, "identity.pub": pub, known_hosts: hosts }))),
-        }, retain);
+        }, {
+            ...retain,
+            // A rotated key reaches Flux only once GitHub has it.
+            dependsOn: [deployKey],
+        });
 
         const sopsAge = new k8s.core.v1.Secret(`${name}-sops-age`, {
             metadata: { name: SOPS_AGE_SECRET, namespace: args.namespace },

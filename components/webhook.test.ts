@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVER_NAME, receiverManifest, receiverWebhookPath, receiverWebhookUrl, WEBHOOK_TOKEN_SECRET } from "./webhook";
+import {
+    RECEIVER_NAME, receiverAnnotations, receiverManifest, receiverWebhookPath, receiverWebhookUrl, WEBHOOK_TOKEN_SECRET,
+} from "./webhook";
 
 describe("receiverWebhookPath", () => {
     // Vectors computed independently: printf '%s' "tokennamens" | sha256sum
@@ -54,5 +56,15 @@ describe("receiverManifest", () => {
         const { secretRef: _, ...noSecret } = manifest.spec;
         expect(() => new Receiver({ ...manifest, spec: noSecret } as never).validate()).toThrow();
         expect(() => new Receiver({ ...manifest, spec: { ...manifest.spec, type: "gitea" } } as never).validate()).toThrow();
+    });
+});
+
+describe("receiverAnnotations", () => {
+    it("requests a reconcile and leaves the wait to the program, which holds out for that request (./flux-await)", () => {
+        expect(receiverAnnotations("rotation-webhook-token-0123456789abcdef")).toEqual({
+            "pulumi.com/skipAwait": "true",
+            "cluster-bootstrap/ready-timeout-seconds": "300",
+            "reconcile.fluxcd.io/requestedAt": "rotation-webhook-token-0123456789abcdef",
+        });
     });
 });

@@ -8,6 +8,7 @@ import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
 import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { reconcileRequest, rotationOptions, rotationTrigger } from "./rotation";
 
 export const RECEIVER_NAME = "github-receiver";
 export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";
@@ -55,6 +56,19 @@ export function receiverManifest<N = string, S = string>(a: ReceiverManifestArgs
     };
 }
 
+/**
+ * The Receiver's annotations: the program waits (./flux-await) until it is Ready and has handled `request`, a
+ * reconcile request that changes with the token. The notification-controller watches Receivers, not their Secret,
+ * and keeps serving the path of the token it last read: the request makes it read a rotated token at once, and the
+ * wait holds GitHub's new URL back until the Receiver serves it.
+ */
+export function receiverAnnotations(request: string): Record<string, string> {
+    return {
+        ...programAwaitAnnotations(RECEIVER_READY_TIMEOUT_SECONDS),
+        "reconcile.fluxcd.io/requestedAt": request,
+    };
+}
+
 export interface PushReconcileArgs {
     /** Flux's namespace (flux-system); pass the Namespace's output so the token Secret waits only for it. */
     namespace: pulumi.Input<string>;
@@ -68,6 +82,8 @@ export interface PushReconcileArgs {
     domain: string;
     /** The tunnel config and CNAME that route `flux-webhook.<domain>`: GitHub's first ping needs them in place. */
     route: pulumi.Resource[];
+    /** `rotation.webhookToken`: a new value replaces the token, the Receiver's path and GitHub's webhook URL. */
+    rotation?: string;
 }
 
 /**
@@ -85,7 +101,10 @@ export class PushReconcile extends pulumi.ComponentResource {
         const k8sOpts = { parent: this, retainOnDelete: true };
 
         // Letters and digits only: the token travels in a Secret, a URL hash and GitHub's form, never escaped.
-        const token = new random.RandomPassword(`${name}-token`, { length: 40, special: false }, { parent: this });
+        const token = new random.RandomPassword(`${name}-token`, { length: 40, special: false }, {
+            parent: this,
+            ...rotationOptions(args.rotation),
+        });
         const secret = new k8s.core.v1.Secret(`${name}-token`, {
             metadata: { name: WEBHOOK_TOKEN_SECRET, namespace: args.namespace },
             type: "Opaque",
@@ -103,9 +122,10 @@ export class PushReconcile extends pulumi.ComponentResource {
             ...manifest,
             metadata: {
                 ...manifest.metadata,
-                // Ready means the controller read the token and serves the path: only then register the hook (and
-                // only once the tunnel routes the host, see `route`), so GitHub's first ping succeeds.
-                annotations: programAwaitAnnotations(RECEIVER_READY_TIMEOUT_SECONDS),
+                // Ready, with the current token's request handled, means the controller serves the token's path: only
+                // then register or update the hook (and only once the tunnel routes the host, see `route`), so
+                // GitHub's first ping succeeds.
+                annotations: receiverAnnotations(reconcileRequest("webhookToken", rotationTrigger(args.rotation))),
             },
         }, {
             ...k8sOpts,

@@ -7,6 +7,10 @@ import * as tlsSettings from "@pulumi/tls/config/vars";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { accessConfig, accessProblems, accessSchema, type AccessConfig } from "./access";
+import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
+import { platformProblems, type PlatformConfig } from "./platform";
+import { rotationSchema, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -15,6 +19,7 @@ import {
 } from "./checks";
 
 export * from "./checks";
+export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
 
 export const PROJECT = "cluster-bootstrap";
 
@@ -127,6 +132,16 @@ const sopsSchema = obj({
         : `${quoted(v)} is not an age recipient (age1…)`)),
 });
 
+const platformSchema = obj({
+    releases: z.array(obj({
+        path: str().superRefine((v, ctx) => {
+            const p = /[\r\n]/.test(v) ? "must be a single line" : repoPathProblem(v);
+            if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} ${p}` });
+        }),
+        namespace: rule(isDnsLabel, (v) => `${quoted(v)} is not a Kubernetes namespace name (a DNS label)`),
+    }), { error: (i) => (i.input === undefined ? "is required" : "must be a list of releases") }),
+});
+
 /** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. */
 const schema = obj({
     cluster: clusterSchema,
@@ -145,6 +160,10 @@ const schema = obj({
     // The value is never echoed: only its shape is described.
     sopsAgeKey: str(),
     cloudflareAccountId: rule((v) => /^[0-9a-f]{32}$/.test(v), (v) => `${quoted(v)} is not a Cloudflare account id (32 lowercase hex digits)`),
+    platform: platformSchema.optional(),
+    rotation: rotationSchema,
+    access: accessSchema.optional(),
+    hub: hubSchema.optional(),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -234,6 +253,14 @@ export interface StackConfig {
     /** Secret age identity, `AGE-SECRET-KEY-1…`. */
     sopsAgeKey: pulumi.Output<string>;
     cloudflareAccountId: string;
+    /** App directories of the GitOps repository installed, in order, before Flux; empty when unset. */
+    platform: PlatformConfig;
+    /** `cluster-bootstrap:rotation`: a changed value replaces that credential, create-before-delete. */
+    rotation: RotationConfig;
+    /** Cloudflare Access in front of chosen hostnames (config/access.ts). */
+    access?: AccessConfig;
+    /** The hub this cluster reports to (config/hub.ts). */
+    hub?: HubConfig;
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
@@ -362,6 +389,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         }
     });
 
+    problems.push(...platformProblems(v.platform));
+
     const repository = typeof v.gitops?.repository === "string" && isGitHubRepository(v.gitops.repository) ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
     if (raw.githubOwner !== undefined && owner !== undefined && raw.githubOwner.toLowerCase() !== owner.toLowerCase()) {
@@ -381,6 +410,8 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     const originHost = givenOrigin === undefined ? (domain ? `external.${domain}` : undefined)
         : typeof givenOrigin === "string" && isDnsName(givenOrigin) ? givenOrigin : undefined;
     problems.push(...checkTunnelRoutes({ domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...accessProblems(v.access, { domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
+    problems.push(...hubProblems(v.hub));
 
     const key = typeof v.sopsAgeKey === "string" ? (v.sopsAgeKey as string) : undefined;
     if (key !== undefined && placeholders.has("sopsAgeKey")) {
@@ -423,6 +454,10 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             sops: c.sops,
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
+            platform: { releases: (c.platform?.releases ?? []).map((r) => ({ path: normaliseRepoPath(r.path), namespace: r.namespace })) },
+            rotation: c.rotation,
+            access: c.access && accessConfig(c.access),
+            hub: c.hub && hubConfig(c.hub, c.cluster.name),
         },
     };
 }
@@ -535,7 +570,7 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
-const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops"] as const;
+const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation", "access", "hub"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.

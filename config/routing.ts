@@ -19,31 +19,50 @@ export interface TunnelRoute {
     originServerName?: string;
 }
 
+/**
+ * cloudflared's own Access check on one rule: with `required`, a request without a valid `Cf-Access-Jwt-Assertion`
+ * for one of `audTags` (Access applications) of the team is refused at the connector. Only per rule: cloudflared
+ * ignores an `access` block at the top level of a config (cloudflare/cloudflared#784). `Aud` is how the tags are
+ * given: plain strings, or provider outputs known only once the applications exist.
+ */
+export interface RuleAccess<Aud = string> {
+    required: boolean;
+    /** The Zero Trust team (`<team>.cloudflareaccess.com`) whose keys sign the tokens. */
+    teamName: string;
+    audTags: Aud[];
+}
+
 /** One rule of the remotely-managed tunnel config, in the provider's input shape. */
-export interface IngressRule {
+export interface IngressRule<Aud = string> {
     hostname?: string;
     service: string;
     path?: string;
-    originRequest?: { originServerName?: string; http2Origin?: boolean };
+    originRequest?: { originServerName?: string; http2Origin?: boolean; access?: RuleAccess<Aud> };
 }
 
 export const FLUX_NAMESPACE = "flux-system";
 /** The notification-controller's webhook receiver Service (port 80) in flux-system. */
 export const FLUX_WEBHOOK_SERVICE = `http://webhook-receiver.${FLUX_NAMESPACE}.svc.cluster.local`;
-export const CATCH_ALL: IngressRule = { service: "http_status:404" };
+// No hostname, no access: fits a rule list of any `Aud`.
+export const CATCH_ALL: IngressRule<never> = { service: "http_status:404" };
 
 /** Hostname that GitHub webhooks reach the Flux Receiver through. */
 export function fluxWebhookHostname(domain: string): string {
     return `flux-webhook.${domain}`;
 }
 
-export interface RoutingInput {
+export interface RoutingInput<Aud = string> {
     domain: string;
     /** Hostname the zone's apps CNAME to; TLS to the gateway is presented under this name. */
     originHost: string;
     /** Envoy Gateway service URL; required by {@link ingressRules}, unused by {@link checkTunnelRoutes}. */
     gateway?: string;
     routes: TunnelRoute[];
+    /**
+     * Hostnames behind Cloudflare Access, each with the check cloudflared makes on every rule that takes its requests
+     * (see {@link ingressRules}). Each must be one the other rules route.
+     */
+    access?: Readonly<Record<string, RuleAccess<Aud>>>;
 }
 
 /**
@@ -208,6 +227,11 @@ export function pathProblem(p: string): string | undefined {
     return name === undefined ? undefined : unicodeClassProblem(p, name);
 }
 
+/** cloudflared's host match: the same name, or a `*.d` rule and a name ending in `.d` (any depth, never `d` itself). */
+export function hostMatches(ruleHost: string, host: string): boolean {
+    return ruleHost === host || (ruleHost.startsWith("*.") && host.endsWith(ruleHost.slice(1)));
+}
+
 /** True when every request `a` matches would already have been taken by `b` placed before it. */
 function covers(b: IngressRule, a: IngressRule): boolean {
     if (b.hostname === undefined) return true;
@@ -317,18 +341,51 @@ export function checkTunnelRoutes(input: RouteCheckInput): string[] {
     return located(input).problems;
 }
 
+/** True when some rule of the tunnel (the program's own, a configured route or the zone wildcard) takes requests for `host`. */
+export function routesHostname(input: RouteCheckInput, host: string): boolean {
+    return located(input).list.some((l) => l.rule.hostname !== undefined && hostMatches(l.rule.hostname, host));
+}
+
+/**
+ * Puts `access` on every rule that can take a request for `host`: the rules named after it get it attached; a wildcard
+ * rule that would take it gets an explicit copy for `host` (same service, path and origin settings) right before it,
+ * so the check applies to `host` alone. Rules after the first one without a path never see `host` and stay as they are.
+ */
+function protect<Aud>(rules: IngressRule<Aud>[], host: string, access: RuleAccess<Aud>): IngressRule<Aud>[] {
+    const guarded = (r: IngressRule<Aud>): IngressRule<Aud> => ({ ...r, hostname: host, originRequest: { ...r.originRequest, access } });
+    const out: IngressRule<Aud>[] = [];
+    let taken = false;
+    let matched = false;
+    for (const r of rules) {
+        if (taken || r.hostname === undefined || !hostMatches(r.hostname, host)) {
+            out.push(r);
+            continue;
+        }
+        matched = true;
+        out.push(guarded(r));
+        if (r.hostname !== host) out.push(r);
+        taken = r.path === undefined;
+    }
+    if (!matched) throw new Error(`invalid Access hostnames: ${quoted(host)} is not routed by the tunnel`);
+    return out;
+}
+
 /**
  * The ordered ingress rules of the cluster's tunnel: origin host, Flux webhook, configured routes, the zone
- * wildcard to the gateway, then the bare 404 catch-all. Throws when the routes have a problem.
+ * wildcard to the gateway, then the bare 404 catch-all. Every rule that takes requests for a hostname in `access`
+ * carries that hostname's check; one the zone wildcard routes gets its own rule, right before the wildcard. Throws
+ * when the routes have a problem or an Access hostname is not routed.
  */
-export function ingressRules(input: RoutingInput & { gateway: string }): IngressRule[] {
+export function ingressRules<Aud = string>(input: RoutingInput<Aud> & { gateway: string }): IngressRule<Aud>[] {
     const { list, problems } = located(input);
     if (problems.length > 0) throw new Error(`invalid tunnel routes:\n  ${problems.join("\n  ")}`);
-    return [...list.map((l) => l.rule), CATCH_ALL];
+    let rules = list.map((l) => l.rule as IngressRule<Aud>);
+    for (const [host, access] of Object.entries(input.access ?? {})) rules = protect(rules, host, access);
+    return [...rules, CATCH_ALL];
 }
 
 /** Hostnames that get a CNAME to the tunnel: every explicit (non-wildcard) hostname, each once. */
-export function tunnelDnsNames(rules: IngressRule[]): string[] {
+export function tunnelDnsNames<Aud>(rules: IngressRule<Aud>[]): string[] {
     const names = rules.map((r) => r.hostname).filter((h): h is string => h !== undefined && !h.startsWith("*."));
     return [...new Set(names)];
 }

@@ -1,6 +1,9 @@
 // Deterministic stand-ins for what only a provider or an API can know. Each value says what it stands for,
 // and the same type, name and inputs always give the same value, so the same config prints the same plan.
+import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
+import { HUB_HOSTNAMES_OUTPUT, hubServiceTokenName, SERVICE_TOKENS_OUTPUT } from "../config/hub";
+import { placeholderRepositoryFile, repositoryFileFromDir, type RepositoryFileArgs } from "./gitops";
 
 type State = Record<string, unknown>;
 
@@ -15,9 +18,17 @@ function digest(...parts: string[]): Buffer {
 
 const shortType = (type: string) => type.split(":").pop() ?? type;
 
-/** Outputs for a custom resource: its inputs, as the engine echoes them, plus what the provider computes. */
-export function fakeOutputs(type: string, name: string, inputs: State): { id: string; state: State } {
-    const what = `${shortType(type)}/${name}`;
+/**
+ * Outputs for a custom resource: its inputs, as the engine echoes them, plus what the provider computes. A resource
+ * with a `replacementTrigger` (a credential) is created anew whenever the trigger changes, so what the provider makes
+ * for it (key material, random bytes, token ids and values) also depends on the trigger; without one, or with the
+ * unrotated empty trigger, the values are those of the resource's first creation.
+ */
+export function fakeOutputs(type: string, name: string, inputs: State, replacementTrigger?: unknown): { id: string; state: State } {
+    const generation = replacementTrigger === undefined || replacementTrigger === ""
+        ? ""
+        : `@${digest(JSON.stringify(replacementTrigger)).toString("hex").slice(0, 8)}`;
+    const what = `${shortType(type)}/${name}${generation}`;
     const id = placeholder(`${what}/id`);
     const extra: State = {};
     switch (type) {
@@ -49,6 +60,16 @@ export function fakeOutputs(type: string, name: string, inputs: State): { id: st
         case "cloudflare:index/accountToken:AccountToken":
             extra.value = placeholder(`${what}/value`);
             extra.status = "active";
+            break;
+        case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
+            // The audience tag cloudflared checks tokens against: known only once the application exists.
+            extra.aud = placeholder(`${what}/aud`);
+            break;
+        case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken":
+            extra.clientId = placeholder(`${what}/clientId`);
+            extra.clientSecret = placeholder(`${what}/clientSecret`);
+            extra.clientSecretVersion = inputs.clientSecretVersion ?? 1;
+            extra.expiresAt = placeholder(`${what}/expiresAt`);
             break;
         case "github:index/repositoryDeployKey:RepositoryDeployKey":
             extra.etag = placeholder(`${what}/etag`);
@@ -88,18 +109,39 @@ export const PERMISSION_GROUPS = [
 /** GitHub's published SSH host key types; the plan shows placeholders in their place. */
 const GITHUB_HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"];
 
+/** A registered resource's inputs (secrets unwrapped) by type and id, for answers that derive from them. */
+export type Registered = (type: string, id: string) => State | undefined;
+
+const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+
+/** What an offline run knows beyond the invoke's inputs. */
+export interface InvokeContext {
+    /** A local checkout of the GitOps repository (`--gitops-dir`); without one, repository files are placeholders. */
+    gitopsDir?: string;
+    /** What the answer depends on beyond its arguments, as the API has it (the tunnel's secret, for its token). */
+    registered?: Registered;
+}
+
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
-export function fakeInvoke(token: string, inputs: State): { outputs: State } {
+export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}): { outputs: State } {
     switch (token) {
+        case "github:index/getRepositoryFile:getRepositoryFile": {
+            const args = inputs as unknown as RepositoryFileArgs;
+            return { outputs: ctx.gitopsDir ? repositoryFileFromDir(ctx.gitopsDir, args) : placeholderRepositoryFile(args) };
+        }
         case "cloudflare:index/getZone:getZone": {
             const name = (inputs.filter as { name?: string } | undefined)?.name ?? String(inputs.zoneId);
             const zid = placeholder(`zone/${name}/id`);
             return { outputs: { id: zid, zoneId: zid, name, status: "active" } };
         }
-        case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
+        case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken": {
+            // The connector token embeds the tunnel's secret: a new secret, a new token.
+            const secret = ctx.registered?.(TUNNEL, String(inputs.tunnelId))?.tunnelSecret;
+            const of = secret === undefined ? "" : `/${digest(String(secret)).toString("hex").slice(0, 8)}`;
             return {
-                outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}`) },
+                outputs: { ...inputs, token: placeholder(`tunnel-token/${String(inputs.tunnelId)}${of}`) },
             };
+        }
         case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList": {
             // As the API does: the name the provider sends is matched against the real group names. It is sent as
             // given (cloudflare-go encodes the query), so a name encoded by the program (`Workers%20R2…`) finds nothing.
@@ -122,4 +164,49 @@ export function fakeInvoke(token: string, inputs: State): { outputs: State } {
         default:
             throw new Error(`offline plan: no fake answer for the provider function ${token}; add one to offline/fakes.ts`);
     }
+}
+
+/** The type a `pulumi.StackReference` reads. */
+export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+/** What the engine answers for a referenced stack: its outputs and which of them are secret. */
+export interface StackOutputs {
+    outputs: Record<string, unknown>;
+    secretOutputNames: string[];
+}
+
+/**
+ * The state a StackReference read returns, as the engine gives it: `outputs` with the secret ones wrapped as secrets,
+ * and their names in `secretOutputNames`, which is how the SDK decides the secret-ness of each `getOutput`.
+ */
+export function stackReferenceState(name: string, stack: StackOutputs): State {
+    const outputs = Object.fromEntries(Object.entries(stack.outputs)
+        .map(([k, v]) => [k, stack.secretOutputNames.includes(k) ? pulumi.secret(v) : v]));
+    return { name, outputs, secretOutputNames: [...stack.secretOutputNames] };
+}
+
+/**
+ * Stand-in outputs of a referenced stack when no real ones are given: what a hub exports for this spoke's `hub`
+ * config (its token opening exactly the configured hostnames, credentials as secret placeholders), nothing for any
+ * other stack.
+ */
+export function placeholderStackOutputs(stack: string, config: Readonly<Record<string, string>>): StackOutputs {
+    let hub: { stack?: unknown; hostnames?: unknown; serviceToken?: unknown } | null = null;
+    let cluster: { name?: unknown } | null = null;
+    try {
+        hub = JSON.parse(config["cluster-bootstrap:hub"] ?? "null");
+        cluster = JSON.parse(config["cluster-bootstrap:cluster"] ?? "null");
+    } catch {
+        // Config the program refuses before it reads any stack.
+    }
+    if (hub?.stack !== stack || !Array.isArray(hub.hostnames) || typeof cluster?.name !== "string") return { outputs: {}, secretOutputNames: [] };
+    const token = hubServiceTokenName(cluster.name, typeof hub.serviceToken === "string" ? hub.serviceToken : undefined);
+    const credential = (what: string) => placeholder(`stack/${stack}/${SERVICE_TOKENS_OUTPUT}/${token}/${what}`);
+    return {
+        outputs: {
+            [HUB_HOSTNAMES_OUTPUT]: { [token]: hub.hostnames },
+            [SERVICE_TOKENS_OUTPUT]: { [token]: { clientId: credential("clientId"), clientSecret: credential("clientSecret") } },
+        },
+        secretOutputNames: [SERVICE_TOKENS_OUTPUT],
+    };
 }

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../components/cluster-identity";
 import { offlinePlaceholders } from "../config";
-import { fakeInvoke, fakeOutputs } from "./fakes";
+import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -34,6 +34,10 @@ export interface ResourceOptions {
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** Whether the old resource is deleted before its replacement is created (an outage for a credential). */
+    deleteBeforeReplace: boolean;
+    /** The `replacementTrigger` option in wire form; absent when the resource has none. */
+    replacementTrigger?: unknown;
     /** Names of the resource hooks bound to it, by when they run; only when any is bound (`pulumi up` runs). */
     hooks?: { afterCreate: string[]; afterUpdate: string[] };
 }
@@ -95,6 +99,13 @@ export interface RunOptions {
      * raises. No cluster is contacted offline.
      */
     cluster?: Partial<ClusterIdentity> | Error;
+    /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
+    gitopsDir?: string;
+    /**
+     * Outputs of the stacks the program references, by the name it gives them (`hub.stack`). A stack not here gets
+     * placeholders (see `placeholderStackOutputs`), with a note saying so.
+     */
+    stackOutputs?: Readonly<Record<string, StackOutputs>>;
 }
 
 /**
@@ -167,14 +178,28 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
+    // `MockResourceArgs` carries no options: the trigger of each registration, by type and name, so that the fakes
+    // give a credential with another trigger (a replaced one) other values, as the provider would.
+    const triggers = new Map<string, unknown>();
+    // What the fakes may read back of a registered resource: its inputs, secrets unwrapped, found by type and id.
+    const registered = (type: string, id: string) => {
+        const r = resources.find((x) => x.type === type && x.id === id);
+        return r && (reveal(r.inputs) as Record<string, unknown>);
+    };
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 if (!args.custom) return { id: "", state: {} };
-                return fakeOutputs(args.type, args.name, args.inputs);
+                if (args.type === STACK_REFERENCE) {
+                    const stack = String(args.inputs.name);
+                    const given = opts.stackOutputs?.[stack];
+                    if (!given) notes.push(`outputs of stack ${JSON.stringify(stack)} are placeholders: no --stack-outputs file gives them`);
+                    return { id: stack, state: stackReferenceState(stack, given ?? placeholderStackOutputs(stack, opts.config)) };
+                }
+                return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered }).outputs,
         },
         project,
         opts.stack,
@@ -194,8 +219,10 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     };
 
     // The mock monitor drops resource options and additionalSecretOutputs; record the former and honour the latter.
-    monitor.registerResource = (req: Req, cb: Callback) =>
-        baseRegister(req, (err, resp?: any) => {
+    monitor.registerResource = (req: Req, cb: Callback) => {
+        const trigger = req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined;
+        triggers.set(`${req.getType()}\0${req.getName()}`, trigger);
+        return baseRegister(req, (err, resp?: any) => {
             if (err || !resp) return cb(err, resp);
             const inputs = structToJs(req.getObject());
             const aso: string[] = req.getAdditionalsecretoutputsList();
@@ -230,12 +257,36 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                     ...(ct && (ct.getCreate() || ct.getUpdate() || ct.getDelete())
                         ? { customTimeouts: { create: ct.getCreate() || undefined, update: ct.getUpdate() || undefined, delete: ct.getDelete() || undefined } }
                         : {}),
+                    deleteBeforeReplace: req.getDeletebeforereplace() === true,
+                    ...(trigger !== undefined ? { replacementTrigger: trigger } : {}),
                     ...(hooks ? { hooks: { afterCreate: hooks.getAfterCreateList(), afterUpdate: hooks.getAfterUpdateList() } } : {}),
                 },
                 outputs,
             };
             if (rec.type === "pulumi:pulumi:Stack") stackUrn = rec.urn;
             resources.push(rec);
+            cb(err, resp);
+        });
+    };
+    // Reads (a StackReference) are recorded like registrations: the plan shows which other stack this one reads.
+    const baseRead = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: Req, cb: Callback) =>
+        baseRead(req, (err, resp?: any) => {
+            if (!err && resp) {
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: true,
+                    parent: req.getParent(),
+                    provider: req.getProvider(),
+                    id: req.getId(),
+                    inputs: structToJs(req.getProperties()),
+                    dependencies: [...req.getDependenciesList()],
+                    options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [] },
+                    outputs: structToJs(resp.getProperties()),
+                });
+            }
             cb(err, resp);
         });
     monitor.registerResourceOutputs = (req: Req, cb: Callback) => {
@@ -327,6 +378,8 @@ export interface PlanJson {
             deletedWith: string;
             ignoreChanges: string[];
             additionalSecretOutputs: string[];
+            /** Present only on resources that have one: a change of it replaces the resource (a credential's rotation). */
+            replacementTrigger?: unknown;
         };
     }>;
     /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
@@ -354,6 +407,7 @@ export function toPlanJson(run: OfflineRun): PlanJson {
                 deletedWith: r.options.deletedWith,
                 ignoreChanges: r.options.ignoreChanges,
                 additionalSecretOutputs: r.options.additionalSecretOutputs,
+                ...("replacementTrigger" in r.options ? { replacementTrigger: redact(r.options.replacementTrigger) } : {}),
             },
         }));
     const invokes = run.invokes

@@ -63,6 +63,7 @@ export function recorded(r: {
         dependencies: [],
         options: {
             protect: false, retainOnDelete: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [],
+            deleteBeforeReplace: false,
             ...r.options,
         },
         outputs: r.outputs ?? r.inputs,

@@ -256,6 +256,119 @@ export const deployKeyReadOnly: StackValidationPolicy = {
     },
 };
 
+// ---------------------------------------------------------------- Cloudflare Access (issue 18)
+
+/** Type token of an Access application, as the provider SDK registers it (a test checks it against the SDK). */
+export const ACCESS_APPLICATION_TYPE = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
+
+/** The Flux notification-controller's receiver, which the webhook host's tunnel rule sends to (config/routing.ts). */
+export const FLUX_RECEIVER_SERVICE = "http://webhook-receiver.flux-system.svc.cluster.local";
+
+type IngressProps = NonNullable<NonNullable<Props<cloudflare.ZeroTrustTunnelCloudflaredConfigArgs>["config"]>["ingresses"]>[number];
+
+/** cloudflared's host match: the same name, or a `*.d` rule and any name under `d`. */
+function takes(ruleHost: string, host: string): boolean {
+    return ruleHost === host || (ruleHost.startsWith("*.") && host.endsWith(ruleHost.slice(1)));
+}
+
+/** The hostnames an Access application protects: its domain and its public destinations, paths left off. */
+function protectedHosts(app: PolicyResource): string[] {
+    const props = app.props as Props<cloudflare.ZeroTrustAccessApplicationArgs>;
+    const uris = [props.domain, ...(props.destinations ?? []).filter((d) => (d.type ?? "public") === "public").map((d) => d.uri)];
+    return [...new Set(uris.filter((u): u is string => typeof u === "string" && u !== "").map((u) => u.split("/")[0]))];
+}
+
+/**
+ * The rules of one tunnel config that can take requests for `host`, in order: every rule whose hostname takes it up to
+ * and including the first without a path (later ones never see it). For a wildcard `host` (an application on `*.d`),
+ * also every rule for a name under it.
+ */
+function rulesTaking(rules: IngressProps[], host: string): Array<{ rule: IngressProps; index: number }> {
+    const out: Array<{ rule: IngressProps; index: number }> = [];
+    let taken = false;
+    rules.forEach((rule, index) => {
+        const h = rule.hostname;
+        if (!h) return;
+        if (!taken && takes(h, host)) {
+            out.push({ rule, index });
+            taken = rule.path === undefined;
+        } else if (host.startsWith("*.") && h.endsWith(host.slice(1))) {
+            out.push({ rule, index });
+        }
+    });
+    return out;
+}
+
+export const accessEnforcedPerRule: StackValidationPolicy = {
+    name: "access-enforced-per-tunnel-rule",
+    description: "A hostname behind a Cloudflare Access application is checked by cloudflared too: every tunnel rule that takes its "
+        + "requests carries originRequest.access with required: true. A top-level access block is refused: cloudflared ignores it.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const configs = args.resources.filter((r) => r.type === TYPES.tunnelConfig);
+        const apps = args.resources.filter((r) => r.type === ACCESS_APPLICATION_TYPE);
+        for (const c of configs) {
+            const config = (c.props as Props<cloudflare.ZeroTrustTunnelCloudflaredConfigArgs>).config;
+            if (config?.originRequest?.access !== undefined) {
+                report(`Tunnel config ${c.name} sets originRequest.access at the top level, which cloudflared ignores (cloudflare/cloudflared#784): `
+                    + "no request is checked. Put access on each rule of a protected hostname.", c.urn);
+            }
+        }
+        if (apps.length === 0) return args.notApplicable("no Access application in this stack");
+        for (const app of apps) {
+            for (const host of protectedHosts(app)) {
+                let routed = false;
+                for (const c of configs) {
+                    const rules = (c.props as Props<cloudflare.ZeroTrustTunnelCloudflaredConfigArgs>).config?.ingresses ?? [];
+                    for (const { rule, index } of rulesTaking(rules, host)) {
+                        routed = true;
+                        if (rule.originRequest?.access?.required === true) continue;
+                        report(`Tunnel config ${c.name}: ingress rule ${index} (${rule.hostname}${rule.path ? ` path ${rule.path}` : ""}) takes requests for `
+                            + `"${host}", which Access application ${app.name} protects, but does not carry originRequest.access with required: true. `
+                            + "Anyone who reaches the tunnel another way (a DNS record pointed at it, a second application) skips Access; "
+                            + "cloudflared's own check on the rule stops them.", c.urn);
+                    }
+                }
+                if (!routed) {
+                    report(`Access application ${app.name} protects "${host}", which no tunnel config in this stack routes: cloudflared cannot `
+                        + "check its requests. Route it through the stack's tunnel or drop the application.", app.urn);
+                }
+            }
+        }
+    },
+};
+
+export const webhookNotBehindAccess: StackValidationPolicy = {
+    name: "flux-webhook-not-behind-access",
+    description: "The Flux webhook host is never behind Cloudflare Access: GitHub cannot log in to Access, and the Receiver's token "
+        + "already guards it.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const hooks: Array<{ host: string; config: PolicyResource; index: number; rule: IngressProps }> = [];
+        for (const c of args.resources.filter((r) => r.type === TYPES.tunnelConfig)) {
+            const rules = (c.props as Props<cloudflare.ZeroTrustTunnelCloudflaredConfigArgs>).config?.ingresses ?? [];
+            rules.forEach((rule, index) => {
+                if (rule.service === FLUX_RECEIVER_SERVICE && rule.hostname) hooks.push({ host: rule.hostname, config: c, index, rule });
+            });
+        }
+        if (hooks.length === 0) return args.notApplicable("no tunnel rule to the Flux receiver in this stack");
+        const apps = args.resources.filter((r) => r.type === ACCESS_APPLICATION_TYPE);
+        for (const hook of hooks) {
+            if (hook.rule.originRequest?.access !== undefined) {
+                report(`Tunnel config ${hook.config.name}: ingress rule ${hook.index} (${hook.host}) sends GitHub's webhook to Flux but carries `
+                    + "originRequest.access: cloudflared would refuse every delivery, since GitHub cannot log in to Access. Remove it.", hook.config.urn);
+            }
+            for (const app of apps) {
+                const covering = protectedHosts(app).find((h) => takes(h, hook.host));
+                if (covering) {
+                    report(`Access application ${app.name} protects "${covering}", which covers the Flux webhook host "${hook.host}": GitHub `
+                        + "cannot log in to Access, so pushes would no longer reach Flux. The Receiver's token guards the host; keep it out of Access.", app.urn);
+                }
+            }
+        }
+    },
+};
+
 /** Every rule, in the order the pack reports them. */
 export const policies: Policies = [
     r2BucketProtected,
@@ -266,4 +379,6 @@ export const policies: Policies = [
     tunnelDnsProxied,
     r2TokenBucketScoped,
     fluxStableApis,
+    accessEnforcedPerRule,
+    webhookNotBehindAccess,
 ];

@@ -134,7 +134,8 @@ export function recoverySteps(opts: DrOptions): Step[] {
     });
     steps.push({
         title: "re-create what the cluster lost",
-        explain: "expect creates for the in-cluster objects (namespace, Flux Operator, FluxInstance, secrets, "
+        explain: "expect creates for the in-cluster objects (the platform releases such as the CNI, one after another, "
+            + "namespace, Flux Operator, FluxInstance, secrets, "
             + "cluster-vars, GitRepository, Kustomization, Receiver) and an update of the Kubernetes provider "
             + "(its kubeconfig changed, its clusterIdentifier did not, so nothing is replaced). "
             + "Any replace or delete outside the cluster means something else is wrong: stop.",

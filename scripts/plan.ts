@@ -1,13 +1,16 @@
-// Offline plan: `npm run plan -- <stack> [--json] [--config FILE]`. Runs the real program on Pulumi's mock
-// runtime, with no credentials and no network, and prints what the stack would create.
+// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]`. Runs
+// the real program on Pulumi's mock runtime, with no credentials and no network, and prints what the stack would
+// create.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../components/cluster-identity";
 import { ConfigError, configNotes } from "../config";
+import { placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath } from "./cli";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]";
 
 const HELP = `${USAGE}
 
@@ -15,33 +18,48 @@ Runs the program on Pulumi's mock runtime, with no credentials, no network and n
 stack <stack> would create (README: The offline plan).
 
 options:
-  <stack>        a stack with a settings file Pulumi.<stack>.yaml in the repository (or any name with --config)
-  --json         one JSON object on stdout instead of the readable tree; with npm, use \`npm run -s plan\` so npm's
-                 own banner stays off stdout (e.g. \`npm run -s plan -- infra --json | jq '.resources | length'\`)
-  --config FILE  read the settings from FILE (same format) instead of Pulumi.<stack>.yaml; a relative FILE is
-                 resolved from the directory you ran npm in
-  -h, --help     this text
+  <stack>               a stack with a settings file Pulumi.<stack>.yaml in the repository (or any name with --config)
+  --json                one JSON object on stdout instead of the readable tree; with npm, use \`npm run -s plan\` so
+                        npm's own banner stays off stdout (e.g. \`npm run -s plan -- infra --json | jq '.resources | length'\`)
+  --config FILE         read the settings from FILE (same format) instead of Pulumi.<stack>.yaml
+  --gitops-dir DIR      serve the GitOps repository's files (platform releases) from a local checkout instead of
+                        placeholders
+  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:
+                        { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }; without it, placeholders
+  -h, --help            this text
 
-exit codes: 0 planned, 1 invalid config (every problem on stderr, nothing on stdout), 2 a usage error
+A relative FILE or DIR is taken from the directory you ran npm in.
+
+exit codes: 0 planned, 1 invalid config or files (every problem on stderr, nothing on stdout), 2 a usage error
 `;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { stack: string; json: boolean; file?: string } {
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
+    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string } {
     let json = false;
     let file: string | undefined;
+    let gitopsDir: string | undefined;
+    let stackOutputs: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
+        const value = (flag: string, what: string) => {
+            const v = flagValue(argv, i, flag, what);
+            i = v.next;
+            return userPath(v.value, env);
+        };
         if (a === "--json") json = true;
-        else if (a === "--config" || a.startsWith("--config=")) {
-            const { value, next } = flagValue(argv, i, "--config", "a stack settings file");
-            file = userPath(value, env);
-            i = next;
-        } else if (a === "-h" || a === "--help") throw new UsageError("");
+        else if (a === "--config" || a.startsWith("--config=")) file = value("--config", "a stack settings file");
+        else if (a === "--gitops-dir" || a.startsWith("--gitops-dir=")) gitopsDir = value("--gitops-dir", "a directory");
+        else if (a === "--stack-outputs" || a.startsWith("--stack-outputs=")) stackOutputs = value("--stack-outputs", "a FILE");
+        else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
     if (rest.length !== 1) throw new UsageError(rest.length === 0 ? "name the stack to plan" : `name one stack, not ${rest.length}`);
-    return { stack: rest[0], json, file };
+    if (gitopsDir !== undefined && (!fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
+        throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
+    }
+    return { stack: rest[0], json, file, gitopsDir, stackOutputs };
 }
 
 /** Readable tree: each resource under its parent, with its key inputs. */
@@ -106,8 +124,24 @@ async function main(): Promise<number> {
         for (const p of e.problems) process.stderr.write(`${p}\n`);
         return 1;
     }
-    const run = await runOffline({ stack: args.stack, ...settings });
-    for (const note of configNotes) process.stderr.write(`${note}\n`);
+    let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
+    if (args.stackOutputs !== undefined) {
+        const outputsFile = args.stackOutputs;
+        if (!fs.existsSync(outputsFile)) {
+            process.stderr.write(`no stack outputs file ${outputsFile}\n`);
+            return 2;
+        }
+        try {
+            stackOutputs = readStackOutputs(outputsFile);
+        } catch (e) {
+            if (!(e instanceof StackOutputsFileError)) throw e;
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 1;
+        }
+    }
+    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs });
+    const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
+    for (const note of [...configNotes, ...(gitopsNote ? [gitopsNote] : [])]) process.stderr.write(`${note}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
     if (run.error) {
         if (run.error instanceof ConfigError) {

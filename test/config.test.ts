@@ -3,23 +3,11 @@ import {
     branchProblem, ConfigError, durationSeconds, isCidr, isDnsName, isR2BucketName, purposeVariable, repoPathProblem, validateConfig,
     type RawConfig,
 } from "../config";
-import { runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+import { runStack, TEST_AGE_KEY, validValues } from "./harness";
 
 const OTHER_AGE_KEY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
 
-function valid(): Record<string, any> {
-    return {
-        cluster: { name: "infra", id: 1, domain: "monosense.dev" },
-        kubeContext: "admin@infra",
-        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
-        flux: { version: "2.7.x" },
-        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
-        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }, { name: "infra-cnpg", purpose: "cnpg" }] },
-        sops: { recipient: TEST_AGE_RECIPIENT },
-        sopsAgeKey: TEST_AGE_KEY,
-        cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
-    };
-}
+const valid = validValues;
 
 async function problems(edit: (v: Record<string, any>) => void, extra: Partial<RawConfig> = {}): Promise<string[]> {
     const values = valid();

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
 import { toPlanJson } from "../offline/runtime";
@@ -76,8 +77,10 @@ describe.each([
         expect(plainAt(vars, "data.CLOUDFLARE_TUNNEL_TOKEN")).toBeUndefined();
         const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
         expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
-        // The token the invoke returns for this tunnel (see offline/fakes.ts), so it was asked for the right one.
-        expect(plainAt(secrets, "stringData.CLOUDFLARE_TUNNEL_TOKEN")).toBe(`placeholder:tunnel-token/${tunnel.id}`);
+        // The token the invoke returns for this tunnel and its secret (see offline/fakes.ts), so it was asked for the
+        // right one.
+        const secretDigest = crypto.createHash("sha256").update(plainAt(tunnel, "tunnelSecret") as string).digest("hex").slice(0, 8);
+        expect(plainAt(secrets, "stringData.CLOUDFLARE_TUNNEL_TOKEN")).toBe(`placeholder:tunnel-token/${tunnel.id}/${secretDigest}`);
         expect(secrets.dependencies).toContain(tunnel.urn);
     });
 

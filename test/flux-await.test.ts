@@ -24,9 +24,10 @@ describe("which objects the program waits for", () => {
         for (const r of hooked) {
             expect(r.options.hooks!.afterCreate, r.type).toHaveLength(1);
             expect(r.options.hooks!.afterUpdate, r.type).toHaveLength(1);
-            expect(plainAt(r, "metadata.annotations"), r.type).toEqual({
+            expect(plainAt(r, "metadata.annotations"), r.type).toMatchObject({
                 "pulumi.com/skipAwait": "true", "cluster-bootstrap/ready-timeout-seconds": r.type.endsWith("Receiver") ? "300" : "600",
             });
+            expect(Object.keys(plainAt(r, "metadata.annotations") as object), r.type).not.toContain("pulumi.com/waitFor");
         }
     });
 

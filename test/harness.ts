@@ -56,6 +56,10 @@ export interface RunStackOptions {
     cluster?: RunOptions["cluster"];
     /** Project keys passed as secrets although they are not secret settings (`pulumi config set --secret`). */
     secretValues?: string[];
+    /** A local checkout that serves the GitOps repository's files (as `--gitops-dir`); placeholders without. */
+    gitopsDir?: string;
+    /** Outputs of referenced stacks by name (`hub.stack`); a stack not given gets placeholders. */
+    stackOutputs?: RunOptions["stackOutputs"];
 }
 
 /**
@@ -92,7 +96,10 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
     }
     const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig", ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
         .filter((k) => k in config);
-    const run = await runOffline({ stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster });
+    const run = await runOffline({
+        stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, gitopsDir: opts.gitopsDir,
+        stackOutputs: opts.stackOutputs,
+    });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));
     return {
@@ -122,4 +129,22 @@ export function at(r: RecordedResource, dotted: string): unknown {
 /** The nested input with secrets unwrapped. */
 export function plainAt(r: RecordedResource, dotted: string): unknown {
     return reveal(at(r, dotted));
+}
+
+/**
+ * The project namespace's values of a valid infra stack, as `validateConfig` takes them (secrets in plain text):
+ * the base that config tests change one key of.
+ */
+export function validValues(): Record<string, any> {
+    return {
+        cluster: { name: "infra", id: 1, domain: "monosense.dev" },
+        kubeContext: "admin@infra",
+        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" },
+        flux: { version: "2.7.x" },
+        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
+        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }, { name: "infra-cnpg", purpose: "cnpg" }] },
+        sops: { recipient: TEST_AGE_RECIPIENT },
+        sopsAgeKey: TEST_AGE_KEY,
+        cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
+    };
 }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
 import { ROOT } from "../offline/runtime";
-import { runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
+import { runStack, TEST_AGE_KEY, testKubeconfig, validValues } from "./harness";
 
 const GH_TOKEN = "ghp_SENTINELsentinelSENTINELsentinel0042";
 
@@ -154,13 +154,7 @@ describe("the program's own checks of what the CLI hands over", () => {
 });
 
 describe("key names in messages", () => {
-    const valid = () => ({
-        cluster: { name: "infra", id: 1, domain: "monosense.dev" }, kubeContext: "admin@infra",
-        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" }, flux: { version: "2.7.x" },
-        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
-        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }] }, sops: { recipient: TEST_AGE_RECIPIENT },
-        sopsAgeKey: TEST_AGE_KEY, cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
-    });
+    const valid = validValues;
 
     it("never prints a secret pasted as a key name, and escapes line breaks and escape sequences", async () => {
         const r = await validateConfig({ values: valid(), unknownKeys: [TEST_AGE_KEY, GH_TOKEN, "a\nb: is not a known setting", "x\u001b[2Jy"] });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackSettings, redact, ROOT, toPlanJson } from "../offline/runtime";
+import { readStackSettings, redact, ROOT, toPlanJson, type OfflineRun } from "../offline/runtime";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -49,6 +49,36 @@ describe("plan JSON", () => {
     });
 });
 
+describe("plan JSON options", () => {
+    const resource = (name: string, options: Partial<OfflineRun["resources"][number]["options"]> = {}) => ({
+        urn: `urn:pulumi:s::p::t::${name}`, type: "t", name, custom: true, parent: "", provider: "", id: "", inputs: {}, dependencies: [],
+        options: { protect: false, retainOnDelete: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [], deleteBeforeReplace: false, ...options },
+        outputs: {},
+    });
+
+    it("shows a replacement trigger after the other options, only on resources that have one, secrets redacted", () => {
+        const plan = toPlanJson({
+            project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], invokes: [],
+            resources: [
+                resource("a", { replacementTrigger: "2026-12" }),
+                resource("b"),
+                resource("c", { replacementTrigger: { rotation: "", readOnly: true } }),
+                resource("d", { replacementTrigger: SECRET("hunter2-trigger") }),
+                resource("e", { replacementTrigger: "" }),
+            ],
+        });
+        const options = Object.fromEntries(plan.resources.map((r) => [r.name, r.options]));
+        expect(Object.keys(options.a)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs", "replacementTrigger"]);
+        expect(options.a.replacementTrigger).toBe("2026-12");
+        expect("replacementTrigger" in options.b).toBe(false);
+        expect(options.c.replacementTrigger).toEqual({ readOnly: true, rotation: "" });
+        expect(options.d.replacementTrigger).toBe("[secret]");
+        // The unrotated trigger is shown as it is: a value, which the engine compares; absent would mean no trigger.
+        expect(options.e.replacementTrigger).toBe("");
+        expect(JSON.stringify(plan)).not.toContain("hunter2");
+    });
+});
+
 describe("stack settings files", () => {
     it("turns secure values and missing required secrets into secret placeholders", () => {
         const file = stackFile((y) => `${y}  cluster-bootstrap:kubeconfig:\n    secure: v1:AAAABBBB\n`);
@@ -68,10 +98,19 @@ describe("npm run plan", () => {
         const json = JSON.parse(a.stdout);
         expect(Object.keys(json)).toEqual(["project", "stack", "resources", "invokes", "outputs"]);
         expect(json).toMatchObject({ project: "cluster-bootstrap", stack: "infra" });
+        const optionKeys = ["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"];
         for (const r of json.resources) {
             expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "options"]);
-            expect(Object.keys(r.options)).toEqual(["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"]);
+            // A replacement trigger only where there is one: the credentials, so a reviewer sees what a change rotates.
+            expect(Object.keys(r.options)).toEqual("replacementTrigger" in r.options ? [...optionKeys, "replacementTrigger"] : optionKeys);
         }
+        const triggered = json.resources.filter((r: { options: object }) => "replacementTrigger" in r.options);
+        expect(triggered.map((r: { name: string; options: { replacementTrigger: unknown } }) => [r.name, r.options.replacementTrigger])).toEqual([
+            ["backups-token", ""],
+            ["edge-tunnel-secret", ""],
+            ["gitops-key", { readOnly: true, repository: "monosense/k8s-ops", rotation: "", title: "flux-infra" }],
+            ["push-reconcile-token", ""],
+        ]);
         expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");
         for (const i of json.invokes) expect(Object.keys(i)).toEqual(["token", "args"]);
     });
@@ -113,8 +152,9 @@ describe("npm run plan", () => {
         const kubeconfig = `${testKubeconfig()}# KUBECONFIG-SENTINEL-4711\n`;
         const file = stackFile((y) => y.replace(/age1\w+/, TEST_AGE_RECIPIENT)
             + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
-        const r = plan("infra", "--json", "--config", file);
-        // Nothing skipped, no note but the cluster the run targets, read from the kubeconfig.
+        // The fixture checkout serves the platform releases' files: no placeholder, so no note but the cluster the run
+        // targets, read from the kubeconfig.
+        const r = plan("infra", "--json", "--config", file, "--gitops-dir", path.join(ROOT, "test", "fixtures", "gitops"));
         expect(r.stderr).toBe('note: stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): no flux-system/cluster-vars yet\n');
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");

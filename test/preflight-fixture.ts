@@ -35,6 +35,8 @@ export interface World {
     cloudflare: FakeApi;
     /** What the Kubernetes API says: CLUSTER_NAME (undefined: no cluster-vars) and node readiness. */
     cluster: { clusterName?: string; nodes: boolean[] };
+    /** Directories on the repository's main branch: gitops.path and the stack file's platform release paths. */
+    directories: string[];
     /** Overrides per GitHub/Cloudflare path (`GET /repos/…`); anything else answers as a healthy account. */
     githubRoutes: Record<string, FakeAnswer>;
     cloudflareRoutes: Record<string, FakeAnswer>;
@@ -94,7 +96,7 @@ export async function world(stack = "infra"): Promise<World> {
         if (req.path.startsWith(`${repo}/contents/`) && req.query.get("ref") === "main") {
             const p = req.path.slice(`${repo}/contents/`.length);
             if (p === ".sops.yaml") return { status: 200, body: { type: "file", encoding: "base64", content: sopsYaml(TEST_AGE_RECIPIENT) } };
-            if (p === "clusters/infra/flux") return { status: 200, body: [{ name: "kustomization.yaml", type: "file" }] };
+            if (w.directories!.includes(p)) return { status: 200, body: [{ name: "kustomization.yaml", type: "file" }] };
         }
         if (req.path === `${repo}/keys` || req.path === `${repo}/hooks`) return { status: 200, body: [] };
         return { status: 404, body: { message: "Not Found" } };
@@ -132,6 +134,8 @@ export async function world(stack = "infra"): Promise<World> {
     config["cloudflare:apiToken"] = { value: SECRETS.cloudflare, secret: true };
     config["github:token"] = { value: SECRETS.github, secret: true };
     const scenario: Scenario = { stack, stacks: ["infra", "apps"], config };
+    const platform = (config["cluster-bootstrap:platform"]?.value as { releases?: Array<{ path: string }> } | undefined)?.releases ?? [];
+    w.directories = [`clusters/${stack}/flux`, ...platform.map((r) => r.path)];
 
     Object.assign(w, {
         scenario,

@@ -48,6 +48,9 @@ describe("a healthy setup", () => {
             "ok Secret cluster-bootstrap:sopsAgeKey", "ok Secret cloudflare:apiToken", "ok Secret github:token", "ok Stack secrets", "ok Stack config",
             "ok Kubernetes API", "ok Kubernetes cluster identity", "ok Kubernetes nodes",
             "ok GitHub token", "ok GitHub repository monosense/k8s-ops", "ok GitHub branch main", "ok GitHub path clusters/infra/flux",
+            // The committed stack's platform releases: the directories the program reads from the repository.
+            "ok GitHub path kubernetes/apps/kube-system/cilium/app", "ok GitHub path kubernetes/apps/kube-system/coredns/app",
+            "ok GitHub path kubernetes/apps/kube-system/spegel/app",
             "ok GitHub .sops.yaml", "ok GitHub deploy keys", "ok GitHub webhooks",
             "ok Cloudflare token", "ok Cloudflare zone monosense.dev", "ok Cloudflare R2", "ok Cloudflare Tunnel", "ok Cloudflare permission groups",
         ]);
@@ -181,6 +184,7 @@ describe("the cluster", () => {
 
     it("reports NotReady nodes as a warning naming the CNI, or as expected when platform releases install it", async () => {
         w.cluster.nodes = [false, false, true];
+        delete w.scenario.config["cluster-bootstrap:platform"];
         expect((await check()).lines).toContain("! Kubernetes nodes: 3 nodes, 1 Ready: pods cannot start until a CNI runs → install the CNI with the cluster, "
             + "or list its app directory in cluster-bootstrap:platform.releases");
         w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "clusters/infra/flux", namespace: "kube-system" }] } };
@@ -222,18 +226,20 @@ describe("GitHub", () => {
         const first = await check();
         expect(first.find("GitHub branch release")).toMatchObject({ status: "fail", detail: "does not exist on monosense/k8s-ops", fix: "push the branch, or fix cluster-bootstrap:gitops.branch" });
         w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "./clusters/nope/" };
-        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "kubernetes/apps/kube-system/cilium/app", namespace: "kube-system" }] } };
+        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "kubernetes/apps/kube-system/cilum/app", namespace: "kube-system" }] } };
         const { lines } = await check();
         expect(lines).toContain("✗ GitHub path clusters/nope: does not exist on main → create it, or fix cluster-bootstrap:gitops.path");
-        expect(lines).toContain("✗ GitHub path kubernetes/apps/kube-system/cilium/app: does not exist on main → create it, or fix cluster-bootstrap:platform.releases[0].path");
+        expect(lines).toContain("✗ GitHub path kubernetes/apps/kube-system/cilum/app: does not exist on main → create it, or fix cluster-bootstrap:platform.releases[0].path");
     });
 
     it("warns when the token may not read contents, and fails when platform releases need them", async () => {
         const denied = { status: 403, body: { message: "Resource not accessible by personal access token" }, headers: { "x-accepted-github-permissions": "contents=read" } };
         w.githubRoutes[`${repo}/branches/main`] = denied;
+        const platform = w.scenario.config["cluster-bootstrap:platform"];
+        delete w.scenario.config["cluster-bootstrap:platform"];
         expect((await check()).lines).toContain("! GitHub branch main: not checked: the token may not read the repository's contents (HTTP 403) "
             + "(GitHub says it needs contents=read) → give the token Contents: Read on the repository");
-        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "a/b", namespace: "kube-system" }] } };
+        w.scenario.config["cluster-bootstrap:platform"] = platform;
         expect((await check()).find("GitHub branch main")?.status).toBe("fail");
     });
 

@@ -1,0 +1,324 @@
+// An app directory of the GitOps repository, read the way Flux reads it: its kustomization.yaml lists the files, one
+// Flux HelmRelease names the release, and the chart source it refers to (an OCIRepository through `chartRef`, or a
+// HelmRepository through `chart.spec.sourceRef`) must sit in the same directory. Pure functions: the files come in
+// as text, problems go out as AppProblem messages that name the file.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { isKubernetesName } from "../config/checks";
+import { loadVariables, parseResource, substituteVariables, SubstitutionError, substitutionDisabled, templateVariables } from "./varsub";
+
+/** File names kustomize looks for in a directory, in its order. */
+export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
+
+/** A problem with one app directory; the message starts with the file it is about. */
+export class AppProblem extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "AppProblem";
+    }
+}
+
+/** One file of an app directory: its path in the repository and its text. */
+export interface AppFile {
+    file: string;
+    text: string;
+}
+
+/** What an app directory installs, everything but the values known before anything is registered. */
+export interface AppRelease {
+    /** The release name helm-controller uses: `spec.releaseName`, or the HelmRelease's name, shortened past 53. */
+    name: string;
+    namespace: string;
+    /** `oci://…` reference, or a chart name with {@link repositoryUrl}. */
+    chart: string;
+    /** Chart version (the OCIRepository tag, or the HelmRepository chart's version); undefined means the latest. */
+    version?: string;
+    /** URL of a classic (HTTP) Helm repository; undefined for OCI charts. */
+    repositoryUrl?: string;
+    /** The HelmRelease file and the document's text, substituted later with the contract's values. */
+    file: string;
+    document: string;
+    /** False when the HelmRelease is labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`. */
+    substituted: boolean;
+    /** Variables the HelmRelease's text looks up (none when not substituted). */
+    variables: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const fileName = (file: string) => path.posix.basename(file);
+
+/** Kustomize fields that rewrite resources: the release Flux applies could then differ from the file. */
+const REWRITING_FIELDS = ["namePrefix", "nameSuffix", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "components", "transformers"];
+
+/**
+ * The files of the directory that the kustomization lists, as repository paths. Other entries (a sub-directory or
+ * another kustomization, `../`, a URL) are not read: the chart source must be in the directory itself.
+ */
+export function kustomizationResources(dir: string, kustomization: AppFile, namespace: string): string[] {
+    let doc: unknown;
+    try {
+        doc = parseYaml(kustomization.text);
+    } catch (e) {
+        throw new AppProblem(`${kustomization.file}: does not parse as YAML: ${firstLine(e)}`);
+    }
+    if (!isObject(doc)) throw new AppProblem(`${kustomization.file}: is not a kustomization (a mapping with resources)`);
+    const rewriting = REWRITING_FIELDS.filter((f) => doc[f] !== undefined);
+    if (rewriting.length > 0) {
+        throw new AppProblem(`${kustomization.file}: ${rewriting.join(", ")} ${rewriting.length === 1 ? "is" : "are"} not supported: ` +
+            "they change the HelmRelease Flux applies, which the bootstrap would not reproduce");
+    }
+    if (doc.namespace !== undefined && doc.namespace !== namespace) {
+        throw new AppProblem(`${kustomization.file}: sets namespace ${JSON.stringify(doc.namespace)}, but the entry's namespace is ${JSON.stringify(namespace)}`);
+    }
+    const resources = doc.resources ?? [];
+    if (!Array.isArray(resources) || resources.some((r) => typeof r !== "string")) {
+        throw new AppProblem(`${kustomization.file}: resources must be a list of file names`);
+    }
+    const files: string[] = [];
+    for (const r of resources as string[]) {
+        const normal = path.posix.normalize(r);
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r) || normal.includes("/") || !/\.(ya?ml|json)$/.test(normal)) continue;
+        files.push(`${dir}/${normal}`);
+    }
+    return files;
+}
+
+interface Doc {
+    file: string;
+    text: string;
+    /** As kustomize reads it, before substitution. */
+    raw: unknown;
+}
+
+/** Every YAML document of the files, with its own text (Flux substitutes each resource on its own). */
+function documents(files: AppFile[]): Doc[] {
+    const docs: Doc[] = [];
+    for (const f of files) {
+        for (const d of parseAllDocuments(f.text)) {
+            let raw: unknown;
+            try {
+                if (d.errors.length > 0) throw d.errors[0];
+                raw = d.toJS();
+            } catch (e) {
+                throw new AppProblem(`${f.file}: does not parse as YAML: ${firstLine(e)}`);
+            }
+            if (raw === null || raw === undefined) continue;
+            docs.push({ file: f.file, text: f.text.slice(d.range[0], d.range[2]), raw });
+        }
+    }
+    return docs;
+}
+
+function firstLine(e: unknown): string {
+    return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+const kindOf = (raw: unknown) => (isObject(raw) ? { apiVersion: String(raw.apiVersion ?? ""), kind: String(raw.kind ?? "") } : { apiVersion: "", kind: "" });
+const isHelmRelease = (d: Doc) => kindOf(d.raw).kind === "HelmRelease" && kindOf(d.raw).apiVersion.startsWith("helm.toolkit.fluxcd.io/");
+const isSource = (kind: string) => (d: Doc) => kindOf(d.raw).kind === kind && kindOf(d.raw).apiVersion.startsWith("source.toolkit.fluxcd.io/");
+
+// Stands for a variable whose value is known only after apply: a structural field that shows it is refused.
+const UNKNOWN_OPEN = "\uE000";
+const UNKNOWN_CLOSE = "\uE001";
+
+/**
+ * A document substituted with the variables known up front (the cluster's own, from config); every other variable it
+ * uses stands as a marker, so a name, chart or version built from one is caught. Values are substituted later.
+ */
+function structural(doc: Doc, known: Record<string, string>): Record<string, unknown> {
+    let obj: unknown;
+    try {
+        if (substitutionDisabled(doc.raw)) obj = doc.raw;
+        else {
+            const vars: Record<string, string> = { ...loadVariables(known) };
+            for (const v of templateVariables(doc.text)) if (!(v in vars)) vars[v] = `${UNKNOWN_OPEN}${v}${UNKNOWN_CLOSE}`;
+            const text = substituteVariables(doc.text, vars, { strict: false });
+            obj = text === undefined ? doc.raw : parseResource(text, true);
+        }
+    } catch (e) {
+        if (e instanceof SubstitutionError) throw new AppProblem(`${doc.file}: ${e.message}`);
+        throw new AppProblem(`${doc.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
+    }
+    if (!isObject(obj)) throw new AppProblem(`${doc.file}: is not a Kubernetes object`);
+    return obj;
+}
+
+/** A string field of a structural document; refuses a value built from a variable not known up front. */
+function field(obj: Record<string, unknown>, dotted: string, file: string, opts: { required?: boolean } = {}): string | undefined {
+    let v: unknown = obj;
+    for (const k of dotted.split(".")) v = isObject(v) ? v[k] : undefined;
+    if (v === undefined || v === null || v === "") {
+        if (opts.required) throw new AppProblem(`${file}: ${dotted} is required`);
+        return undefined;
+    }
+    // A number here (`tag: 1.10`) is refused by the API server too: quote it.
+    if (typeof v !== "string") throw new AppProblem(`${file}: ${dotted} must be a string (quote it)`);
+    const s = v;
+    const m = new RegExp(`${UNKNOWN_OPEN}(\\w+)${UNKNOWN_CLOSE}`).exec(s);
+    if (m) {
+        throw new AppProblem(`${file}: ${dotted} uses \${${m[1]}}, which is known only once the stack's resources exist; ` +
+            "only the cluster's own variables (cluster-vars from cluster.*) may be used in names, namespaces, charts and versions");
+    }
+    return s;
+}
+
+/** helm-controller internal/release/name.go ShortenName: past 53 characters, 40 of them, "-" and 12 of a sha256. */
+export function shortenReleaseName(name: string): string {
+    if (name.length <= 53) return name;
+    return `${name.slice(0, 53 - 13)}-${crypto.createHash("sha256").update(name).digest("hex").slice(0, 12)}`;
+}
+
+function nonEmpty(v: unknown): boolean {
+    return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObject(v) && Object.keys(v).length === 0);
+}
+
+/**
+ * The release an app directory installs. `files` are the directory's files the kustomization lists; `known` the
+ * variables known up front. Throws {@link AppProblem} for every form the bootstrap cannot reproduce exactly.
+ */
+export function appRelease(dir: string, files: AppFile[], namespace: string, known: Record<string, string>): AppRelease {
+    const docs = documents(files);
+    const releases = docs.filter(isHelmRelease);
+    const listed = files.map((f) => fileName(f.file)).join(", ") || "(none)";
+    if (releases.length === 0) throw new AppProblem(`${dir}: no HelmRelease in the files its kustomization lists (${listed})`);
+    if (releases.length > 1) {
+        throw new AppProblem(`${dir}: more than one HelmRelease (${releases.map((d) => `${field(d.raw as Record<string, unknown>, "metadata.name", d.file) ?? "?"} in ${fileName(d.file)}`).join(", ")}); ` +
+            "an entry is one app directory with one HelmRelease");
+    }
+    const doc = releases[0];
+    const hr = structural(doc, known);
+    const f = doc.file;
+    const spec = isObject(hr.spec) ? hr.spec : {};
+
+    const sameNamespace = (dotted: string) => {
+        const ns = field(hr, dotted, f);
+        if (ns !== undefined && ns !== namespace) {
+            throw new AppProblem(`${f}: ${dotted} is ${JSON.stringify(ns)}, but the entry's namespace is ${JSON.stringify(namespace)}; ` +
+                "the release must be where Flux will look for it");
+        }
+        return ns;
+    };
+    sameNamespace("metadata.namespace");
+    const target = sameNamespace("spec.targetNamespace");
+    sameNamespace("spec.storageNamespace");
+
+    for (const [key, value, why] of [
+        ["spec.valuesFrom", spec.valuesFrom, "bootstrap values come from spec.values only"],
+        ["spec.postRenderers", spec.postRenderers, "Flux would change the manifests after Helm renders them"],
+        ["spec.chart.spec.valuesFiles", isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec.valuesFiles : undefined, "values files in the chart are not read"],
+        ["spec.chart.spec.valuesFile", isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec.valuesFile : undefined, "values files in the chart are not read"],
+    ] as const) {
+        if (nonEmpty(value)) throw new AppProblem(`${f}: ${key} is not supported: ${why}`);
+    }
+    if (spec.values !== undefined && spec.values !== null && !isObject(spec.values)) throw new AppProblem(`${f}: spec.values must be a mapping`);
+
+    const hrName = field(hr, "metadata.name", f, { required: true })!;
+    const releaseName = field(hr, "spec.releaseName", f);
+    const name = shortenReleaseName(releaseName ?? (target ? `${target}-${hrName}` : hrName));
+    if (!isKubernetesName(name)) throw new AppProblem(`${f}: release name ${JSON.stringify(name)} is not a valid Helm release name`);
+
+    const chart = chartOf(hr, f, docs, namespace, known, dir);
+    const substituted = !substitutionDisabled(doc.raw);
+    return {
+        name,
+        namespace,
+        ...chart,
+        file: f,
+        document: doc.text,
+        substituted,
+        variables: substituted ? templateVariables(doc.text) : [],
+    };
+}
+
+function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace: string, known: Record<string, string>, dir: string):
+    Pick<AppRelease, "chart" | "version" | "repositoryUrl"> {
+    const spec = isObject(hr.spec) ? hr.spec : {};
+    const hasRef = spec.chartRef !== undefined && spec.chartRef !== null;
+    const hasTemplate = spec.chart !== undefined && spec.chart !== null;
+    if (hasRef === hasTemplate) throw new AppProblem(`${f}: exactly one of spec.chartRef and spec.chart is required`);
+
+    const source = (kind: string, refKey: string) => {
+        const refName = field(hr, `${refKey}.name`, f, { required: true })!;
+        const refNs = field(hr, `${refKey}.namespace`, f);
+        if (refNs !== undefined && refNs !== namespace) {
+            throw new AppProblem(`${f}: ${refKey} points to ${kind} ${refNs}/${refName}, outside the release's namespace; the chart source must be in ${dir}`);
+        }
+        const found = docs.filter(isSource(kind)).map((d) => ({ d, obj: structural(d, known) }))
+            .filter(({ obj }) => field(obj, "metadata.name", f) === refName);
+        if (found.length === 0) {
+            throw new AppProblem(`${f}: ${refKey} names ${kind} ${JSON.stringify(refName)}, which is not among the files of ${dir}; ` +
+                "the chart source must be in the same directory");
+        }
+        const { d, obj } = found[0];
+        const ns = field(obj, "metadata.namespace", d.file);
+        if (ns !== undefined && ns !== namespace) throw new AppProblem(`${d.file}: metadata.namespace is ${JSON.stringify(ns)}, not the entry's ${JSON.stringify(namespace)}`);
+        const s = isObject(obj.spec) ? obj.spec : {};
+        if (nonEmpty(s.secretRef)) throw new AppProblem(`${d.file}: spec.secretRef is not supported: the bootstrap has no registry credentials`);
+        return { file: d.file, obj, spec: s };
+    };
+
+    if (hasRef) {
+        const kind = field(hr, "spec.chartRef.kind", f, { required: true })!;
+        if (kind !== "OCIRepository") throw new AppProblem(`${f}: spec.chartRef.kind ${kind} is not supported (OCIRepository is)`);
+        const oci = source("OCIRepository", "spec.chartRef");
+        const url = field(oci.obj, "spec.url", oci.file, { required: true })!;
+        if (!url.startsWith("oci://")) throw new AppProblem(`${oci.file}: spec.url must be an oci:// URL`);
+        const provider = field(oci.obj, "spec.provider", oci.file);
+        if (provider !== undefined && provider !== "generic") {
+            throw new AppProblem(`${oci.file}: spec.provider ${provider} is not supported: the bootstrap has no cloud registry credentials`);
+        }
+        const ref = isObject(oci.spec.ref) ? oci.spec.ref : {};
+        const other = ["semver", "semverFilter", "digest"].filter((k) => ref[k] !== undefined);
+        if (other.length > 0) throw new AppProblem(`${oci.file}: spec.ref.${other[0]} is not supported: pin the chart with spec.ref.tag`);
+        const tag = field(oci.obj, "spec.ref.tag", oci.file, { required: true })!;
+        return { chart: url, version: tag };
+    }
+
+    const kind = field(hr, "spec.chart.spec.sourceRef.kind", f, { required: true })!;
+    if (kind !== "HelmRepository") throw new AppProblem(`${f}: spec.chart.spec.sourceRef.kind ${kind} is not supported (HelmRepository is)`);
+    const repo = source("HelmRepository", "spec.chart.spec.sourceRef");
+    const chartName = field(hr, "spec.chart.spec.chart", f, { required: true })!;
+    const version = field(hr, "spec.chart.spec.version", f);
+    const url = field(repo.obj, "spec.url", repo.file, { required: true })!;
+    if (field(repo.obj, "spec.type", repo.file) === "oci") {
+        if (!url.startsWith("oci://")) throw new AppProblem(`${repo.file}: spec.url must be an oci:// URL for spec.type oci`);
+        return { chart: `${url.replace(/\/+$/, "")}/${chartName}`, version };
+    }
+    if (!/^https?:\/\//.test(url)) throw new AppProblem(`${repo.file}: spec.url must be an http(s):// URL`);
+    return { chart: chartName, version, repositoryUrl: url };
+}
+
+/**
+ * `spec.values` of the release as Flux hands them to Helm: the HelmRelease's text substituted with `vars` (the
+ * stack's cluster-vars and cluster-secrets), then parsed. Throws {@link AppProblem} where Flux would fail.
+ */
+export function renderValues(release: AppRelease, vars: Record<string, string>, strict: boolean): Record<string, unknown> {
+    let obj: unknown;
+    try {
+        const text = release.substituted ? substituteVariables(release.document, loadVariables(vars), { strict }) : undefined;
+        obj = text === undefined ? parseYaml(release.document) : parseResource(text, true);
+    } catch (e) {
+        if (e instanceof SubstitutionError) throw new AppProblem(`${release.file}: ${e.message}`);
+        throw new AppProblem(`${release.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
+    }
+    const values = isObject(obj) && isObject(obj.spec) ? obj.spec.values : undefined;
+    if (values === undefined || values === null) return {};
+    if (!isObject(values)) throw new AppProblem(`${release.file}: spec.values must be a mapping`);
+    return values;
+}
+
+/**
+ * Where strict substitution (Flux 2.9 and later) would fail on a variable the contract does not define: checked
+ * with the variables' names only, so no value is needed. Undefined when substitution succeeds.
+ */
+export function unsetVariableProblem(release: AppRelease, defined: Iterable<string>, strict: boolean): string | undefined {
+    if (!release.substituted || !strict) return undefined;
+    const vars = Object.fromEntries([...defined].map((k) => [k, "x"]));
+    try {
+        substituteVariables(release.document, vars, { strict });
+        return undefined;
+    } catch (e) {
+        return `${release.file}: ${(e as Error).message}: the stack's cluster-vars and cluster-secrets do not define it`;
+    }
+}

@@ -1,0 +1,62 @@
+// Reading the outputs of referenced stacks for the offline plan (`--stack-outputs FILE`): JSON keyed by the stack name
+// the program references (`hub.stack`), each `{ "outputs": {…}, "secretOutputNames": [...] }`, which is what the engine
+// answers a StackReference with. Outputs a file does not list in `secretOutputNames` are plain; without the list every
+// output is secret. The file holds credentials: no message ever shows a value from it.
+import * as fs from "node:fs";
+import { keyName } from "../config/checks";
+import type { StackOutputs } from "./fakes";
+
+/** The file cannot be used; each problem is one printable line that shows no value. */
+export class StackOutputsFileError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(problems.join("\n"));
+        this.name = "StackOutputsFileError";
+    }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Parses the file's text; `file` only names it in messages. */
+export function parseStackOutputs(text: string, file: string): Record<string, StackOutputs> {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch {
+        // JSON.parse's message quotes the text around the mistake, which may be a secret.
+        throw new StackOutputsFileError([`${file}: is not JSON`]);
+    }
+    if (!isRecord(doc)) {
+        throw new StackOutputsFileError([`${file}: must be a JSON object of stacks: { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }`]);
+    }
+    const problems: string[] = [];
+    const stacks: Record<string, StackOutputs> = {};
+    for (const [stack, entry] of Object.entries(doc)) {
+        const at = `${file}: ${keyName(stack)}`;
+        if (!isRecord(entry) || !isRecord(entry.outputs)) {
+            problems.push(`${at}: must be { "outputs": {…}, "secretOutputNames": [...] } (secretOutputNames optional)`);
+            continue;
+        }
+        const unknown = Object.keys(entry).filter((k) => k !== "outputs" && k !== "secretOutputNames");
+        for (const k of unknown) problems.push(`${at}.${keyName(k)}: is not a known setting (outputs, secretOutputNames)`);
+        const names = entry.secretOutputNames;
+        if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === "string"))) {
+            problems.push(`${at}.secretOutputNames: must be a list of output names`);
+            continue;
+        }
+        const outputs = entry.outputs;
+        // Without a list, everything is secret: a plan never prints a value the hub may have meant to keep secret.
+        stacks[stack] = { outputs, secretOutputNames: (names as string[] | undefined) ?? Object.keys(outputs) };
+    }
+    if (problems.length > 0) throw new StackOutputsFileError(problems);
+    return stacks;
+}
+
+export function readStackOutputs(file: string): Record<string, StackOutputs> {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new StackOutputsFileError([`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`]);
+    }
+    return parseStackOutputs(text, file);
+}
