@@ -2,8 +2,10 @@
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
 import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
+import { BootstrapSecrets } from "./components/bootstrap-secrets";
 import { ClusterContract, clusterPart } from "./components/contract";
 import { verifyClusterIdentity } from "./components/cluster-identity";
+import { DnsToken } from "./components/dns-token";
 import { ClusterEdge } from "./components/edge";
 import { FluxInstall } from "./components/flux";
 import { githubProvider } from "./components/github";
@@ -67,14 +69,24 @@ async function clusterBootstrap() {
         access: access?.ruleAccess,
     });
 
+    // The cluster's DNS credential for external-dns and cert-manager: Zone Read and DNS Write on its zone, nothing else.
+    const dns = new DnsToken("dns", {
+        accountId: cfg.cloudflareAccountId,
+        clusterName: cfg.cluster.name,
+        zoneId: edge.zoneId,
+        // Rotation: a new `rotation.dnsToken` replaces the token and CLOUDFLARE_DNS_TOKEN in cluster-secrets.
+        rotation: cfg.rotation.dnsToken,
+    });
+
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
     const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
     // cluster-vars and cluster-secrets: each capability's keys, built in one place.
     const contractParts = [
         clusterPart(cfg.cluster),
-        // contract parts: edge.contract, backups.contract
+        // contract parts: each capability's keys
         edge.contract,
         backups.contract,
+        dns.contract,
         // the hub's URLs and service token, on a spoke
         ...(hub ? [hub.contract] : []),
     ];
@@ -92,6 +104,10 @@ async function clusterBootstrap() {
 
     const contract = new ClusterContract("contract", { namespace: flux.namespace, parts: contractParts }, { provider: k8sProvider });
 
+    // Secret zero for the cluster's secret store, in place before Flux first reconciles; never waits for Flux.
+    const bootstrapSecrets = cfg.bootstrapSecrets.length === 0 ? undefined
+        : new BootstrapSecrets("bootstrap-secrets", { secrets: cfg.bootstrapSecrets, fluxNamespace: flux.namespace }, { provider: k8sProvider });
+
     // The handoff: deploy key, Secrets, GitRepository and root Kustomization; from here on Flux owns delivery.
     const gitops = new GitOpsHandoff("gitops", {
         gitops: cfg.gitops,
@@ -103,6 +119,7 @@ async function clusterBootstrap() {
         contract,
         // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
         rotation: cfg.rotation.deployKey,
+        beforeReconcile: bootstrapSecrets?.ready ?? [],
     }, { providers: [k8sProvider, ghProvider] });
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.

@@ -6,9 +6,9 @@ import type { R2Config } from "../config";
 import type { ContractPart } from "./contract";
 import { rotationOptions } from "./rotation";
 import {
-    lifecycleRules, permissionGroupId, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS,
-    s3SecretAccessKey, tokenResources,
+    lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
 } from "./r2";
+import { permissionGroupId } from "./token-policy";
 
 export interface BackupBucketsArgs {
     /** Cloudflare account that owns the buckets and the token. */

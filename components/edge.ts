@@ -63,6 +63,8 @@ export class ClusterEdge extends pulumi.ComponentResource {
     public readonly contract: ContractPart;
     /** What makes `flux-webhook.<domain>` reachable: the tunnel config that routes it and its CNAME. */
     public readonly webhookRoute: pulumi.Resource[];
+    /** Id of the cluster's zone (`domain`), from the one lookup the CNAMEs use; scopes the DNS token. */
+    public readonly zoneId: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
@@ -98,6 +100,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
         }, { parent: this });
 
         const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
+        this.zoneId = zone.id;
         this.cnameTarget = tunnel.id.apply(tunnelCnameTarget);
         // From the rules without Access: the rules Access adds for names under the zone wildcard get no record, their
         // DNS stays with the repo's external-dns like every name the wildcard routes.
@@ -106,7 +109,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
         for (const host of this.dnsNames) {
             // Named after the hostname, so adding or removing a route touches only its own record.
             records.set(host, new cloudflare.DnsRecord(`${name}-cname-${host}`, {
-                zoneId: zone.id,
+                zoneId: this.zoneId,
                 name: host,
                 type: "CNAME",
                 content: this.cnameTarget,
@@ -138,6 +141,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
             token: this.token,
             hostnames: this.hostnames,
             dnsNames: this.dnsNames,
+            zoneId: this.zoneId,
         });
     }
 }

@@ -112,6 +112,8 @@ export interface GitOpsHandoffArgs {
     contract: { configMapName: pulumi.Input<string>; secretName: pulumi.Input<string> };
     /** `rotation.deployKey`: a new value replaces the key, on GitHub and in Flux's Secret, create-before-delete. */
     rotation?: string;
+    /** What the first reconcile needs in place (secret zero for the cluster's secret store): the root Kustomization waits for it. */
+    beforeReconcile?: pulumi.Resource[];
 }
 
 /**
@@ -202,7 +204,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
                 vars: args.contract.configMapName,
                 secrets: args.contract.secretName,
             }),
-        }, { ...retain, dependsOn: [args.fluxReady], ...awaited });
+        }, { ...retain, dependsOn: [args.fluxReady, ...(args.beforeReconcile ?? [])], ...awaited });
 
         this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
         this.branch = gitops.branch;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-    bucketResourceKey, lifecycleRules, permissionGroupId, policyResourcesJson, r2ContractPart, r2Endpoint,
-    R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
+    bucketResourceKey, lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
 } from "./r2";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
@@ -41,20 +40,6 @@ describe("token scope", () => {
         const a = tokenResources(ACCOUNT, "default", ["zeta", "alpha", "mid"]);
         expect(a).toBe(tokenResources(ACCOUNT, "default", ["mid", "zeta", "alpha"]));
         expect(Object.keys(JSON.parse(a))).toEqual(["alpha", "mid", "zeta"].map((b) => bucketResourceKey(ACCOUNT, "default", b)));
-        expect(policyResourcesJson(["b", "a", "b"])).toBe('{"a":"*","b":"*"}');
-    });
-
-    it("picks the group with exactly that name and fails clearly when there is none", () => {
-        const results = [
-            { id: "w1", name: "Workers R2 Storage Write" },
-            { id: "b1", name: "Workers R2 Storage Bucket Item Write" },
-        ];
-        expect(permissionGroupId(results, "Workers R2 Storage Bucket Item Write")).toBe("b1");
-        expect(() => permissionGroupId(results, "Workers R2 Storage Bucket Item Read")).toThrow(
-            'Cloudflare permission group "Workers R2 Storage Bucket Item Read": expected exactly one, found 0 '
-            + '(groups returned: "Workers R2 Storage Write", "Workers R2 Storage Bucket Item Write")',
-        );
-        expect(() => permissionGroupId([], "X")).toThrow('Cloudflare permission group "X": expected exactly one, found 0 (groups returned: none)');
     });
 });
 

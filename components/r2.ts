@@ -3,6 +3,7 @@
 import * as crypto from "node:crypto";
 import { purposeVariable, type BucketConfig, type R2Config } from "../config";
 import type { ContractPart } from "./contract";
+import { policyResourcesJson } from "./token-policy";
 
 export type Jurisdiction = R2Config["jurisdiction"];
 
@@ -29,14 +30,6 @@ export function r2Endpoint(accountId: string, jurisdiction: Jurisdiction): strin
 /** Access-policy resource key of one bucket (`default` for buckets outside a jurisdiction). */
 export function bucketResourceKey(accountId: string, jurisdiction: Jurisdiction, bucket: string): string {
     return `com.cloudflare.edge.r2.bucket.${accountId}_${jurisdiction}_${bucket}`;
-}
-
-/**
- * A token policy's `resources` JSON, keys sorted. The provider stores the API's text verbatim: an order the API
- * does not keep would show as a change on every run, and sorted keys are the canonical order of Go's JSON encoder.
- */
-export function policyResourcesJson(keys: readonly string[]): string {
-    return JSON.stringify(Object.fromEntries([...new Set(keys)].sort().map((k) => [k, "*"])));
 }
 
 /** The token policy's `resources` JSON: exactly the named buckets, never the account. */
@@ -76,19 +69,6 @@ export function lifecycleRules(bucket: BucketConfig): LifecycleRule[] {
 /** S3 secret access key of an API token: the hex SHA-256 of its value (R2 docs, "Get S3 API credentials"). */
 export function s3SecretAccessKey(tokenValue: string): string {
     return crypto.createHash("sha256").update(tokenValue, "utf8").digest("hex");
-}
-
-/**
- * The id of the group called exactly `name` among a lookup's results. The API's name filter is not
- * documented as exact, so the match is checked here; a missing group is an error, never an empty policy.
- */
-export function permissionGroupId(results: ReadonlyArray<{ id: string; name: string }>, name: string): string {
-    const found = results.filter((g) => g.name === name);
-    if (found.length !== 1) {
-        const seen = results.length === 0 ? "none" : results.map((g) => JSON.stringify(g.name)).join(", ");
-        throw new Error(`Cloudflare permission group ${JSON.stringify(name)}: expected exactly one, found ${found.length} (groups returned: ${seen})`);
-    }
-    return found[0].id;
 }
 
 export interface R2ContractInput {

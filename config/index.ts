@@ -11,6 +11,7 @@ import { accessConfig, accessProblems, accessSchema, type AccessConfig } from ".
 import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
 import { platformProblems, type PlatformConfig } from "./platform";
 import { rotationSchema, type RotationConfig } from "./rotation";
+import { checkBootstrapSecrets, INVALID_JSON, type BootstrapSecret, type BootstrapSecretConfig } from "./bootstrap-secrets";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
@@ -164,6 +165,8 @@ const schema = obj({
     rotation: rotationSchema,
     access: accessSchema.optional(),
     hub: hubSchema.optional(),
+    // Secret as a whole: checked by checkBootstrapSecrets, whose messages never show any of it.
+    bootstrapSecrets: z.unknown().optional(),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
@@ -261,12 +264,15 @@ export interface StackConfig {
     access?: AccessConfig;
     /** The hub this cluster reports to (config/hub.ts). */
     hub?: HubConfig;
+    /** Secret zero for the cluster's secret store: Secrets created before Flux first reconciles ([] when unset). */
+    bootstrapSecrets: BootstrapSecretConfig[];
 }
 
 /** Plain, validated values: what {@link validateConfig} returns before secrets are re-wrapped as Outputs. */
-export type PlainConfig = Omit<StackConfig, "kubeconfig" | "sopsAgeKey" | "project" | "stack" | "githubToken"> & {
+export type PlainConfig = Omit<StackConfig, "kubeconfig" | "sopsAgeKey" | "project" | "stack" | "githubToken" | "bootstrapSecrets"> & {
     kubeconfig?: string;
     sopsAgeKey: string;
+    bootstrapSecrets: BootstrapSecret[];
 };
 
 /** Input to {@link validateConfig}: the project namespace's raw values plus the provider keys it cross-checks. */
@@ -430,6 +436,14 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
         }
     }
 
+    const bootstrap = checkBootstrapSecrets({
+        value: v.bootstrapSecrets,
+        secret: (raw.secretValueKeys ?? []).includes("bootstrapSecrets"),
+        placeholder: placeholders.has("bootstrapSecrets"),
+    });
+    problems.push(...bootstrap.problems);
+    notes.push(...bootstrap.notes);
+
     if (problems.length > 0 || !parsed.success) return { problems, notes };
     const c = parsed.data;
     return {
@@ -458,6 +472,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
             rotation: c.rotation,
             access: c.access && accessConfig(c.access),
             hub: c.hub && hubConfig(c.hub, c.cluster.name),
+            bootstrapSecrets: bootstrap.secrets ?? [],
         },
     };
 }
@@ -569,7 +584,9 @@ async function ageRecipient(identity: string): Promise<{ recipient: string } | {
 // ---------------------------------------------------------------- reading Pulumi config
 
 /** Keys holding secrets; they are read with getSecret even when the stack file has them in plain text. */
-export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey"] as const;
+export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey", "bootstrapSecrets"] as const;
+/** Secret keys whose value is a JSON object or list, read with getSecretObject. */
+const SECRET_OBJECT_KEYS: ReadonlySet<string> = new Set(["bootstrapSecrets"]);
 const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation", "access", "hub"] as const;
 const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 
@@ -586,6 +603,20 @@ export const configNotes: string[] = [];
 
 function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/**
+ * A secret object setting, parsed, or {@link INVALID_JSON}. The SDK's own parse error quotes the whole value, so it is
+ * never passed on.
+ */
+async function secretObject(cfg: pulumi.Config, key: string): Promise<unknown> {
+    let o: pulumi.Output<unknown> | undefined;
+    try {
+        o = cfg.getSecretObject<unknown>(key);
+    } catch {
+        return INVALID_JSON;
+    }
+    return o === undefined ? undefined : unwrap(o);
 }
 
 /** `github:token` as a secret, else `GITHUB_TOKEN` wrapped as one (the provider SDK would copy it into plain inputs). */
@@ -609,6 +640,10 @@ export async function loadConfig(): Promise<StackConfig> {
     }
     for (const k of PLAIN_KEYS) values[k] = cfg.get(k);
     for (const k of SECRET_KEYS) {
+        if (SECRET_OBJECT_KEYS.has(k)) {
+            values[k] = await secretObject(cfg, k);
+            continue;
+        }
         const s = cfg.getSecret(k);
         values[k] = s === undefined ? undefined : await unwrap(s);
     }
@@ -631,10 +666,11 @@ export async function loadConfig(): Promise<StackConfig> {
         kubeconfig: plain.kubeconfig === undefined ? undefined : pulumi.secret(plain.kubeconfig),
         sopsAgeKey: pulumi.secret(plain.sopsAgeKey),
         githubToken: githubToken(),
+        bootstrapSecrets: plain.bootstrapSecrets.map((b) => ({ namespace: b.namespace, name: b.name, data: pulumi.secret(b.data) })),
     };
 }
 
 /** The keys {@link loadConfig} reads, by how it reads them: for tools that build {@link RawConfig} the same way. */
-export function configKeys(): { object: readonly string[]; plain: readonly string[]; secret: readonly string[] } {
-    return { object: OBJECT_KEYS, plain: PLAIN_KEYS, secret: SECRET_KEYS };
+export function configKeys(): { object: readonly string[]; plain: readonly string[]; secret: readonly string[]; secretObject: readonly string[] } {
+    return { object: OBJECT_KEYS, plain: PLAIN_KEYS, secret: SECRET_KEYS, secretObject: [...SECRET_OBJECT_KEYS] };
 }

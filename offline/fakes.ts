@@ -106,6 +106,17 @@ export const PERMISSION_GROUPS = [
     "DNS Read",
 ] as const;
 
+/** The scope each of {@link PERMISSION_GROUPS} applies to, as the list reports it in `scopes`. */
+export const PERMISSION_GROUP_SCOPES: Readonly<Record<(typeof PERMISSION_GROUPS)[number], string>> = {
+    "Workers R2 Storage Bucket Item Write": "com.cloudflare.edge.r2.bucket",
+    "Workers R2 Storage Bucket Item Read": "com.cloudflare.edge.r2.bucket",
+    "Workers R2 Storage Write": "com.cloudflare.api.account",
+    "Workers R2 Storage Read": "com.cloudflare.api.account",
+    "Zone Read": "com.cloudflare.api.account.zone",
+    "DNS Write": "com.cloudflare.api.account.zone",
+    "DNS Read": "com.cloudflare.api.account.zone",
+};
+
 /** GitHub's published SSH host key types; the plan shows placeholders in their place. */
 const GITHUB_HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"];
 
@@ -145,12 +156,16 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
         case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList": {
             // As the API does: the name the provider sends is matched against the real group names. It is sent as
             // given (cloudflare-go encodes the query), so a name encoded by the program (`Workers%20R2…`) finds nothing.
+            // A scope filters the same way, exactly.
             const name = inputs.name === undefined ? undefined : String(inputs.name);
-            const groups = name === undefined ? [...PERMISSION_GROUPS] : PERMISSION_GROUPS.filter((g) => g === name);
+            const scope = inputs.scope === undefined ? undefined : String(inputs.scope);
+            const groups = PERMISSION_GROUPS.filter((g) => (name === undefined || g === name) && (scope === undefined || PERMISSION_GROUP_SCOPES[g] === scope));
             return {
                 outputs: {
                     ...inputs,
-                    results: groups.map((g) => ({ id: placeholder(`permission-group/${g}/id`), name: g, category: "", isSelectable: true, scopes: [] })),
+                    results: groups.map((g) => ({
+                        id: placeholder(`permission-group/${g}/id`), name: g, category: "", isSelectable: true, scopes: [PERMISSION_GROUP_SCOPES[g]],
+                    })),
                 },
             };
         }

@@ -15,7 +15,7 @@ export interface StackSettings {
 /** Secret keys of the project that the program needs and the committed stack files never hold. */
 export const REQUIRED_SECRETS = ["cluster-bootstrap:sopsAgeKey"];
 /** Every project key read as a secret. */
-export const SECRET_CONFIG_KEYS = ["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"];
+export const SECRET_CONFIG_KEYS = ["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:bootstrapSecrets"];
 
 /** The file cannot be used; each problem is one printable line. */
 export class StackFileError extends Error {

@@ -278,7 +278,9 @@ describe("r2-token-bucket-scoped", () => {
         expect(await problems({ [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_*`]: "*" })).toEqual([`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_* is a wildcard`]);
         expect(await problems({ [bucketKey("infra-cnpg")]: { "com.cloudflare.edge.r2.bucket.*": "*" } }))
             .toEqual([`${bucketKey("infra-cnpg")} is scoped by {"com.cloudflare.edge.r2.bucket.*":"*"} instead of "*"`]);
-        expect(await problems({ "com.cloudflare.api.account.zone.abc": "*" })).toEqual(["com.cloudflare.api.account.zone.abc is the whole account"]);
+        // A policy that names a zone is judged by zone-token-single-zone instead (policy/zone-token.test.ts).
+        expect(await problems({ "com.cloudflare.api.account.zone.abc": "*" })).toEqual([]);
+        expect(await problems({ "com.cloudflare.api.account.zone.*": "*" })).toEqual([]);
         expect(await problems({ "com.cloudflare.edge.r2.bucket.infra-cnpg": "*" }))
             .toEqual(["com.cloudflare.edge.r2.bucket.infra-cnpg is not a single R2 bucket (com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>)"]);
         expect(await violations(r2TokenBucketScoped, token(allow({})))).toEqual(['Account token "infra cluster backups (R2 objects)" (backups-token): policies[0] names no bucket.']);

@@ -200,6 +200,8 @@ export const r2TokenBucketScoped = rule<cloudflare.AccountTokenArgs>(TYPES.accou
             report(`${what}: policies[${i}].resources must be an object of resource keys, got ${JSON.stringify(resources)}`);
             return;
         }
+        // A policy that names a zone is judged by zone-token-single-zone, which allows exactly one zone.
+        if (namesZone(resources)) return;
         const entries = Object.entries(resources);
         if (entries.length === 0) report(`${what}: policies[${i}] names no bucket.`);
         for (const [key, value] of entries) {
@@ -368,6 +370,60 @@ export const webhookNotBehindAccess: StackValidationPolicy = {
         }
     },
 };
+// Access-policy key of one zone (com.cloudflare.api.account.zone.<zone id>), and the prefix every zone key starts with.
+const ZONE_KEY_PREFIX = "com.cloudflare.api.account.zone.";
+
+/** True when a policy's resources name a zone anywhere: at the top, or nested under an account (its zones). */
+export function namesZone(resources: unknown): boolean {
+    if (typeof resources !== "object" || resources === null || Array.isArray(resources)) return false;
+    return Object.entries(resources).some(([k, v]) => k.startsWith(ZONE_KEY_PREFIX) || namesZone(v));
+}
+
+/**
+ * Why a policy that names a zone reaches more than one zone, or anything account-wide; [] when it names exactly one
+ * zone by its id. The wider forms are Cloudflare's own: `com.cloudflare.api.account.zone.*` (every zone of every
+ * account) and `{"com.cloudflare.api.account.<id>": {"com.cloudflare.api.account.zone.*": "*"}}` (every zone of one).
+ */
+export function zoneScopeProblems(resources: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    let zones = 0;
+    for (const [key, value] of Object.entries(resources)) {
+        if (key.includes("*")) problems.push(`${key} is a wildcard`);
+        else if (key.startsWith(ZONE_KEY_PREFIX)) {
+            if (key.length === ZONE_KEY_PREFIX.length) problems.push(`${key} names no zone`);
+            else if (value !== "*") problems.push(`${key} is scoped by ${JSON.stringify(value)} instead of "*"`);
+            else zones++;
+        } else if (ACCOUNT_KEY.test(key)) problems.push(`${key} is account-wide${namesZone(value) ? " (every zone of the account)" : ""}`);
+        else problems.push(`${key} is not a zone (${ZONE_KEY_PREFIX}<zone id>)`);
+    }
+    if (problems.length === 0 && zones !== 1) problems.push(`it names ${zones} zones`);
+    return problems;
+}
+
+export const zoneTokenSingleZone = rule<cloudflare.AccountTokenArgs>(TYPES.accountToken, {
+    name: "zone-token-single-zone",
+    description: "An account token whose policy names a zone reaches exactly that one zone: never every zone, never the account.",
+}, (token, args, report) => {
+    const what = `Account token "${token.name}" (${args.name})`;
+    let judged = false;
+    token.policies.forEach((p, i) => {
+        if (p.effect !== "allow") return;
+        let resources: unknown;
+        try {
+            resources = typeof p.resources === "string" ? JSON.parse(p.resources) : p.resources;
+        } catch {
+            // Unreadable resources are r2-token-bucket-scoped's to report; here they name no zone.
+            return;
+        }
+        if (!namesZone(resources)) return;
+        judged = true;
+        for (const problem of zoneScopeProblems(resources as Record<string, unknown>)) {
+            report(`${what}: policies[${i}] reaches more than one zone: ${problem}. A leaked cluster credential must not ` +
+                "reach other zones or the account; name the cluster's zone alone, as com.cloudflare.api.account.zone.<zone id>.");
+        }
+    });
+    if (!judged) args.notApplicable("no policy of this token names a zone");
+});
 
 /** Every rule, in the order the pack reports them. */
 export const policies: Policies = [
@@ -381,4 +437,5 @@ export const policies: Policies = [
     fluxStableApis,
     accessEnforcedPerRule,
     webhookNotBehindAccess,
+    zoneTokenSingleZone,
 ];

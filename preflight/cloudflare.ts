@@ -1,5 +1,6 @@
 // Cloudflare: the token is active, the zone is in the account, R2 is enabled, and the permission groups the program
 // looks up by name exist. Read-only calls throughout.
+import { DNS_PERMISSION_GROUPS } from "../components/dns-token";
 import { R2_OBJECT_PERMISSION_GROUPS } from "../components/r2";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, warn, type CheckResult } from "./result";
@@ -8,7 +9,7 @@ import { fail, ok, warn, type CheckResult } from "./result";
  * Every permission group the program looks up by name, from the constant of the component that looks it up, so
  * this list cannot drift from the program: one spread per component.
  */
-export const PERMISSION_GROUP_LOOKUPS: readonly string[] = [...R2_OBJECT_PERMISSION_GROUPS];
+export const PERMISSION_GROUP_LOOKUPS: readonly string[] = [...R2_OBJECT_PERMISSION_GROUPS, ...DNS_PERMISSION_GROUPS];
 
 /** Cloudflare's error code for an account that has not enabled R2 ("Please enable R2 through the Cloudflare Dashboard."). */
 export const R2_NOT_ENABLED = 10042;

@@ -88,7 +88,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     }
     const decrypted = new Map<string, ConfigEntry>(read.values);
     for (const e of decrypted.values()) {
-        if (e.value !== undefined) secrets.push(e.value);
+        if (e.value !== undefined) secrets.push(e.value, ...stringsIn(parsedJson(e.value)));
         if (e.objectValue !== undefined) secrets.push(JSON.stringify(e.objectValue), ...stringsIn(e.objectValue));
     }
     cfg.push(ok("Stack secrets", keys.length
@@ -121,6 +121,15 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
         cloudflareFamily(values.values, valid, decrypted, env, timeoutMs, cloudflare, cluster),
     ]);
     return finish();
+}
+
+/** A secret set as JSON text (a whole list with `--secret`), parsed; undefined for any other text. */
+function parsedJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
 }
 
 /** Every string inside a value (a secret object's leaves), for scrubbing. */

@@ -79,7 +79,7 @@ export function stackValues(config: ConfigView, decrypted: ReadonlyMap<string, C
     const entry = (full: string) => decrypted.get(full) ?? config[full];
     const values: Record<string, unknown> = {};
     for (const k of keys.object) values[k] = valueOf(entry(`${PROJECT}:${k}`), true);
-    for (const k of [...keys.plain, ...keys.secret]) values[k] = valueOf(entry(`${PROJECT}:${k}`), false);
+    for (const k of [...keys.plain, ...keys.secret]) values[k] = valueOf(entry(`${PROJECT}:${k}`), keys.secretObject.includes(k));
     const read = new Set([...keys.object, ...keys.plain, ...keys.secret]);
     const own = Object.keys(config).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1));
     const owner = config["github:owner"];

@@ -22,7 +22,7 @@ const withR2 = (r2: (old: Record<string, unknown>) => Record<string, unknown>) =
 });
 
 function parsedResources(run: StackRun): Record<string, unknown> {
-    const policies = plainAt(run.one("AccountToken"), "policies") as Array<{ resources: string }>;
+    const policies = plainAt(run.one("AccountToken", "backups-token"), "policies") as Array<{ resources: string }>;
     expect(policies).toHaveLength(1);
     return JSON.parse(policies[0].resources) as Record<string, unknown>;
 }
@@ -47,7 +47,7 @@ describe.each(Object.keys(STACK_BUCKETS))("backups on the %s stack", (stack) => 
 
     it("scopes one token to exactly these buckets, with object permission groups looked up by name", async () => {
         const run = await runStack({ stack });
-        const token = run.one("AccountToken");
+        const token = run.one("AccountToken", "backups-token");
         expect(Object.keys(parsedResources(run)).sort()).toEqual(
             buckets.map((b) => `com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_${b.name}`).sort(),
         );
@@ -69,7 +69,7 @@ describe.each(Object.keys(STACK_BUCKETS))("backups on the %s stack", (stack) => 
         const run = await runStack({ stack });
         const edges = customEdges(run.resources);
         const bucketUrns = run.ofType("R2Bucket").map((r) => r.urn);
-        expect(edges.get(run.one("AccountToken").urn)).toEqual([]);
+        expect(edges.get(run.one("AccountToken", "backups-token").urn)).toEqual([]);
         for (const urn of bucketUrns) expect(edges.get(urn)).toEqual([]);
         for (const b of buckets) {
             const lifecycle = run.one("R2BucketLifecycle", `backups-${b.name}-lifecycle`);
@@ -104,7 +104,7 @@ describe.each(Object.keys(STACK_BUCKETS))("backups on the %s stack", (stack) => 
         expect(plainAt(secrets, "metadata.name")).toBe("cluster-secrets");
         expect(isWireSecret(at(secrets, "stringData"))).toBe(true);
         expect(plainAt(secrets, "stringData")).toMatchObject({ R2_ACCESS_KEY_ID: FAKE_TOKEN_ID, R2_SECRET_ACCESS_KEY: FAKE_TOKEN_SHA256 });
-        expect(secrets.dependencies).toContain(run.one("AccountToken").urn);
+        expect(secrets.dependencies).toContain(run.one("AccountToken", "backups-token").urn);
         expect(JSON.stringify(reveal(vars.inputs))).not.toContain(FAKE_TOKEN_SHA256);
     });
 

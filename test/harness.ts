@@ -2,7 +2,7 @@
 // registrations as the engine would see them: options, dependencies and secret-ness included.
 import * as path from "node:path";
 import {
-    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline,
+    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline, SECRET_CONFIG_KEYS,
     type OfflineRun, type RecordedResource, type RunOptions,
 } from "../offline/runtime";
 
@@ -60,6 +60,8 @@ export interface RunStackOptions {
     gitopsDir?: string;
     /** Outputs of referenced stacks by name (`hub.stack`); a stack not given gets placeholders. */
     stackOutputs?: RunOptions["stackOutputs"];
+    /** Secret settings handed over as plain values, as the CLI does when none of their values was set with --secret. */
+    plainValues?: string[];
 }
 
 /**
@@ -94,8 +96,9 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
-    const secretKeys = ["cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:kubeconfig", ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
-        .filter((k) => k in config);
+    // Every secret setting is handed over as a secret, as the CLI does once it was set with --secret.
+    const secretKeys = [...SECRET_CONFIG_KEYS, ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
+        .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({
         stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, gitopsDir: opts.gitopsDir,
         stackOutputs: opts.stackOutputs,

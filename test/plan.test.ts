@@ -107,6 +107,7 @@ describe("npm run plan", () => {
         const triggered = json.resources.filter((r: { options: object }) => "replacementTrigger" in r.options);
         expect(triggered.map((r: { name: string; options: { replacementTrigger: unknown } }) => [r.name, r.options.replacementTrigger])).toEqual([
             ["backups-token", ""],
+            ["dns-token", ""],
             ["edge-tunnel-secret", ""],
             ["gitops-key", { readOnly: true, repository: "monosense/k8s-ops", rotation: "", title: "flux-infra" }],
             ["push-reconcile-token", ""],
@@ -122,8 +123,10 @@ describe("npm run plan", () => {
         const groups = json.invokes.filter((i) => i.token.endsWith("getAccountApiTokenPermissionGroupsList"));
         // The plain names: the provider's HTTP client encodes the query itself.
         expect(groups.map((i) => i.args)).toEqual([
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "DNS Write", scope: "com.cloudflare.api.account.zone" },
             { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Read" },
             { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Workers R2 Storage Bucket Item Write" },
+            { accountId: "eca0833f608b5745af030307a99bdbb4", name: "Zone Read", scope: "com.cloudflare.api.account.zone" },
         ]);
         expect(json.invokes.map((i) => i.token)).toEqual(expect.arrayContaining([
             "cloudflare:index/getZone:getZone",

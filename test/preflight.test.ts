@@ -56,7 +56,8 @@ describe("a healthy setup", () => {
         ]);
         expect(lines).toContain("✓ Pulumi CLI: 3.259.0 (3.238.0 or later needed)");
         expect(lines).toContain("✓ Kubernetes nodes: 2 nodes, 2 Ready");
-        expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read"');
+        expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", '
+            + '"Zone Read", "DNS Write"');
         expect(lines.find((l) => l.startsWith("✓ Stack secrets"))).toBe("✓ Stack secrets: 4 decrypted with `pulumi config get` (cloudflare:apiToken, "
             + "cluster-bootstrap:kubeconfig, cluster-bootstrap:sopsAgeKey, github:token), held in memory only and never printed");
     });
@@ -76,7 +77,7 @@ describe("a healthy setup", () => {
         expect(w.github.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.github}`)).toBe(true);
         expect(w.cloudflare.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.cloudflare}`)).toBe(true);
         expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/permission_groups")).map((r) => r.query.get("name"))).toEqual([
-            "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read",
+            "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", "Zone Read", "DNS Write",
         ]);
     });
 });
@@ -156,6 +157,17 @@ describe("the stack's config and secrets", () => {
             detail: expect.stringMatching(/^cannot be decrypted: `pulumi config get cloudflare:apiToken` failed \(exit code 255\): error: getting secrets manager: passphrase must be set/),
         });
         expect(results.some((r) => r.title.startsWith("Kubernetes") || r.title.startsWith("GitHub"))).toBe(false);
+    });
+
+    it("validates secret zero set as one secret JSON list, as the program reads it, and prints none of it", async () => {
+        const data = { token: "op-connect-SENTINEL-0005-not-real" };
+        w.scenario.config["cluster-bootstrap:bootstrapSecrets"] = { value: JSON.stringify([{ namespace: "external-secrets", name: "onepassword-connect", data }]), secret: true };
+        const ok = await check();
+        expect(ok.find("Stack config")).toMatchObject({ status: "ok" });
+        w.scenario.config["cluster-bootstrap:bootstrapSecrets"] = { value: JSON.stringify([{ namespace: "Bad_NS", name: "x", data }]), secret: true };
+        const bad = await check();
+        expect(bad.lines.find((l) => l.startsWith("✗ Stack config: cluster-bootstrap:bootstrapSecrets[0].namespace"))).toBeDefined();
+        for (const r of [ok, bad]) expect(r.lines.join("\n")).not.toContain("op-connect-SENTINEL-0005");
     });
 
     it("runs the program's own validation, with the real age key", async () => {

@@ -37,8 +37,10 @@ const ROTATES: Record<Rotatable, string[]> = {
         "AccountToken backups-token", // the trigger: a new token, a new S3 key pair
         "Secret contract-secrets", // R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY
     ],
-    // The DNS token is not on this branch yet (components/dns-token.ts): the key is accepted and rotates nothing.
-    dnsToken: [],
+    dnsToken: [
+        "AccountToken dns-token", // the trigger: a new token
+        "Secret contract-secrets", // CLOUDFLARE_DNS_TOKEN
+    ],
     webhookToken: [
         "RandomPassword push-reconcile-token", // the trigger
         "Secret push-reconcile-token", // the Receiver's token
@@ -68,6 +70,7 @@ describe.each(["infra", "apps"])("rotation on the %s stack", (stack) => {
             .map((r) => [label(r), reveal(r.options.replacementTrigger)]));
         expect(triggers).toEqual({
             "AccountToken backups-token": "backupToken-2026-12",
+            "AccountToken dns-token": "dnsToken-2026-12",
             "RandomBytes edge-tunnel-secret": "tunnelSecret-2026-12",
             "PrivateKey gitops-key": {
                 readOnly: true, repository: "monosense/k8s-ops", rotation: "deployKey-2026-12", title: `flux-${stack}`,

@@ -41,12 +41,18 @@ const componentOutput = (run: StackRun, type: string, key: string) => {
 
 describe.each(["infra", "apps"])("secrets of the %s stack", (stack) => {
     it("are never in plain text in an input, a component output or a stack output", async () => {
-        const run = await runStack({ stack, secrets: { kubeconfig: `${testKubeconfig({ context: `admin@${stack}` })}# kubeconfig-under-test\n` } });
+        const run = await runStack({
+            stack,
+            secrets: { kubeconfig: `${testKubeconfig({ context: `admin@${stack}` })}# kubeconfig-under-test\n` },
+            config: { bootstrapSecrets: [{ namespace: "external-secrets", name: "store-token", data: { token: "bootstrap-secret-under-test" } }] },
+        });
         expect(run.error).toBeUndefined();
         const secrets = secretStrings(run);
         // The collection sees the config secrets and what providers and the program derive.
         expect(secrets).toContain(TEST_AGE_KEY);
         expect([...secrets].some((s) => s.includes("kubeconfig-under-test"))).toBe(true);
+        expect(secrets).toContain("bootstrap-secret-under-test");
+        expect(secrets).toContain("placeholder:AccountToken/dns-token/value");
         expect([...secrets].some((s) => s.startsWith("placeholder:tunnel-token/"))).toBe(true);
         expect([...secrets].some((s) => /^[0-9a-f]{64}$/.test(s))).toBe(true);
         const visible = JSON.stringify([
@@ -65,6 +71,7 @@ describe.each(["infra", "apps"])("secrets of the %s stack", (stack) => {
             expect(isWireSecret(componentOutput(run, "cluster-bootstrap:backups:BackupBuckets", key)), key).toBe(true);
         }
         expect(isWireSecret(componentOutput(run, "cluster-bootstrap:webhook:PushReconcile", "webhookUrl"))).toBe(true);
+        expect(isWireSecret(componentOutput(run, "cluster-bootstrap:dns-token:DnsToken", "token"))).toBe(true);
         expect(isWireSecret(componentOutput(run, "cluster-bootstrap:gitops:GitOpsHandoff", "deployKeyPublic"))).toBe(false);
     });
 });

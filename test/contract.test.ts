@@ -1,0 +1,34 @@
+// The contract with the GitOps repository as the program builds it and as the README documents it: every key of
+// cluster-vars and cluster-secrets, which side each is on, and the README's table naming each one.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../offline/runtime";
+import { isWireSecret, runStack } from "./harness";
+
+const CONTRACT = "cluster-bootstrap:contract:ClusterContract";
+
+describe.each(["infra", "apps"])("the contract of the %s stack", (stack) => {
+    it("has exactly these keys, the credentials only in cluster-secrets", async () => {
+        const run = await runStack({ stack });
+        expect(run.error).toBeUndefined();
+        const contract = run.resources.find((r) => r.type === CONTRACT)!;
+        const out = run.componentOutputs[contract.urn];
+        expect(out.varKeys).toEqual([
+            "CLOUDFLARE_ZONE_ID", "CLUSTER_DOMAIN", "CLUSTER_ID", "CLUSTER_NAME", "R2_BUCKET_CNPG", "R2_BUCKET_VOLSYNC", "R2_ENDPOINT",
+            "TUNNEL_HOSTNAME", "TUNNEL_ID",
+        ]);
+        expect(out.secretKeys).toEqual(["CLOUDFLARE_DNS_TOKEN", "CLOUDFLARE_TUNNEL_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]);
+        const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
+        expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
+    });
+});
+
+it("is documented key by key in the README's contract table", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const row = (object: string) => readme.split("\n").find((l) => l.startsWith(`| \`${object}\` |`)) ?? "";
+    const run = await runStack();
+    const out = run.componentOutputs[run.resources.find((r) => r.type === CONTRACT)!.urn];
+    for (const k of out.varKeys as string[]) expect(row("cluster-vars").replace("R2_BUCKET_<PURPOSE>", "R2_BUCKET_VOLSYNC R2_BUCKET_CNPG"), k).toContain(k);
+    for (const k of out.secretKeys as string[]) expect(row("cluster-secrets"), k).toContain(`\`${k}\``);
+});
