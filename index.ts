@@ -13,6 +13,7 @@ import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
 import { kubernetesProvider } from "./components/kubernetes";
 import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
+import { serviceTokenSecretRotations } from "./components/rotation";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig } from "./config";
 
@@ -55,6 +56,9 @@ async function clusterBootstrap() {
         accountId: cfg.cloudflareAccountId,
         clusterName: cfg.cluster.name,
         access: cfg.access,
+        // Rotation: a new `rotation.accessServiceTokens.<name>.version` gives that token a new client secret, the old
+        // one accepted until `previousSecretExpiresAt`.
+        secretRotations: serviceTokenSecretRotations(cfg.rotation),
     });
 
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.

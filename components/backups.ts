@@ -8,7 +8,7 @@ import { rotationOptions } from "./rotation";
 import {
     lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
 } from "./r2";
-import { permissionGroupId } from "./token-policy";
+import { lookupPermissionGroups } from "./token-policy";
 
 export interface BackupBucketsArgs {
     /** Cloudflare account that owns the buckets and the token. */
@@ -66,17 +66,7 @@ export class BackupBuckets extends pulumi.ComponentResource {
             this.bucketNames[b.purpose] = bucket.name;
         }
 
-        // The plain name: the provider puts it in the query and cloudflare-go URL-encodes the query itself, so an
-        // encoded name would reach the API as `Workers%2520R2…` and match nothing.
-        const permissionGroups = R2_OBJECT_PERMISSION_GROUPS.map((group) =>
-            cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name: group }, { parent: this })
-                .apply((list) => {
-                    try {
-                        return { id: permissionGroupId(list.results, group) };
-                    } catch (e) {
-                        throw new pulumi.ResourceError((e as Error).message, this);
-                    }
-                }));
+        const permissionGroups = lookupPermissionGroups(accountId, R2_OBJECT_PERMISSION_GROUPS, this);
 
         // No dependency on the buckets, on purpose: the scope is a set of names from config, valid before the
         // buckets exist, and depending on them would only lengthen the path to cluster-secrets. Nothing can use

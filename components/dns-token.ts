@@ -4,7 +4,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContractPart } from "./contract";
-import { permissionGroupId, policyResourcesJson } from "./token-policy";
+import { lookupPermissionGroups, policyResourcesJson } from "./token-policy";
 import { rotationOptions } from "./rotation";
 
 /**
@@ -68,16 +68,7 @@ export class DnsToken extends pulumi.ComponentResource {
         super("cluster-bootstrap:dns-token:DnsToken", name, {}, opts);
         const { accountId } = args;
 
-        // Plain names, as for the backup token: cloudflare-go encodes the query itself.
-        const permissionGroups = DNS_PERMISSION_GROUPS.map((group) =>
-            cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name: group, scope: ZONE_PERMISSION_SCOPE }, { parent: this })
-                .apply((list) => {
-                    try {
-                        return { id: permissionGroupId(list.results, group) };
-                    } catch (e) {
-                        throw new pulumi.ResourceError((e as Error).message, this);
-                    }
-                }));
+        const permissionGroups = lookupPermissionGroups(accountId, DNS_PERMISSION_GROUPS, this, ZONE_PERMISSION_SCOPE);
 
         const token = new cloudflare.AccountToken(`${name}-token`, {
             accountId,

@@ -4,7 +4,7 @@
 // default, never `deleteBeforeReplace`), so the old credential is revoked only once the new one is in place.
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
-import type { Rotatable } from "../config/rotation";
+import type { Rotatable, RotationConfig } from "../config/rotation";
 
 /**
  * A credential's trigger while its rotation value is unset. Never null: the engine ignores a trigger that is null
@@ -44,4 +44,10 @@ export function rotationOptions(value: string | undefined, alsoOn?: Record<strin
 export function reconcileRequest(credential: Rotatable, trigger: RotationTrigger): string {
     const digest = crypto.createHash("sha256").update(`${credential}\0${JSON.stringify(trigger)}`).digest("hex");
     return `rotation-${credential.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${digest.slice(0, 16)}`;
+}
+
+/** `rotation.accessServiceTokens` in the provider's terms: per token, the client secret's version and the old one's end. */
+export function serviceTokenSecretRotations(rotation: RotationConfig): Record<string, { clientSecretVersion: number; previousClientSecretExpiresAt: string }> {
+    return Object.fromEntries(Object.entries(rotation.accessServiceTokens ?? {}).map(([token, r]) =>
+        [token, { clientSecretVersion: r.version, previousClientSecretExpiresAt: r.previousSecretExpiresAt }]));
 }

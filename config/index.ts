@@ -10,7 +10,7 @@ import { z } from "zod";
 import { accessConfig, accessProblems, accessSchema, type AccessConfig } from "./access";
 import { hubConfig, hubProblems, hubSchema, type HubConfig } from "./hub";
 import { platformProblems, type PlatformConfig } from "./platform";
-import { rotationSchema, type RotationConfig } from "./rotation";
+import { rotationSchema, serviceTokenRotationProblems, type RotationConfig } from "./rotation";
 import { checkBootstrapSecrets, INVALID_JSON, type BootstrapSecret, type BootstrapSecretConfig } from "./bootstrap-secrets";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
@@ -418,6 +418,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     problems.push(...checkTunnelRoutes({ domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
     problems.push(...accessProblems(v.access, { domain, originHost, routes: Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [] }));
     problems.push(...hubProblems(v.hub));
+    problems.push(...serviceTokenRotationProblems(v.rotation, v.access));
 
     const key = typeof v.sopsAgeKey === "string" ? (v.sopsAgeKey as string) : undefined;
     if (key !== undefined && placeholders.has("sopsAgeKey")) {

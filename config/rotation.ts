@@ -1,14 +1,52 @@
 // `cluster-bootstrap:rotation`: one value per credential the program mints. Changing a value replaces exactly that
 // credential on the next `pulumi up` (see components/rotation.ts); the value itself means nothing else.
 import { z } from "zod";
-import { quoted } from "./checks";
+import { keyName, quoted } from "./checks";
 
 /** The credentials the program mints and can rotate, as the keys of `cluster-bootstrap:rotation`. */
 export const ROTATABLE = ["deployKey", "tunnelSecret", "backupToken", "dnsToken", "webhookToken"] as const;
 export type Rotatable = (typeof ROTATABLE)[number];
 
+/**
+ * A Cloudflare Access service token's client-secret rotation: the version to move to (the provider's first is 1) and
+ * until when the previous secret keeps working, so a spoke has that long to pick up the new one. The client id stays.
+ */
+export interface ServiceTokenRotation {
+    version: number;
+    /** RFC 3339 time, e.g. 2026-12-31T00:00:00Z. */
+    previousSecretExpiresAt: string;
+}
+
 /** A credential's rotation value: absent means "as created", never rotated. */
-export type RotationConfig = Partial<Record<Rotatable, string>>;
+export type RotationConfig = Partial<Record<Rotatable, string>> & {
+    /** Per Access service token name (`access.serviceTokens`). */
+    accessServiceTokens?: Record<string, ServiceTokenRotation>;
+};
+
+// Seconds may carry a fraction; the zone is Z or an offset, as RFC 3339 writes it.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const serviceTokenRotation = z.strictObject({
+    version: z.number({ error: "must be a whole number from 2 up (the token starts at 1)" })
+        .int({ error: "must be a whole number from 2 up (the token starts at 1)" })
+        .min(2, { error: "must be a whole number from 2 up (the token starts at 1)" }),
+    previousSecretExpiresAt: z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+        .refine((v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)), {
+            error: (i) => `${quoted(i.input)} is not an RFC 3339 time such as 2026-12-31T00:00:00Z`,
+        }),
+}, { error: (i) => (i.input === undefined ? "is required" : "must be a mapping of version and previousSecretExpiresAt") });
+
+/** Names in `rotation.accessServiceTokens` that `access.serviceTokens` does not have, each as `<full key>: <problem>`. */
+export function serviceTokenRotationProblems(rotation: unknown, access: unknown): string[] {
+    const rotations = (rotation as { accessServiceTokens?: unknown } | undefined)?.accessServiceTokens;
+    if (typeof rotations !== "object" || rotations === null || Array.isArray(rotations)) return [];
+    const tokens = (access as { serviceTokens?: unknown } | undefined)?.serviceTokens;
+    const names = new Set((Array.isArray(tokens) ? tokens : [])
+        .map((t) => (typeof t === "string" ? t : (t as { name?: unknown } | null)?.name))
+        .filter((n): n is string => typeof n === "string"));
+    return Object.keys(rotations).filter((n) => !names.has(n)).map((n) =>
+        `cluster-bootstrap:rotation.accessServiceTokens.${keyName(n)}: is not one of cluster-bootstrap:access.serviceTokens`);
+}
 
 export const ROTATION_VALUE_MAX = 64;
 // One line of printable ASCII without leading or trailing blanks: it is shown in the plan and in `pulumi preview`.
@@ -31,6 +69,9 @@ const rotationValue = z
     .optional();
 
 export const rotationSchema = z.strictObject(
-    Object.fromEntries(ROTATABLE.map((k) => [k, rotationValue])) as Record<Rotatable, typeof rotationValue>,
+    {
+        ...(Object.fromEntries(ROTATABLE.map((k) => [k, rotationValue])) as Record<Rotatable, typeof rotationValue>),
+        accessServiceTokens: z.record(z.string(), serviceTokenRotation, { error: "must be a mapping of service token names" }).optional(),
+    },
     { error: (i) => (i.input === undefined ? "is required" : "must be a mapping of settings") },
 ).default({});

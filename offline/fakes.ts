@@ -67,8 +67,9 @@ export function fakeOutputs(type: string, name: string, inputs: State, replaceme
             break;
         case "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken":
             extra.clientId = placeholder(`${what}/clientId`);
-            extra.clientSecret = placeholder(`${what}/clientSecret`);
+            // As the API does: a new client secret version is a new secret, under the same client id.
             extra.clientSecretVersion = inputs.clientSecretVersion ?? 1;
+            extra.clientSecret = placeholder(`${what}/clientSecret${extra.clientSecretVersion === 1 ? "" : `/v${String(extra.clientSecretVersion)}`}`);
             extra.expiresAt = placeholder(`${what}/expiresAt`);
             break;
         case "github:index/repositoryDeployKey:RepositoryDeployKey":

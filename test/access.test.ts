@@ -6,7 +6,7 @@ import { ConfigError } from "../config";
 import { HUB_HOSTNAMES_OUTPUT, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import { toPlanJson } from "../offline/runtime";
 import { IDP, withAccess } from "./access-fixtures";
-import { isWireSecret, plainAt, redact, reveal, runStack, type StackRun, type Values } from "./harness";
+import { isWireSecret, plainAt, redact, runStack, secretStrings, type StackRun, type Values } from "./harness";
 
 const APP = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
 const POLICY = "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy";
@@ -189,38 +189,13 @@ describe("Access refusals stop the run before anything is registered", () => {
 });
 
 describe("secrets with Access and a hub", () => {
-    /** Every string of 8 characters or more inside a secret anywhere in the run. */
-    function secretStrings(run: StackRun): string[] {
-        const found = new Set<string>();
-        // The public halves the program hands over inside a Secret and rightly shows elsewhere.
-        const publicKeys = new Set(["identity.pub", "known_hosts"]);
-        const collect = (v: unknown, key = ""): void => {
-            if (publicKeys.has(key)) return;
-            if (typeof v === "string" && v.length >= 8) found.add(v);
-            else if (Array.isArray(v)) v.forEach((x) => collect(x));
-            else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) collect(x, k);
-        };
-        const walk = (v: unknown): void => {
-            if (isWireSecret(v)) collect(reveal(v));
-            else if (Array.isArray(v)) v.forEach(walk);
-            else if (v && typeof v === "object") Object.values(v).forEach(walk);
-        };
-        for (const r of run.resources) {
-            walk(r.inputs);
-            walk(r.outputs);
-        }
-        walk(run.outputs);
-        Object.values(run.componentOutputs).forEach(walk);
-        return [...found];
-    }
-
     it.each([
         ["infra", (v: Values) => withAccess(v)],
         ["apps", (v: Values) => ({ ...v, hub: { stack: "infra", hostnames: ["vm.monosense.dev"] } })],
     ])("are never in plain text in the %s stack's inputs, component outputs or stack outputs", async (stack, edit) => {
         const run = await runStack({ stack, edit });
         expect(run.error).toBeUndefined();
-        const secrets = secretStrings(run);
+        const secrets = [...secretStrings(run)];
         expect(secrets.some((s) => s.includes("clientSecret"))).toBe(true);
         const visible = JSON.stringify([
             run.resources.map((r) => redact(r.inputs)),

@@ -151,3 +151,31 @@ export function validValues(): Record<string, any> {
         cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
     };
 }
+
+// Public halves that the program hands over inside a Secret and rightly shows elsewhere.
+const PUBLIC_KEYS = new Set(["identity.pub", "known_hosts"]);
+
+/** Every string inside a secret, at any depth, of the run's inputs and outputs (public halves left out). */
+export function secretStrings(run: OfflineRun): Set<string> {
+    const found = new Set<string>();
+    const collect = (v: unknown, key = ""): void => {
+        if (PUBLIC_KEYS.has(key)) return;
+        if (typeof v === "string") {
+            if (v.length >= 8) found.add(v);
+        } else if (Array.isArray(v)) v.forEach((x) => collect(x));
+        else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) collect(x, k);
+    };
+    const walk = (v: unknown): void => {
+        if (isWireSecret(v)) collect(reveal(v));
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    for (const r of run.resources) {
+        walk(r.inputs);
+        walk(r.outputs);
+    }
+    for (const i of run.invokes) walk(i.args);
+    walk(run.outputs);
+    Object.values(run.componentOutputs).forEach(walk);
+    return found;
+}

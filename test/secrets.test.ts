@@ -3,35 +3,7 @@
 // which is what the engine stores and what a preview shows.
 import { describe, expect, it } from "vitest";
 import { toPlanJson } from "../offline/runtime";
-import { isWireSecret, redact, reveal, runStack, TEST_AGE_KEY, testKubeconfig, type StackRun } from "./harness";
-
-// Public halves that the program hands over inside a Secret and rightly shows elsewhere.
-const PUBLIC_KEYS = new Set(["identity.pub", "known_hosts"]);
-
-/** Every string inside a secret, at any depth, of the run's inputs and outputs (public halves left out). */
-function secretStrings(run: StackRun): Set<string> {
-    const found = new Set<string>();
-    const collect = (v: unknown, key = ""): void => {
-        if (PUBLIC_KEYS.has(key)) return;
-        if (typeof v === "string") {
-            if (v.length >= 8) found.add(v);
-        } else if (Array.isArray(v)) v.forEach((x) => collect(x));
-        else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) collect(x, k);
-    };
-    const walk = (v: unknown): void => {
-        if (isWireSecret(v)) collect(reveal(v));
-        else if (Array.isArray(v)) v.forEach(walk);
-        else if (v && typeof v === "object") Object.values(v).forEach(walk);
-    };
-    for (const r of run.resources) {
-        walk(r.inputs);
-        walk(r.outputs);
-    }
-    for (const i of run.invokes) walk(i.args);
-    walk(run.outputs);
-    Object.values(run.componentOutputs).forEach(walk);
-    return found;
-}
+import { isWireSecret, redact, runStack, secretStrings, TEST_AGE_KEY, testKubeconfig, type StackRun } from "./harness";
 
 const componentOutput = (run: StackRun, type: string, key: string) => {
     const c = run.resources.find((r) => r.type === type);
