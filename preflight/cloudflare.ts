@@ -1,15 +1,19 @@
 // Cloudflare: the token is active, the zone is in the account, R2 is enabled, and the permission groups the program
 // looks up by name exist. Read-only calls throughout.
-import { DNS_PERMISSION_GROUPS } from "../components/dns-token";
+import { DNS_PERMISSION_GROUPS, ZONE_PERMISSION_SCOPE } from "../components/dns-token";
 import { R2_OBJECT_PERMISSION_GROUPS } from "../components/r2";
+import { permissionGroupId } from "../components/token-policy";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, warn, type CheckResult } from "./result";
 
 /**
- * Every permission group the program looks up by name, from the constant of the component that looks it up, so
- * this list cannot drift from the program: one spread per component.
+ * Every permission group the program looks up by name, with the scope it asks in, from the constants of the component
+ * that looks it up, so this list cannot drift from the program: one spread per component.
  */
-export const PERMISSION_GROUP_LOOKUPS: readonly string[] = [...R2_OBJECT_PERMISSION_GROUPS, ...DNS_PERMISSION_GROUPS];
+export const PERMISSION_GROUP_LOOKUPS: ReadonlyArray<{ name: string; scope?: string }> = [
+    ...R2_OBJECT_PERMISSION_GROUPS.map((name) => ({ name })),
+    ...DNS_PERMISSION_GROUPS.map((name) => ({ name, scope: ZONE_PERMISSION_SCOPE })),
+];
 
 /** Cloudflare's error code for an account that has not enabled R2 ("Please enable R2 through the Cloudflare Dashboard."). */
 export const R2_NOT_ENABLED = 10042;
@@ -100,21 +104,24 @@ export async function cloudflareChecks(o: CloudflareCheckOptions, out: CheckResu
         else out.push(fail("Cloudflare Tunnel", `the token may not list tunnels (${errorsOf(tunnels)})`, "give the token Cloudflare Tunnel: Edit on the account"));
     }
 
+    // The same query as the program's lookup, judged by the program's own rule: exactly one group of that name.
     const found: string[] = [];
-    const missing: string[] = [];
-    for (const name of PERMISSION_GROUP_LOOKUPS) {
-        const a = await call("Cloudflare permission groups", `${account}/tokens/permission_groups?${new URLSearchParams({ name })}`);
+    const problems: string[] = [];
+    for (const { name, scope } of PERMISSION_GROUP_LOOKUPS) {
+        const a = await call("Cloudflare permission groups", `${account}/tokens/permission_groups?${new URLSearchParams({ name, ...(scope ? { scope } : {}) })}`);
         if (!a) return;
         if (!succeeded(a)) {
             out.push(fail("Cloudflare permission groups", `the token may not list them (${errorsOf(a)})`, "give the token Account API Tokens: Edit on the account"));
             return;
         }
         const results = (a.body as Envelope).result;
-        (Array.isArray(results) && results.some((g: { name?: unknown }) => g?.name === name) ? found : missing).push(name);
+        try {
+            permissionGroupId(Array.isArray(results) ? results as Array<{ id: string; name: string }> : [], name);
+            found.push(JSON.stringify(name));
+        } catch (e) {
+            problems.push((e as Error).message);
+        }
     }
-    if (missing.length) {
-        out.push(fail("Cloudflare permission groups", `none named ${missing.map((m) => JSON.stringify(m)).join(", ")}: the program's lookup would fail`));
-    } else {
-        out.push(ok("Cloudflare permission groups", `found: ${found.map((m) => JSON.stringify(m)).join(", ")}`));
-    }
+    if (problems.length) out.push(fail("Cloudflare permission groups", `${problems.join("; ")}: the program's lookup would fail the same way`));
+    else out.push(ok("Cloudflare permission groups", `found: ${found.join(", ")}`));
 }

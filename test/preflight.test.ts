@@ -76,8 +76,10 @@ describe("a healthy setup", () => {
         await check();
         expect(w.github.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.github}`)).toBe(true);
         expect(w.cloudflare.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.cloudflare}`)).toBe(true);
-        expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/permission_groups")).map((r) => r.query.get("name"))).toEqual([
-            "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", "Zone Read", "DNS Write",
+        // As the program asks: plain names, the DNS token's within the zone scope.
+        expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/permission_groups")).map((r) => `${r.query}`)).toEqual([
+            "name=Workers+R2+Storage+Bucket+Item+Write", "name=Workers+R2+Storage+Bucket+Item+Read",
+            "name=Zone+Read&scope=com.cloudflare.api.account.zone", "name=DNS+Write&scope=com.cloudflare.api.account.zone",
         ]);
     });
 });
@@ -311,9 +313,10 @@ describe("Cloudflare", () => {
             + "→ enable R2 once in the dashboard (R2 Object Storage); it asks for a payment method");
     });
 
-    it("names a permission group the account does not list", async () => {
+    it("names a permission group the account does not list, as the program's lookup would", async () => {
         w.cloudflareRoutes[`${account}/tokens/permission_groups?name=Workers+R2+Storage+Bucket+Item+Read`] = { status: 200, body: { success: true, errors: [], result: [] } };
-        expect((await check()).lines).toContain('✗ Cloudflare permission groups: none named "Workers R2 Storage Bucket Item Read": the program\'s lookup would fail');
+        expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "Workers R2 Storage Bucket Item Read": '
+            + "expected exactly one, found 0 (groups returned: none): the program's lookup would fail the same way");
     });
 });
 
