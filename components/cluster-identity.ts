@@ -52,7 +52,8 @@ export function identityProblem(args: { stack: string; clusterName: string; foun
 /** Bound on each call to the API server: an unreachable cluster is reported, not waited for. */
 export const IDENTITY_TIMEOUT_MS = 15_000;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or a rejection naming `what` once `ms` have passed: every call to a cluster is bounded. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
@@ -61,12 +62,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+type KubeClient = typeof import("@kubernetes/client-node");
+
 /**
- * Reads the target's server and the `CLUSTER_NAME` of its cluster-vars with the same kubeconfig and context the
- * provider uses. Kubeconfig loading, contexts and every auth method (client certificates, tokens, exec plugins)
- * are @kubernetes/client-node's; it is loaded only here, so the offline plan never pays for it.
+ * The kubeconfig the provider uses (the stack's, else the ambient one) with the stack's context selected. Kubeconfig
+ * loading, contexts and every auth method (client certificates, tokens, exec plugins) are @kubernetes/client-node's;
+ * it is loaded only here, so the offline plan never pays for it.
  */
-export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDENTITY_TIMEOUT_MS): Promise<ClusterIdentity> {
+export async function loadKubeConfig(target: ClusterTarget): Promise<{ k8s: KubeClient; kc: import("@kubernetes/client-node").KubeConfig }> {
     const k8s = await import("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
     try {
@@ -83,9 +86,17 @@ export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDE
         }
         kc.setCurrentContext(target.context);
     }
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new ClusterIdentityError("the kubeconfig names no cluster for its current context; set cluster-bootstrap:kubeContext");
-    const identity: ClusterIdentity = { server: cluster.server, context: kc.getCurrentContext() };
+    if (!kc.getCurrentCluster()) throw new ClusterIdentityError("the kubeconfig names no cluster for its current context; set cluster-bootstrap:kubeContext");
+    return { k8s, kc };
+}
+
+/**
+ * Reads the target's server and the `CLUSTER_NAME` of its cluster-vars with the same kubeconfig and context the
+ * provider uses.
+ */
+export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDENTITY_TIMEOUT_MS): Promise<ClusterIdentity> {
+    const { k8s, kc } = await loadKubeConfig(target);
+    const identity: ClusterIdentity = { server: kc.getCurrentCluster()!.server, context: kc.getCurrentContext() };
     const api = kc.makeApiClient(k8s.CoreV1Api);
     try {
         const cm = await withTimeout(api.readNamespacedConfigMap({ name: CLUSTER_VARS, namespace: FLUX_NAMESPACE }), timeoutMs, "the API server");
@@ -126,6 +137,16 @@ export interface VerifyArgs {
     renameFrom?: string;
 }
 
+let verified: ClusterTarget | undefined;
+
+/**
+ * The cluster this run verified as its own (kubeconfig and context), or undefined before {@link verifyClusterIdentity}
+ * succeeded. Whatever the program later reads from the cluster itself (the Flux awaits) goes to this one only.
+ */
+export function verifiedCluster(): ClusterTarget | undefined {
+    return verified;
+}
+
 /** The plain value of a config Output (always known: config is read before any resource exists). */
 function plain(o: pulumi.Output<string>): Promise<string> {
     return new Promise((resolve) => o.apply(resolve));
@@ -140,6 +161,7 @@ export async function verifyClusterIdentity(args: VerifyArgs): Promise<ClusterId
     const found = await clusterAccess.read({ kubeconfig, context: args.context });
     const problem = identityProblem({ stack: args.stack, clusterName: args.clusterName, found, renameFrom: args.renameFrom });
     if (problem) throw new ClusterIdentityError(problem);
+    verified = { kubeconfig, context: args.context };
     const state = found.clusterName === undefined ? `no ${FLUX_NAMESPACE}/${CLUSTER_VARS} yet`
         : found.clusterName === args.clusterName ? `CLUSTER_NAME ${JSON.stringify(found.clusterName)}`
             : `CLUSTER_NAME ${JSON.stringify(found.clusterName)}, renamed to ${JSON.stringify(args.clusterName)} by cluster-bootstrap:renameFrom`;

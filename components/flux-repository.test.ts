@@ -230,8 +230,8 @@ describe("the repository's flux-operator and flux-instance", () => {
 describe("the wait for the repository's FluxInstance", () => {
     it("waits for Ready, bounded, and forces its own annotations only", () => {
         expect(handoverAnnotations(1200)).toEqual({
-            "pulumi.com/waitFor": "condition=Ready",
-            "pulumi.com/timeoutSeconds": "1200",
+            "pulumi.com/skipAwait": "true",
+            "cluster-bootstrap/ready-timeout-seconds": "1200",
             "pulumi.com/patchForce": "true",
         });
     });

@@ -15,6 +15,7 @@ import { FLUX_NAMESPACE } from "../config/routing";
 import { CLUSTER_SECRETS } from "./contract";
 import { DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels } from "./flux";
 import { repositoryUrl, SOPS_AGE_SECRET } from "./gitops";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
 import { WEBHOOK_TOKEN_SECRET } from "./webhook";
 
@@ -278,11 +279,13 @@ export function refuseRepositoryFlux(releases: AppRelease[]): undefined {
     return undefined;
 }
 
-/** Annotations that make `pulumi up` wait, bounded, until the Flux Operator reports the FluxInstance Ready. */
+/**
+ * Annotations of the patch that `pulumi up` waits on, bounded, until the Flux Operator reports the FluxInstance Ready:
+ * the program's own wait (./flux-await), which shows the operator's reason and message, as for the program's Flux.
+ */
 export function handoverAnnotations(timeoutSeconds: number): Record<string, string> {
     return {
-        "pulumi.com/waitFor": "condition=Ready",
-        "pulumi.com/timeoutSeconds": String(timeoutSeconds),
+        ...programAwaitAnnotations(timeoutSeconds),
         // The annotations are the patch's only fields; forced, so a FluxInstance that already carries them from the
         // program's own (`managedBy: program`, before a switch) is taken over instead of failing on a conflict.
         "pulumi.com/patchForce": "true",
@@ -343,6 +346,8 @@ export class FluxHandover extends pulumi.ComponentResource {
             dependsOn: [args.instance],
             // Like every in-cluster object: a destroy leaves the annotations, and Flux, alone.
             retainOnDelete: true,
+            // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (./flux-await).
+            ...awaitReady(args.timeoutSeconds),
         });
         this.version = args.version;
         this.registerOutputs({ version: this.version });

@@ -35,7 +35,7 @@ describe("FluxInstance", () => {
         });
     });
 
-    it("makes pulumi up wait for Ready, bounded", () => {
-        expect(fluxInstanceAnnotations()).toEqual({ "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "600" });
+    it("is awaited by the program, not the provider, for at most 600 s", () => {
+        expect(fluxInstanceAnnotations()).toEqual({ "pulumi.com/skipAwait": "true", "cluster-bootstrap/ready-timeout-seconds": "600" });
     });
 });

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../config";
 import { FLUX_NAMESPACE } from "../config/routing";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 
 /** The operator's Helm chart; its version (the operator's version) comes from `flux.operatorChartVersion`. */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
@@ -52,12 +53,9 @@ export function fluxInstanceSpec(flux: FluxConfig) {
     };
 }
 
-/** Annotations that make `pulumi up` wait until the operator reports the instance Ready. */
+/** The provider applies the instance and returns; the program waits for Ready (./flux-await). */
 export function fluxInstanceAnnotations(): Record<string, string> {
-    return {
-        "pulumi.com/waitFor": "condition=Ready",
-        "pulumi.com/timeoutSeconds": String(FLUX_READY_TIMEOUT_SECONDS),
-    };
+    return programAwaitAnnotations(FLUX_READY_TIMEOUT_SECONDS);
 }
 
 export interface FluxInstallArgs {
@@ -107,7 +105,7 @@ export class FluxInstall extends pulumi.ComponentResource {
                 annotations: fluxInstanceAnnotations(),
             },
             spec: fluxInstanceSpec(args.flux),
-        }, { ...retain, dependsOn: [operator] });
+        }, { ...retain, dependsOn: [operator], ...awaitReady(FLUX_READY_TIMEOUT_SECONDS) });
 
         this.version = args.flux.version;
         this.registerOutputs({ namespace: this.namespace, ready: this.ready, version: this.version });

@@ -37,11 +37,11 @@ describe("known_hosts", () => {
 });
 
 describe("waiting for the handoff", () => {
-    it("waits for Ready within the configured timeout", () => {
-        expect(awaitAnnotations(true, 600)).toEqual({ "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "600" });
+    it("leaves the wait to the program, within the configured timeout", () => {
+        expect(awaitAnnotations(true, 600)).toEqual({ "pulumi.com/skipAwait": "true", "cluster-bootstrap/ready-timeout-seconds": "600" });
     });
 
-    it("skips waiting when gitops.wait is false", () => {
+    it("names no wait when gitops.wait is false", () => {
         expect(awaitAnnotations(false, 600)).toEqual({ "pulumi.com/skipAwait": "true" });
     });
 });

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 import { rotationOptions } from "./rotation";
 
 /** The deploy-key Secret: `identity`, `identity.pub`, `known_hosts`. */
@@ -47,13 +48,11 @@ export function knownHosts(keys: readonly string[]): string {
 }
 
 /**
- * Annotations on the GitRepository and root Kustomization: wait for Ready, bounded by `gitops.timeout`, or skip
- * waiting entirely when `gitops.wait` is false.
+ * Annotations on the GitRepository and root Kustomization: the provider applies them and returns; the program waits
+ * for Ready (./flux-await), bounded by `gitops.timeout`, unless `gitops.wait` is false.
  */
 export function awaitAnnotations(wait: boolean, timeoutSeconds: number): Record<string, string> {
-    return wait
-        ? { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(timeoutSeconds) }
-        : { "pulumi.com/skipAwait": "true" };
+    return programAwaitAnnotations(wait ? timeoutSeconds : undefined);
 }
 
 /** `spec` of the GitRepository (source.toolkit.fluxcd.io/v1). */
@@ -196,6 +195,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         }, retain);
 
         const annotations = awaitAnnotations(gitops.wait, gitops.timeoutSeconds);
+        const awaited = awaitReady(gitops.wait ? gitops.timeoutSeconds : undefined);
         // None when the repository's FluxInstance syncs itself (`repositorySync`).
         this.gitRepository = args.fluxReady === undefined ? undefined
             : new k8s.apiextensions.CustomResource(`${name}-source`, {
@@ -207,6 +207,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
             ...retain,
             // The CRD must exist, and the key must be on GitHub before Flux first tries it.
             dependsOn: [args.fluxReady, deployKey],
+            ...awaited,
         });
 
         this.kustomization = args.fluxReady === undefined || this.gitRepository === undefined ? undefined
@@ -220,7 +221,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
                 vars: args.contract.configMapName,
                 secrets: args.contract.secretName,
             }),
-        }, { ...retain, dependsOn: [args.fluxReady, ...(args.beforeReconcile ?? [])] });
+        }, { ...retain, dependsOn: [args.fluxReady, ...(args.beforeReconcile ?? [])], ...awaited });
 
         this.repositoryUrl = repositoryUrl(gitops.owner, gitops.repositoryName);
         this.branch = gitops.branch;

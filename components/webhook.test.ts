@@ -60,14 +60,11 @@ describe("receiverManifest", () => {
 });
 
 describe("receiverAnnotations", () => {
-    it("requests a reconcile and waits until the Receiver is Ready and has handled that request", () => {
-        const a = receiverAnnotations("rotation-webhook-token-0123456789abcdef");
-        expect(a).toEqual({
-            "pulumi.com/waitFor": '["condition=Ready","jsonpath={.status.lastHandledReconcileAt}=rotation-webhook-token-0123456789abcdef"]',
-            "pulumi.com/timeoutSeconds": "300",
+    it("requests a reconcile and leaves the wait to the program, which holds out for that request (./flux-await)", () => {
+        expect(receiverAnnotations("rotation-webhook-token-0123456789abcdef")).toEqual({
+            "pulumi.com/skipAwait": "true",
+            "cluster-bootstrap/ready-timeout-seconds": "300",
             "reconcile.fluxcd.io/requestedAt": "rotation-webhook-token-0123456789abcdef",
         });
-        // pulumi-kubernetes reads a JSON list of conditions and waits for all of them.
-        expect(JSON.parse(a["pulumi.com/waitFor"])).toHaveLength(2);
     });
 });

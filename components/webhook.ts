@@ -7,10 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
+import { awaitReady, programAwaitAnnotations } from "./flux-await";
 import { reconcileRequest, rotationOptions, rotationTrigger } from "./rotation";
 
 export const RECEIVER_NAME = "github-receiver";
 export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";
+/** Bound on waiting for the Receiver to be Ready. */
+export const RECEIVER_READY_TIMEOUT_SECONDS = 300;
 
 /**
  * The path the notification-controller serves a Receiver on: `/hook/` + hex(sha256(token + name + namespace)),
@@ -54,15 +57,14 @@ export function receiverManifest<N = string, S = string>(a: ReceiverManifestArgs
 }
 
 /**
- * The Receiver's annotations: wait until it is Ready and has handled `request`, a reconcile request that changes
- * with the token. The notification-controller watches Receivers, not their Secret, and keeps serving the path of the
- * token it last read: the request makes it read a rotated token at once, and the wait holds GitHub's new URL back
- * until the Receiver serves it.
+ * The Receiver's annotations: the program waits (./flux-await) until it is Ready and has handled `request`, a
+ * reconcile request that changes with the token. The notification-controller watches Receivers, not their Secret,
+ * and keeps serving the path of the token it last read: the request makes it read a rotated token at once, and the
+ * wait holds GitHub's new URL back until the Receiver serves it.
  */
 export function receiverAnnotations(request: string): Record<string, string> {
     return {
-        "pulumi.com/waitFor": JSON.stringify(["condition=Ready", `jsonpath={.status.lastHandledReconcileAt}=${request}`]),
-        "pulumi.com/timeoutSeconds": "300",
+        ...programAwaitAnnotations(RECEIVER_READY_TIMEOUT_SECONDS),
         "reconcile.fluxcd.io/requestedAt": request,
     };
 }
@@ -130,6 +132,7 @@ export class PushReconcile extends pulumi.ComponentResource {
             dependsOn: args.fluxReady,
             // Its status carries the webhook path, which derives from the token: secret in the state.
             additionalSecretOutputs: ["status"],
+            ...awaitReady(RECEIVER_READY_TIMEOUT_SECONDS),
         });
 
         this.receiverName = RECEIVER_NAME;

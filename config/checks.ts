@@ -46,6 +46,28 @@ export function carriesCredentials(url: string): boolean {
 
 export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the tunnel config is not secret); the value is not shown";
 
+/** `: use lowercase ("monosense.dev")` when lowercasing alone would make the value valid, else "". */
+export function lowercaseHint(v: string, valid: (s: string) => boolean): string {
+    return v !== v.toLowerCase() && valid(v.toLowerCase()) ? `: use lowercase (${quoted(v.toLowerCase())})` : "";
+}
+
+/** `owner/name` as GitHub allows them (the owner 39 characters at most), without a `.git` suffix. */
+export function isGitHubRepository(v: string): boolean {
+    return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(v) && !/\/\.{1,2}$/.test(v) && !v.endsWith(".git");
+}
+
+/**
+ * The `owner/name` meant by a repository given as a clone URL (`https://github.com/o/r`, `git@github.com:o/r.git`,
+ * `ssh://git@github.com/o/r`) or with a `.git` suffix; undefined when it is none of those.
+ */
+export function repositorySuggestion(v: string): string | undefined {
+    const t = v.trim();
+    const m = /^(?:https?:\/\/(?:www\.)?github\.com\/|(?:ssh:\/\/)?git@github\.com[:/])([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/i.exec(t)
+        ?? /^([^/\s:]+)\/([^/\s]+?)\.git$/.exec(t);
+    const s = m ? `${m[1]}/${m[2]}` : undefined;
+    return s !== undefined && isGitHubRepository(s) ? s : undefined;
+}
+
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isDnsLabel(v: string): boolean {

@@ -16,7 +16,8 @@ import { checkBootstrapSecrets, INVALID_JSON, type BootstrapSecret, type Bootstr
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import {
     branchProblem, carriesCredentials, CREDENTIALS_PROBLEM, durationSeconds, DURATION, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
-    isKubernetesName, isR2BucketName, keyName, mustNotEcho, normaliseRepoPath, quoted, repoPathProblem,
+    isGitHubRepository, isKubernetesName, isR2BucketName, keyName, lowercaseHint, mustNotEcho, normaliseRepoPath, quoted, repoPathProblem,
+    repositorySuggestion,
 } from "./checks";
 
 export * from "./checks";
@@ -36,7 +37,7 @@ const AGE_IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
 const str = () => z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
 const rule = (test: (v: string) => boolean, msg: (v: string) => string) =>
     str().refine(test, { error: (i) => msg(String(i.input)) });
-const dnsName = rule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name`);
+const dnsName = rule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name${lowercaseHint(v, isDnsName)}`);
 const duration = rule((v) => DURATION.test(v), (v) => `${quoted(v)} is not a duration such as 30s, 5m or 1h`);
 /** A duration within bounds: Flux and the awaits take any Go duration, but 3.6e+24 seconds is a typo, not a wish. */
 const boundedDuration = (min: number, max: number, text: string) => duration.refine(
@@ -59,10 +60,11 @@ const clusterSchema = obj({
 });
 
 const gitopsSchema = obj({
-    repository: rule(
-        (v) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(v) && !/\/\.{1,2}$/.test(v) && !v.endsWith(".git"),
-        (v) => `${quoted(v)} is not a GitHub repository in the form owner/name`,
-    ),
+    repository: rule(isGitHubRepository, (v) => {
+        // A pasted clone URL is one mistake: say what to write, once (owner and name are then not checked apart).
+        const meant = mustNotEcho(v) ? undefined : repositorySuggestion(v);
+        return `${quoted(v)} is not a GitHub repository in the form owner/name${meant ? `: write ${quoted(meant)}` : ""}`;
+    }),
     branch: str().superRefine((v, ctx) => {
         const p = branchProblem(v);
         if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} is not a valid branch name: ${p}` });
@@ -402,7 +404,7 @@ export async function validateConfig(raw: RawConfig): Promise<ValidationResult> 
     problems.push(...platformProblems(v.platform));
     problems.push(...fluxModeProblems(v));
 
-    const repository = typeof v.gitops?.repository === "string" ? (v.gitops.repository as string) : undefined;
+    const repository = typeof v.gitops?.repository === "string" && isGitHubRepository(v.gitops.repository) ? (v.gitops.repository as string) : undefined;
     const [owner, repoName] = repository?.split("/") ?? [];
     if (raw.githubOwner !== undefined && owner !== undefined && raw.githubOwner.toLowerCase() !== owner.toLowerCase()) {
         problems.push(`github:owner: ${quoted(raw.githubOwner)} must be the owner of ${fullKey(["gitops", "repository"])} (${quoted(owner)})`);
@@ -674,4 +676,9 @@ export async function loadConfig(): Promise<StackConfig> {
         githubToken: githubToken(),
         bootstrapSecrets: plain.bootstrapSecrets.map((b) => ({ namespace: b.namespace, name: b.name, data: pulumi.secret(b.data) })),
     };
+}
+
+/** The keys {@link loadConfig} reads, by how it reads them: for tools that build {@link RawConfig} the same way. */
+export function configKeys(): { object: readonly string[]; plain: readonly string[]; secret: readonly string[]; secretObject: readonly string[] } {
+    return { object: OBJECT_KEYS, plain: PLAIN_KEYS, secret: SECRET_KEYS, secretObject: [...SECRET_OBJECT_KEYS] };
 }

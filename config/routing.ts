@@ -7,7 +7,7 @@
 // everything, and it must.
 
 import { RE2JS, RE2JSSyntaxException } from "re2js";
-import { carriesCredentials, CREDENTIALS_PROBLEM, holdsAgeSecretKey, quoted } from "./checks";
+import { carriesCredentials, CREDENTIALS_PROBLEM, holdsAgeSecretKey, lowercaseHint, quoted } from "./checks";
 
 /** A route from `tunnel.routes`. */
 export interface TunnelRoute {
@@ -108,7 +108,7 @@ function hostnameProblem(h: string, domain: string | undefined): string | undefi
     if (labels.slice(wildcard ? 1 : 0).some((l) => !HOST_LABEL.test(l)) || h.length > 253 || (wildcard && labels.length < 2)) {
         return h.includes("*") && !wildcard
             ? `${quoted(h)}: a wildcard must be the whole leftmost label (*.example.com)`
-            : `${quoted(h)} is not a valid hostname`;
+            : `${quoted(h)} is not a valid hostname${lowercaseHint(h, (l) => hostnameProblem(l, undefined) === undefined)}`;
     }
     const bare = wildcard ? labels.slice(1).join(".") : h;
     if (domain !== undefined && bare !== domain && !bare.endsWith(`.${domain}`)) return `${quoted(h)} is outside the zone ${domain}`;
@@ -296,7 +296,7 @@ function located(input: RouteCheckInput): { list: Located[]; problems: string[] 
             : r.path === "" ? "must not be empty (leave it out to match every path)" : pathProblem(r.path);
         if (pp) problems.push(`${key}.path: ${quoted(r.path)} ${pp}`);
         if (typeof r.originServerName === "string" && !isHostname(r.originServerName)) {
-            problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname`);
+            problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname${lowercaseHint(r.originServerName, isHostname)}`);
         }
         // A hostname or path that is not a string cannot be compared: that rule sits out the shadowing check.
         if (typeof r.hostname !== "string" || (r.path !== undefined && typeof r.path !== "string")) return;

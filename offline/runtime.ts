@@ -38,6 +38,8 @@ export interface ResourceOptions {
     deleteBeforeReplace: boolean;
     /** The `replacementTrigger` option in wire form; absent when the resource has none. */
     replacementTrigger?: unknown;
+    /** Names of the resource hooks bound to it, by when they run; only when any is bound (`pulumi up` runs). */
+    hooks?: { afterCreate: string[]; afterUpdate: string[] };
 }
 
 /** One registration as the engine would receive it. `inputs` keep the wire form: secrets stay wrapped. */
@@ -207,6 +209,9 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const baseRegister = monitor.registerResource.bind(monitor);
     const baseOutputs = monitor.registerResourceOutputs.bind(monitor);
     const baseInvoke = monitor.invoke.bind(monitor);
+    // The mock monitor has no hook registry; the engine's would call hooks only in a real `pulumi up`, so accepting
+    // the registration is all a mock run needs.
+    monitor.registerResourceHook = (_req: Req, cb: Callback) => cb(null, {});
     monitor.invoke = (req: Req, cb: Callback) => {
         // The request as sent, secrets still wrapped, so the plan can show what each lookup asks for.
         invokes.push({ token: req.getTok(), args: structToJs(req.getArgs()), provider: req.getProvider() });
@@ -231,6 +236,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
             req.getPropertydependenciesMap().forEach((d: Req) => d.getUrnsList().forEach((u: string) => propertyDeps.add(u)));
             const deps: string[] = req.getDependenciesList();
             const ct = req.getCustomtimeouts();
+            const hooks = req.getHooks();
             const rec: RecordedResource = {
                 urn: resp.getUrn(),
                 type: req.getType(),
@@ -253,6 +259,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                         : {}),
                     deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     ...(trigger !== undefined ? { replacementTrigger: trigger } : {}),
+                    ...(hooks ? { hooks: { afterCreate: hooks.getAfterCreateList(), afterUpdate: hooks.getAfterUpdateList() } } : {}),
                 },
                 outputs,
             };

@@ -1,4 +1,4 @@
-// Benchmark: prints figures, asserts nothing. `npm run bench [-- --runs N]`
+// Benchmark: prints figures, asserts nothing. `npm run bench [-- --runs N]` (`--help` explains).
 //  1. offline plan wall time per stack, as a ratio to the floor of loading the four provider SDKs in one Node
 //     process (medians of N runs, both measured here and now);
 //  2. the deployment graph's critical path: the longest chain of custom resources through dependencies, with the
@@ -7,6 +7,35 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
 import { readStackSettings, ROOT, runOffline, toPlanJson } from "../offline/runtime";
+import { flagValue, parseOrExit, UsageError } from "./cli";
+
+const USAGE = "usage: npm run bench [-- --runs N]";
+
+const HELP = `${USAGE}
+
+Prints, and asserts nothing: the offline plan's wall time per stack as a ratio to loading the four provider SDKs in
+one Node process (target 2x or less), and the deployment graph's critical path, the longest chain of custom
+resources through dependencies (target 6 or fewer). README: Benchmarks.
+
+options:
+  --runs N     how many times each figure is measured; the median is printed (a whole number from 1 to 100, default 5)
+  -h, --help   this text
+`;
+
+export function parseBenchArgs(argv: string[]): { runs: number } {
+    let runs = 5;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "-h" || a === "--help") throw new UsageError("");
+        if (a === "--runs" || a.startsWith("--runs=")) {
+            const { value, next } = flagValue(argv, i, "--runs", "a whole number of runs");
+            if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 100) throw new UsageError(`--runs ${JSON.stringify(value)}: give a whole number from 1 to 100`);
+            runs = Number(value);
+            i = next;
+        } else throw new UsageError(a.startsWith("-") ? `unknown option ${a}` : `unexpected argument ${JSON.stringify(a)}: the bench plans both stacks`);
+    }
+    return { runs };
+}
 
 const TARGET_RATIO = 2;
 /** Without platform releases; each release may add one (they are installed one after another). */
@@ -25,9 +54,10 @@ function timeRun(cmd: string, args: string[]): number {
     return ms;
 }
 
-async function main() {
-    const runsArg = process.argv.indexOf("--runs");
-    const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+async function main(): Promise<number> {
+    const args = parseOrExit(() => parseBenchArgs(process.argv.slice(2)), HELP, USAGE);
+    if (typeof args === "number") return args;
+    const { runs } = args;
     const node = process.execPath;
     const hooks = ["--import", "./scripts/register.mjs"];
     const floorScript = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/cloudflare", "@pulumi/github"]
@@ -66,9 +96,16 @@ async function main() {
             `${base.chain.length} without (+${full.chain.length - base.chain.length}; target <= ${TARGET_DEPTH} + ${full.releases}: ${full.chain.length <= target ? "met" : "NOT met"})`);
         for (const urn of full.chain) console.log(`  ${urn.split("::").slice(2).join("::")}`);
     }
+    return 0;
 }
 
-main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-});
+// Runs only as the script itself, so tests can import parseBenchArgs.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "bench.ts")) {
+    main().then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(e);
+            process.exit(1);
+        },
+    );
+}

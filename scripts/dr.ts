@@ -1,20 +1,41 @@
 // Disaster recovery: `npm run dr -- <stack> [--kubeconfig FILE] [--yes]`. Brings a stack back onto a cluster
-// rebuilt under the same name: checks what the run needs, then refreshes the stack against the new cluster (the
-// vanished in-cluster objects leave the state) and runs the update that re-creates them. Nothing outside the
-// cluster (tunnel, DNS, buckets, deploy key, webhook) has a reason to change; each step shows its preview first.
-// The command lines are built by the pure functions below, which test/dr-script.test.ts checks without a CLI.
+// rebuilt under the same name: runs the preflight (preflight/, the same checks as `npm run check`, against the
+// rebuilt cluster's kubeconfig), then refreshes the stack against the new cluster (the vanished in-cluster objects
+// leave the state) and runs the update that re-creates them. Nothing outside the cluster (tunnel, DNS, buckets, deploy
+// key, webhook) has a reason to change; each step shows its preview first. The command lines are built by the pure
+// functions below, which test/dr-script.test.ts checks without a CLI.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
+import { renderLine, runPreflight, type PreflightOptions } from "../preflight";
+import { parseOrExit, UsageError, userPath } from "./cli";
 
+export { UsageError };
 export const USAGE = "usage: npm run dr -- <stack> [--kubeconfig FILE] [--yes]";
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "cluster-bootstrap";
 
-export class UsageError extends Error {}
+const HELP = `${USAGE}
+
+Brings stack <stack> back onto its cluster rebuilt under the same name (README: Disaster recovery). First the
+preflight (the checks of \`npm run check\`, with the rebuilt cluster's kubeconfig); then, each step previewed and
+applied only on an explicit y:
+  1. with --kubeconfig: store FILE as the stack's secret kubeconfig (read from standard input, never on a command line)
+  2. pulumi refresh --run-program: the in-cluster objects that vanished leave the state
+  3. pulumi up: re-creates Flux, the Secrets, cluster-vars, the GitRepository, Kustomization and Receiver
+Nothing outside the cluster should change; a preview that says otherwise is the moment to stop.
+
+options:
+  <stack>            the stack to recover, as \`pulumi stack ls\` names it (e.g. infra, or org/infra)
+  --kubeconfig FILE  the rebuilt cluster's kubeconfig, stored in the stack first (relative to where you run npm);
+                     without it the stack's stored kubeconfig, else the ambient KUBECONFIG, must reach the new cluster
+  -y, --yes          apply every step without asking (needed without a terminal; previews still run)
+  -h, --help         this text
+
+exit codes: 0 recovered, 1 a check or a step failed (or you stopped it), 2 a usage error
+`;
 
 export interface DrOptions {
     /** Stack name, or `org/stack` on Pulumi Cloud. */
@@ -33,7 +54,8 @@ export interface Command {
     stdinFile?: string;
 }
 
-export function parseDrArgs(argv: string[]): DrOptions {
+/** Parses the command line; `--kubeconfig` is resolved from where the user ran the command (see {@link userPath}). */
+export function parseDrArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DrOptions {
     let yes = false;
     let kubeconfigFile: string | undefined;
     const rest: string[] = [];
@@ -51,7 +73,7 @@ export function parseDrArgs(argv: string[]): DrOptions {
     if (rest.length !== 1) throw new UsageError("name one stack");
     if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(rest[0])) throw new UsageError(`"${rest[0]}" is not a stack name`);
     if (kubeconfigFile === "") throw new UsageError("--kubeconfig needs a file");
-    return { stack: rest[0], yes, kubeconfigFile };
+    return { stack: rest[0], yes, kubeconfigFile: kubeconfigFile === undefined ? undefined : userPath(kubeconfigFile, env) };
 }
 
 /** Why the run must not start, or undefined. Prompts need a terminal; without one only `--yes` may proceed. */
@@ -73,73 +95,11 @@ export function isYes(answer: string): boolean {
     return /^(y|yes)$/i.test(answer.trim());
 }
 
-export interface Check {
-    title: string;
-    command: Command;
-    /** What to do when the check fails. */
-    hint: string;
-    /** Judges a finished command; by default exit code 0 passes. */
-    passes?: (stdout: string) => boolean;
-}
-
-/** Prerequisites, in order: each needs the one before it. */
-export function prerequisiteChecks(opts: DrOptions): Check[] {
-    const s = opts.stack;
-    return [
-        {
-            title: "pulumi CLI on PATH",
-            command: { cmd: "pulumi", args: ["version"] },
-            hint: "install the Pulumi CLI (https://www.pulumi.com/docs/install/) and open a new shell",
-        },
-        {
-            title: "pulumi refresh supports --run-program",
-            command: { cmd: "pulumi", args: ["refresh", "--help"] },
-            passes: (out) => out.includes("--run-program"),
-            hint: "upgrade the Pulumi CLI: refresh must run the program to use the new kubeconfig instead of the one in state",
-        },
-        {
-            title: "logged in to the state backend",
-            command: { cmd: "pulumi", args: ["whoami", "--verbose"] },
-            hint: "log in to the backend that holds the state: `pulumi login` or `pulumi login 's3://<bucket>?...'` (README: state backend)",
-        },
-        {
-            title: `stack ${s} exists`,
-            command: { cmd: "pulumi", args: ["stack", "ls", "--json"] },
-            passes: (out) => stackListed(out, s),
-            hint: `no stack ${s} in this backend: are you logged in to the right one (pulumi whoami --verbose)?`,
-        },
-    ];
-}
-
-/** Whether `pulumi stack ls --json` lists the stack (by its short or fully qualified name). */
-export function stackListed(json: string, stack: string): boolean {
-    let list: unknown;
-    try {
-        list = JSON.parse(json);
-    } catch {
-        return false;
-    }
-    if (!Array.isArray(list)) return false;
-    const short = stack.split("/").pop();
-    return list.some((s: { name?: unknown }) => typeof s?.name === "string"
-        && (s.name === stack || s.name.split("/").pop() === short));
-}
-
-/** Reads the config keys of `pulumi config --json` and tells whether the stack stores its own kubeconfig. */
-export function hasStackKubeconfig(configJson: string): boolean {
-    try {
-        const keys = Object.keys(JSON.parse(configJson) as Record<string, unknown>);
-        return keys.includes(`${PROJECT}:kubeconfig`);
-    } catch {
-        return false;
-    }
-}
-
-/** `kubectl version` against a kubeconfig (or the ambient one): a cheap proof that the API answers. */
-export function kubectlCheck(kubeconfigFile?: string): Command {
+/** The preflight the recovery starts with: every check of `npm run check`, the cluster reached with the new kubeconfig. */
+export function drPreflight(opts: DrOptions, readFile: (file: string) => string = (f) => fs.readFileSync(f, "utf8")): PreflightOptions {
     return {
-        cmd: "kubectl",
-        args: [...(kubeconfigFile ? ["--kubeconfig", kubeconfigFile] : []), "version", "--request-timeout=15s"],
+        stack: opts.stack,
+        ...(opts.kubeconfigFile ? { kubeconfig: { text: readFile(opts.kubeconfigFile), source: opts.kubeconfigFile } } : {}),
     };
 }
 
@@ -232,17 +192,13 @@ export function fluxRestoreNotes(stack: string, facts: StackFacts): string[] {
     return lines;
 }
 
-// ---- running it (not unit-tested: it runs the real CLIs) ----
+// ---- running it (test/dr-script.test.ts runs it against a fake pulumi CLI) ----
 
-function run(c: Command, capture: boolean): SpawnSyncReturns<string> {
+/** Runs a step's command on the user's terminal (its preview and prompts are theirs to see). */
+function run(c: Command): SpawnSyncReturns<string> {
     const stdin = c.stdinFile ? fs.openSync(c.stdinFile, "r") : undefined;
     try {
-        return spawnSync(c.cmd, c.args, {
-            cwd: ROOT,
-            encoding: "utf8",
-            stdio: [stdin ?? (capture ? "ignore" : "inherit"), capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"],
-            maxBuffer: 64 * 1024 * 1024,
-        });
+        return spawnSync(c.cmd, c.args, { cwd: ROOT, encoding: "utf8", stdio: [stdin ?? "inherit", "inherit", "inherit"] });
     } finally {
         if (stdin !== undefined) fs.closeSync(stdin);
     }
@@ -256,43 +212,11 @@ function say(line = ""): void {
     process.stdout.write(`${line}\n`);
 }
 
-/** Checks that the kubeconfig the run will use reaches an API server. False only on a definite failure. */
-function checkCluster(opts: DrOptions): boolean {
-    const hasKubectl = ok(run({ cmd: "kubectl", args: ["version", "--client"] }, true));
-    if (!hasKubectl) {
-        say("  ? kubectl not found: cluster reachability not checked (the refresh fails on its own if it is not)");
-        return true;
-    }
-    let file = opts.kubeconfigFile;
-    let tmp: string | undefined;
-    if (!file) {
-        const cfg = run({ cmd: "pulumi", args: ["config", "--json", "--stack", opts.stack] }, true);
-        if (ok(cfg) && hasStackKubeconfig(cfg.stdout)) {
-            // The stack stores its own kubeconfig: that one must already point at the rebuilt cluster.
-            const value = run({ cmd: "pulumi", args: ["config", "get", "kubeconfig", "--stack", opts.stack] }, true);
-            if (!ok(value)) {
-                say("  x could not read the stack's kubeconfig (secrets provider: passphrase set? KMS access?)");
-                return false;
-            }
-            tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dr-"));
-            file = path.join(tmp, "kubeconfig");
-            fs.writeFileSync(file, value.stdout, { mode: 0o600 });
-        }
-    }
-    try {
-        const source = opts.kubeconfigFile ? opts.kubeconfigFile : tmp ? "the stack's kubeconfig" : `the ambient kubeconfig (${process.env.KUBECONFIG ?? "~/.kube/config"})`;
-        const r = run(kubectlCheck(file), true);
-        if (ok(r)) {
-            say(`  ✓ cluster API reachable with ${source}`);
-            return true;
-        }
-        say(`  x cluster API not reachable with ${source}:`);
-        say(`    ${(r.stderr || r.error?.message || "").trim().split("\n").slice(-3).join("\n    ")}`);
-        say("    pass the rebuilt cluster's kubeconfig with --kubeconfig FILE");
-        return false;
-    } finally {
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    }
+/** What went wrong with a command: the CLI is missing, or it ran and failed with an exit code. */
+export function failure(c: Command, r: Pick<SpawnSyncReturns<string>, "error" | "status" | "signal">): string {
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return `${c.cmd} is not on PATH: install it, then re-run`;
+    if (r.error) return `${display(c)} could not run: ${r.error.message}`;
+    return `${display(c)} failed (${r.signal ? `stopped by ${r.signal}` : `exit code ${r.status}`})`;
 }
 
 /** Asks on the terminal; the interface lives only for the question, so the CLIs run with the terminal as usual. */
@@ -308,13 +232,9 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-    let opts: DrOptions;
-    try {
-        opts = parseDrArgs(process.argv.slice(2));
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message ? `${(e as Error).message}\n` : ""}${USAGE}\n`);
-        return 2;
-    }
+    const parsed = parseOrExit(() => parseDrArgs(process.argv.slice(2)), HELP, USAGE);
+    if (typeof parsed === "number") return parsed;
+    const opts = parsed;
     const refused = refusal(opts, Boolean(process.stdin.isTTY));
     if (refused) {
         process.stderr.write(`${refused}\n`);
@@ -325,17 +245,16 @@ async function main(): Promise<number> {
         return 2;
     }
 
-    say(`Disaster recovery of stack ${opts.stack}: prerequisites`);
-    for (const check of prerequisiteChecks(opts)) {
-        const r = run(check.command, true);
-        if (!ok(r) || (check.passes && !check.passes(r.stdout))) {
-            say(`  x ${check.title}: ${display(check.command)} failed`);
-            say(`    ${check.hint}`);
-            return 1;
-        }
-        say(`  ✓ ${check.title}`);
+    say(`Disaster recovery of stack ${opts.stack}: preflight (the checks of \`npm run check\`${opts.kubeconfigFile ? `, the cluster reached with ${opts.kubeconfigFile}` : ""})`);
+    const report = await runPreflight(drPreflight(opts));
+    for (const section of report.sections) {
+        say(section.name);
+        for (const r of section.results) say(`  ${renderLine(r)}`);
     }
-    if (!checkCluster(opts)) return 1;
+    if (report.failures > 0) {
+        say(`Stopped: ${report.failures} check${report.failures === 1 ? "" : "s"} failed; nothing was changed.`);
+        return 1;
+    }
 
     const steps = recoverySteps(opts);
     for (const [i, step] of steps.entries()) {
@@ -344,8 +263,9 @@ async function main(): Promise<number> {
         say(`  ${step.explain}`);
         if (step.preview) {
             say(`  $ ${display(step.preview)}`);
-            if (!ok(run(step.preview, false))) {
-                say(`Preview failed: stopped before step ${i + 1}; nothing of this step was applied.`);
+            const r = run(step.preview);
+            if (!ok(r)) {
+                say(`Preview failed: ${failure(step.preview, r)}. Stopped before step ${i + 1}; nothing of this step was applied.`);
                 return 1;
             }
         }
@@ -354,8 +274,9 @@ async function main(): Promise<number> {
             return 1;
         }
         say(`  $ ${display(step.apply)}`);
-        if (!ok(run(step.apply, false))) {
-            say(`Step ${i + 1} failed. Fix the cause and re-run: the steps before it need not be undone.`);
+        const r = run(step.apply);
+        if (!ok(r)) {
+            say(`Step ${i + 1} failed: ${failure(step.apply, r)}. Fix the cause and re-run: the steps before it need not be undone.`);
             return 1;
         }
     }

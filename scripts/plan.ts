@@ -8,12 +8,33 @@ import { ConfigError, configNotes } from "../config";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
+import { flagValue, parseOrExit, stackFiles, UsageError, userPath } from "./cli";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]\n"
-    + "  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:\n"
-    + "                        { \"<stack>\": { \"outputs\": {…}, \"secretOutputNames\": [...] } }; without it, placeholders";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string } {
+const HELP = `${USAGE}
+
+Runs the program on Pulumi's mock runtime, with no credentials, no network and no Pulumi CLI, and prints what
+stack <stack> would create (README: The offline plan).
+
+options:
+  <stack>               a stack with a settings file Pulumi.<stack>.yaml in the repository (or any name with --config)
+  --json                one JSON object on stdout instead of the readable tree; with npm, use \`npm run -s plan\` so
+                        npm's own banner stays off stdout (e.g. \`npm run -s plan -- infra --json | jq '.resources | length'\`)
+  --config FILE         read the settings from FILE (same format) instead of Pulumi.<stack>.yaml
+  --gitops-dir DIR      serve the GitOps repository's files (platform releases) from a local checkout instead of
+                        placeholders
+  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:
+                        { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }; without it, placeholders
+  -h, --help            this text
+
+A relative FILE or DIR is taken from the directory you ran npm in.
+
+exit codes: 0 planned, 1 invalid config or files (every problem on stderr, nothing on stdout), 2 a usage error
+`;
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
+    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string } {
     let json = false;
     let file: string | undefined;
     let gitopsDir: string | undefined;
@@ -21,26 +42,25 @@ function parseArgs(argv: string[]): { stack: string; json: boolean; file?: strin
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
+        const value = (flag: string, what: string) => {
+            const v = flagValue(argv, i, flag, what);
+            i = v.next;
+            return userPath(v.value, env);
+        };
         if (a === "--json") json = true;
-        else if (a === "--config") file = argv[++i];
-        else if (a.startsWith("--config=")) file = a.slice("--config=".length);
-        else if (a === "--gitops-dir") gitopsDir = argv[++i] ?? "";
-        else if (a.startsWith("--gitops-dir=")) gitopsDir = a.slice("--gitops-dir=".length);
-        else if (a === "--stack-outputs") stackOutputs = argv[++i];
-        else if (a.startsWith("--stack-outputs=")) stackOutputs = a.slice("--stack-outputs=".length);
+        else if (a === "--config" || a.startsWith("--config=")) file = value("--config", "a stack settings file");
+        else if (a === "--gitops-dir" || a.startsWith("--gitops-dir=")) gitopsDir = value("--gitops-dir", "a directory");
+        else if (a === "--stack-outputs" || a.startsWith("--stack-outputs=")) stackOutputs = value("--stack-outputs", "a FILE");
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
-    if (rest.length !== 1 || (file === undefined && argv.includes("--config"))) throw new UsageError("name one stack");
-    if (gitopsDir !== undefined && (gitopsDir === "" || !fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
+    if (rest.length !== 1) throw new UsageError(rest.length === 0 ? "name the stack to plan" : `name one stack, not ${rest.length}`);
+    if (gitopsDir !== undefined && (!fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
         throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
     }
-    if (stackOutputs === undefined && argv.includes("--stack-outputs")) throw new UsageError("--stack-outputs needs a FILE");
-    return { stack: rest[0], json, file, gitopsDir: gitopsDir === undefined ? undefined : path.resolve(gitopsDir), stackOutputs };
+    return { stack: rest[0], json, file, gitopsDir, stackOutputs };
 }
-
-class UsageError extends Error {}
 
 /** Readable tree: each resource under its parent, with its key inputs. */
 export function renderTree(plan: PlanJson): string {
@@ -85,16 +105,15 @@ function summarise(inputs: unknown, prefix = "", out: string[] = []): string[] {
 }
 
 async function main(): Promise<number> {
-    let args: ReturnType<typeof parseArgs>;
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message ? `${(e as Error).message}\n` : ""}${USAGE}\n`);
-        return 2;
-    }
-    const file = path.resolve(args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`));
+    const args = parseOrExit(() => parseArgs(process.argv.slice(2)), HELP, USAGE);
+    if (typeof args === "number") return args;
+    const file = args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`);
     if (!fs.existsSync(file)) {
-        process.stderr.write(`no stack settings file ${file}\n${USAGE}\n`);
+        const known = stackFiles(ROOT);
+        process.stderr.write(args.file !== undefined
+            ? `no stack settings file ${file}\n`
+            : `no stack ${JSON.stringify(args.stack)} here: there is no ${path.basename(file)} (stacks with a settings file: ${known.join(", ") || "none"}; `
+                + "or pass --config FILE)\n");
         return 2;
     }
     let settings: ReturnType<typeof readStackSettings>;
@@ -112,9 +131,9 @@ async function main(): Promise<number> {
     }
     let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
     if (args.stackOutputs !== undefined) {
-        const outputsFile = path.resolve(args.stackOutputs);
+        const outputsFile = args.stackOutputs;
         if (!fs.existsSync(outputsFile)) {
-            process.stderr.write(`no stack outputs file ${outputsFile}\n${USAGE}\n`);
+            process.stderr.write(`no stack outputs file ${outputsFile}\n`);
             return 2;
         }
         try {
@@ -144,10 +163,13 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (e) => {
-        process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-        process.exit(1);
-    },
-);
+// Runs only as the script itself, so tests can import parseArgs.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "plan.ts")) {
+    main().then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}

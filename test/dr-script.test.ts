@@ -1,20 +1,37 @@
-// The disaster-recovery script's command lines and decisions, checked without running any CLI.
+// The disaster-recovery script: its command lines and decisions as pure functions, then the script itself against a
+// fake pulumi CLI and fake APIs on 127.0.0.1 (test/preflight-fixture.ts): it starts with the preflight and changes
+// nothing when a check fails.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
-    display, fluxRestoreNotes, hasStackKubeconfig, isYes, kubectlCheck, parseDrArgs, prerequisiteChecks,
-    recoverySteps, refusal, stackFacts, stackListed, UsageError,
+    display, drPreflight, failure, fluxRestoreNotes, isYes, parseDrArgs, recoverySteps, refusal, stackFacts, UsageError,
 } from "../scripts/dr";
 import { ROOT } from "../offline/runtime";
+import { SECRETS, world, type World } from "./preflight-fixture";
+import { testKubeconfig } from "./harness";
 
 const line = (c: { cmd: string; args: string[] }) => [c.cmd, ...c.args].join(" ");
 
 describe("dr arguments", () => {
     it("takes one stack and the flags", () => {
         expect(parseDrArgs(["infra"])).toEqual({ stack: "infra", yes: false, kubeconfigFile: undefined });
-        expect(parseDrArgs(["--yes", "apps", "--kubeconfig", "new.yaml"])).toEqual({ stack: "apps", yes: true, kubeconfigFile: "new.yaml" });
-        expect(parseDrArgs(["monosense/infra", "--kubeconfig=k"])).toEqual({ stack: "monosense/infra", yes: false, kubeconfigFile: "k" });
+        expect(parseDrArgs(["--yes", "apps", "--kubeconfig", "new.yaml"], { INIT_CWD: "/home/me/clusters" }))
+            .toEqual({ stack: "apps", yes: true, kubeconfigFile: "/home/me/clusters/new.yaml" });
+        expect(parseDrArgs(["monosense/infra", "--kubeconfig=/tmp/k"], { INIT_CWD: "/home/me" }))
+            .toEqual({ stack: "monosense/infra", yes: false, kubeconfigFile: "/tmp/k" });
+    });
+
+    it("resolves the kubeconfig from where the user typed the command (npm's INIT_CWD), not the repository", () => {
+        expect(parseDrArgs(["infra", "--kubeconfig", "../new.yaml"], { INIT_CWD: "/home/me/work" }).kubeconfigFile).toBe("/home/me/new.yaml");
+        expect(parseDrArgs(["infra", "--kubeconfig", "new.yaml"], {}).kubeconfigFile).toBe(path.resolve("new.yaml"));
+    });
+
+    it("answers --help with an empty usage error, which the script prints as help with exit 0", () => {
+        expect(() => parseDrArgs(["--help"])).toThrow(UsageError);
+        expect(() => parseDrArgs(["--help"])).toThrow(/^$/);
     });
 
     it.each([
@@ -44,43 +61,18 @@ describe("dr without a terminal", () => {
 });
 
 describe("dr prerequisites", () => {
-    const checks = prerequisiteChecks({ stack: "apps", yes: false });
-
-    it("checks the CLI, the refresh flag it relies on, the login and the stack, in that order", () => {
-        expect(checks.map((c) => line(c.command))).toEqual([
-            "pulumi version",
-            "pulumi refresh --help",
-            "pulumi whoami --verbose",
-            "pulumi stack ls --json",
-        ]);
+    it("are the preflight's, with the rebuilt cluster's kubeconfig read from the file", () => {
+        expect(drPreflight({ stack: "infra", yes: true, kubeconfigFile: "/tmp/new.yaml" }, () => "kubeconfig text"))
+            .toEqual({ stack: "infra", kubeconfig: { text: "kubeconfig text", source: "/tmp/new.yaml" } });
+        expect(drPreflight({ stack: "infra", yes: true })).toEqual({ stack: "infra" });
     });
 
-    it("judges the refresh help by the --run-program flag", () => {
-        const check = checks[1];
-        expect(check.passes?.("Flags:\n      --run-program   Run the program to determine up-to-date state")).toBe(true);
-        expect(check.passes?.("Flags:\n      --preview-only")).toBe(false);
-    });
-
-    it("finds the stack by short or qualified name", () => {
-        const list = JSON.stringify([{ name: "infra" }, { name: "monosense/cluster-bootstrap/apps" }]);
-        expect(stackListed(list, "infra")).toBe(true);
-        expect(stackListed(list, "apps")).toBe(true);
-        expect(stackListed(list, "monosense/apps")).toBe(true);
-        expect(stackListed(list, "edge")).toBe(false);
-        expect(stackListed("error: not logged in", "infra")).toBe(false);
-        expect(checks[3].passes?.(list)).toBe(true);
-        expect(checks[3].passes?.("[]")).toBe(false);
-    });
-
-    it("tells whether the stack stores its own kubeconfig", () => {
-        expect(hasStackKubeconfig(JSON.stringify({ "cluster-bootstrap:kubeconfig": { secret: true } }))).toBe(true);
-        expect(hasStackKubeconfig(JSON.stringify({ "cluster-bootstrap:cluster": { value: "{}" } }))).toBe(false);
-        expect(hasStackKubeconfig("not json")).toBe(false);
-    });
-
-    it("asks the API server with the kubeconfig the run will use", () => {
-        expect(line(kubectlCheck("/tmp/new"))).toBe("kubectl --kubeconfig /tmp/new version --request-timeout=15s");
-        expect(line(kubectlCheck())).toBe("kubectl version --request-timeout=15s");
+    it("says whether a command is missing or ran and failed", () => {
+        const c = { cmd: "pulumi", args: ["up", "--stack", "infra"] };
+        expect(failure(c, { error: Object.assign(new Error("spawnSync pulumi ENOENT"), { code: "ENOENT" }), status: null, signal: null }))
+            .toBe("pulumi is not on PATH: install it, then re-run");
+        expect(failure(c, { error: undefined, status: 255, signal: null })).toBe("pulumi up --stack infra failed (exit code 255)");
+        expect(failure(c, { error: undefined, status: null, signal: "SIGINT" })).toBe("pulumi up --stack infra failed (stopped by SIGINT)");
     });
 });
 
@@ -141,5 +133,59 @@ describe("dr closing notes", () => {
         const facts = stackFacts("config:\n  github:owner: x\n");
         expect(facts).toEqual({ repository: undefined, branch: undefined, path: undefined, buckets: [] });
         expect(fluxRestoreNotes("edge", facts).join("\n")).toContain("the stack's GitOps repository");
+    });
+});
+
+describe("npm run dr", () => {
+    const worlds: World[] = [];
+    afterAll(async () => {
+        await Promise.all(worlds.map((w) => w.close()));
+    });
+    // Asynchronous: the fake APIs answer from this process.
+    const dr = (env: NodeJS.ProcessEnv, ...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "./scripts/register.mjs", "scripts/dr.ts", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+
+    it("changes nothing when the preflight fails, and says which check", async () => {
+        const w = await world();
+        worlds.push(w);
+        w.scenario.version = "v3.200.0";
+        w.save();
+        const r = await dr(w.env(), "infra", "--yes");
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("  ✗ Pulumi CLI: 3.200.0 is older than 3.238.0");
+        expect(r.stdout).toMatch(/Stopped: 1 check failed; nothing was changed\.\n$/);
+        expect(w.pulumiCalls().map((c) => c[0])).toEqual(["version"]);
+    });
+
+    it("checks the rebuilt cluster through the given kubeconfig, stores it from standard input, then refreshes and updates", async () => {
+        const w = await world();
+        worlds.push(w);
+        // The stack still holds the lost cluster's kubeconfig; the new one, relative to where the user is, reaches the fake API.
+        w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: "https://127.0.0.9:6443", token: "old-cluster-token-not-real" });
+        w.scenario.run = { "config set": "", refresh: "", preview: "", up: "" };
+        w.save();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-"));
+        const kubeconfig = testKubeconfig({ server: w.kube.url, token: SECRETS.kubeToken, caData: w.kube.caData });
+        fs.writeFileSync(path.join(dir, "new.yaml"), kubeconfig);
+        const r = await dr(w.env({ INIT_CWD: dir }), "infra", "--yes", "--kubeconfig", "new.yaml");
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toContain(`  ✓ Kubernetes API: answers at ${w.kube.url} (context "admin@infra"), kubeconfig: ${path.join(dir, "new.yaml")}`);
+        const steps = w.pulumiCalls().filter((c) => !["version", "whoami", "stack"].includes(c[0]) && !(c[0] === "config" && c[1] !== "set"));
+        expect(steps.map((c) => c.join(" "))).toEqual([
+            "config set --secret kubeconfig --stack infra",
+            "refresh --stack infra --run-program --preview-only --diff --non-interactive",
+            "refresh --stack infra --run-program --yes --non-interactive",
+            "preview --stack infra --diff --non-interactive",
+            "up --stack infra --yes --non-interactive",
+        ]);
+        expect(fs.readFileSync(`${w.env().FAKE_PULUMI_LOG}.stdin`, "utf8")).toBe(kubeconfig);
+        expect(r.stdout).toContain("Pulumi's part for infra is done.");
+        expect(r.stdout + r.stderr).not.toContain(SECRETS.kubeToken);
     });
 });

@@ -235,14 +235,17 @@ describe("a stack whose repository runs Flux", () => {
                 name: "flux",
                 namespace: "flux-system",
                 // FluxInstance's 10 minutes, then gitops.timeout for the sync.
-                annotations: { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "1200", "pulumi.com/patchForce": "true" },
+                annotations: { "pulumi.com/skipAwait": "true", "cluster-bootstrap/ready-timeout-seconds": "1200", "pulumi.com/patchForce": "true" },
             },
         });
         expect(patch.options.dependsOn).toEqual([release(run, "flux-instance").urn]);
         expect(patch.options.retainOnDelete).toBe(true);
         expect(patch.provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
         const longer = await runStack({ edit: repositoryMode(undefined, {}, { timeout: "30m" }), gitopsDir: FIXTURE });
-        expect(plainAt(longer.one(PATCH), "metadata.annotations")).toMatchObject({ "pulumi.com/timeoutSeconds": "2400" });
+        expect(plainAt(longer.one(PATCH), "metadata.annotations")).toMatchObject({ "cluster-bootstrap/ready-timeout-seconds": "2400" });
+        // In `pulumi up` (not a preview) the program's own wait is hooked onto the patch.
+        const up = await runStack({ edit: repositoryMode(), gitopsDir: FIXTURE, preview: false });
+        expect(up.one(PATCH).options.hooks).toMatchObject({ afterCreate: [expect.anything()], afterUpdate: [expect.anything()] });
     });
 
     it("points the Receiver at the GitRepository the FluxInstance creates, once it is Ready, and registers the webhook after", async () => {

@@ -1,0 +1,118 @@
+// The stack's config as the program will see it: every secret it needs is set (and encrypted), the secrets decrypt,
+// and the whole config passes the program's own validation (config/index.ts `validateConfig`), with the real secrets,
+// so the age key is checked against `sops.recipient` too.
+import { configKeys, PROJECT, validateConfig, type PlainConfig } from "../config";
+import type { ConfigEntry, ConfigView } from "./pulumi";
+import { fail, ok, type CheckResult } from "./result";
+
+/** A secret the run needs, where it may come from instead, and how to set it. */
+interface NeededSecret {
+    key: string;
+    /** Environment variable the provider (or program) reads when the key is unset. */
+    env?: string;
+    /** How the value is usually produced, for the fix line. */
+    source: string;
+}
+
+export const NEEDED_SECRETS: readonly NeededSecret[] = [
+    { key: `${PROJECT}:sopsAgeKey`, source: "grep AGE-SECRET-KEY age.agekey" },
+    { key: "cloudflare:apiToken", env: "CLOUDFLARE_API_TOKEN", source: "printf %s \"$CLOUDFLARE_API_TOKEN\"" },
+    { key: "github:token", env: "GITHUB_TOKEN", source: "printf %s \"$GITHUB_TOKEN\"" },
+];
+
+/** `pulumi config set` needs the key without the project's namespace. */
+const setKey = (key: string) => (key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key);
+
+/** Whether each needed secret is set, and encrypted; the kubeconfig, when set, must be encrypted too. */
+export function secretPresence(stack: string, config: ConfigView, env: NodeJS.ProcessEnv): CheckResult[] {
+    const out: CheckResult[] = [];
+    const pipe = (s: NeededSecret) => `${s.source} | pulumi config set --secret ${setKey(s.key)} --stack ${stack}`;
+    for (const s of NEEDED_SECRETS) {
+        const entry = config[s.key];
+        const title = `Secret ${s.key}`;
+        if (entry?.secret) out.push(ok(title, "set, encrypted"));
+        else if (entry) out.push(fail(title, "set in plain text: the stack file would hold it readable", `set it again encrypted: ${pipe(s)}`));
+        else if (s.env && env[s.env]) out.push(ok(title, `not set; ${s.env} is, and is used instead`));
+        else out.push(fail(title, `not set${s.env ? `, nor ${s.env}` : ""}`, pipe(s)));
+    }
+    const kc = config[`${PROJECT}:kubeconfig`];
+    if (kc && !kc.secret) {
+        out.push(fail(`Secret ${PROJECT}:kubeconfig`, "set in plain text: the stack file would hold the cluster's credentials readable",
+            `pulumi config set --secret kubeconfig --stack ${stack} < your-kubeconfig`));
+    }
+    return out;
+}
+
+/** Full keys of every secret the stack holds: all are decrypted, since validation needs them all. */
+export function secretKeys(config: ConfigView): string[] {
+    return Object.keys(config).filter((k) => config[k].secret).sort();
+}
+
+/** An entry's value as the program's `getObject`/`get` would give it. */
+function valueOf(entry: ConfigEntry | undefined, asObject: boolean): unknown {
+    if (!entry) return undefined;
+    if (entry.objectValue !== undefined) return entry.objectValue;
+    if (asObject && entry.value !== undefined) {
+        try {
+            return JSON.parse(entry.value);
+        } catch {
+            return Symbol.for("invalid-json");
+        }
+    }
+    return entry.value;
+}
+
+export interface StackValues {
+    /** Project values, secrets decrypted, shaped as `loadConfig` reads them. */
+    values: Record<string, unknown>;
+    /** Every project key the stack sets, objects parsed, whether or not this program version reads it. */
+    raw: Record<string, unknown>;
+    githubOwner?: string;
+    unknownKeys: string[];
+    otherKeys: string[];
+    secretValueKeys: string[];
+}
+
+/** What `loadConfig` would hand to `validateConfig`, from the CLI's view of the config and the decrypted secrets. */
+export function stackValues(config: ConfigView, decrypted: ReadonlyMap<string, ConfigEntry>): StackValues {
+    const keys = configKeys();
+    const entry = (full: string) => decrypted.get(full) ?? config[full];
+    const values: Record<string, unknown> = {};
+    for (const k of keys.object) values[k] = valueOf(entry(`${PROJECT}:${k}`), true);
+    for (const k of [...keys.plain, ...keys.secret]) values[k] = valueOf(entry(`${PROJECT}:${k}`), keys.secretObject.includes(k));
+    const read = new Set([...keys.object, ...keys.plain, ...keys.secret]);
+    const own = Object.keys(config).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1));
+    const owner = config["github:owner"];
+    const raw = Object.fromEntries(own.map((k) => [k, valueOf(entry(`${PROJECT}:${k}`), true)]));
+    return {
+        values,
+        raw,
+        githubOwner: owner?.secret ? undefined : owner?.value,
+        unknownKeys: own.filter((k) => !read.has(k)),
+        otherKeys: Object.keys(config).filter((k) => !k.startsWith(`${PROJECT}:`)),
+        secretValueKeys: own.filter((k) => config[`${PROJECT}:${k}`].secret),
+    };
+}
+
+/** The program's own validation, one line per problem. */
+export async function validation(v: StackValues): Promise<{ results: CheckResult[]; config?: PlainConfig }> {
+    const r = await validateConfig({ values: v.values, githubOwner: v.githubOwner, unknownKeys: v.unknownKeys, otherKeys: v.otherKeys, secretValueKeys: v.secretValueKeys });
+    if (r.config && r.problems.length === 0) return { results: [ok("Stack config", "valid (the program's own checks, the age key against sops.recipient included)")], config: r.config };
+    return { results: r.problems.map((p) => fail("Stack config", p)) };
+}
+
+/** The raw `platform.releases[].path` values, when the stack has them (the paths the program reads from the repo). */
+export function platformPaths(raw: Record<string, unknown>): string[] {
+    const releases = (raw.platform as { releases?: unknown } | undefined)?.releases;
+    if (!Array.isArray(releases)) return [];
+    return releases.flatMap((r) => (typeof (r as { path?: unknown })?.path === "string" ? [(r as { path: string }).path] : []));
+}
+
+/** The token the run would use: the stack's secret, else the environment variable the provider or program reads. */
+export function tokenFor(key: "github:token" | "cloudflare:apiToken", decrypted: ReadonlyMap<string, ConfigEntry>, env: NodeJS.ProcessEnv):
+    { token: string; from: string } | undefined {
+    const v = decrypted.get(key)?.value;
+    if (v) return { token: v, from: key };
+    const name = key === "github:token" ? "GITHUB_TOKEN" : "CLOUDFLARE_API_TOKEN";
+    return env[name] ? { token: env[name]!, from: name } : undefined;
+}

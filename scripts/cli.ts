@@ -1,0 +1,50 @@
+// What the entry points share: usage errors, `--help`, and paths as the user typed them.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** A mistake on the command line: printed with the usage, exit code 2. An empty message means `--help`. */
+export class UsageError extends Error {}
+
+/**
+ * A path the user typed, resolved from the directory they typed the command in. `npm run` starts scripts in the
+ * package root and records the user's directory in INIT_CWD; without npm it is the working directory.
+ */
+export function userPath(p: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD || process.cwd(), p);
+}
+
+/** Stacks with a settings file in the project root (`Pulumi.<stack>.yaml`), sorted. */
+export function stackFiles(root: string): string[] {
+    return fs.readdirSync(root).flatMap((f) => {
+        const m = /^Pulumi\.([^.]+)\.yaml$/.exec(f);
+        return m ? [m[1]] : [];
+    }).sort();
+}
+
+/** Parses argv, prints help (exit 0) or a usage error (exit 2) itself; returns the options, or the exit code. */
+export function parseOrExit<T>(parse: () => T, help: string, usage: string): T | number {
+    try {
+        return parse();
+    } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        if (e.message === "") {
+            process.stdout.write(help);
+            return 0;
+        }
+        process.stderr.write(`${e.message}\n${usage}\n(npm run … -- --help explains every option)\n`);
+        return 2;
+    }
+}
+
+/** The value after a flag (`--runs 3` or `--runs=3`), or a usage error naming the flag. */
+export function flagValue(argv: string[], i: number, flag: string, what: string): { value: string; next: number } {
+    const a = argv[i];
+    if (a.startsWith(`${flag}=`)) {
+        const value = a.slice(flag.length + 1);
+        if (value === "") throw new UsageError(`${flag} needs ${what}`);
+        return { value, next: i };
+    }
+    const value = argv[i + 1];
+    if (value === undefined || value === "" || value.startsWith("-")) throw new UsageError(`${flag} needs ${what}`);
+    return { value, next: i + 1 };
+}

@@ -1,0 +1,119 @@
+// The command lines a new user meets first: every script explains itself with --help, resolves paths from where the
+// user typed the command, and answers each mistake with one message that says what to do.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateConfig } from "../config";
+import { ROOT } from "../offline/runtime";
+import { parseBenchArgs } from "../scripts/bench";
+import { stackFiles, UsageError, userPath } from "../scripts/cli";
+import { parseArgs as parsePlanArgs } from "../scripts/plan";
+import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+
+const script = (name: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, ["--import", "./scripts/register.mjs", `scripts/${name}.ts`, ...args], { cwd: ROOT, encoding: "utf8", env });
+
+describe("--help", () => {
+    it.each(["plan", "bench", "dr", "check"])("%s explains every option and exits 0", (name) => {
+        const r = script(name, ["--help"]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).toBe("");
+        const usage = r.stdout.split("\n")[0];
+        expect(usage).toMatch(new RegExp(`^usage: npm run ${name}`));
+        // Every flag of the usage line has its own line under "options:".
+        const options = r.stdout.slice(r.stdout.indexOf("\noptions:\n"));
+        for (const flag of usage.match(/--[a-z-]+/g) ?? []) expect(options, `${name} ${flag}`).toMatch(new RegExp(`\\n\\s+(-\\w, )?${flag}\\b`));
+        expect(options).toMatch(/\n\s+-h, --help\s+this text/);
+    });
+});
+
+describe("paths as the user typed them", () => {
+    it("resolves from npm's INIT_CWD, else the working directory", () => {
+        expect(userPath("stacks/x.yaml", { INIT_CWD: "/home/me/ops" })).toBe("/home/me/ops/stacks/x.yaml");
+        expect(userPath("/abs/x.yaml", { INIT_CWD: "/home/me" })).toBe("/abs/x.yaml");
+        expect(userPath("x.yaml", {})).toBe(path.resolve("x.yaml"));
+        expect(parsePlanArgs(["infra", "--config", "my.yaml"], { INIT_CWD: "/home/me" }).file).toBe("/home/me/my.yaml");
+        expect(parsePlanArgs(["infra", "--config=../my.yaml"], { INIT_CWD: "/home/me/x" }).file).toBe("/home/me/my.yaml");
+    });
+
+    it("plans a --config file relative to where npm was run", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cwd-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.apps.yaml"), path.join(dir, "mine.yaml"));
+        const r = script("plan", ["apps", "--json", "--config", "mine.yaml"], { ...process.env, INIT_CWD: dir });
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout).stack).toBe("apps");
+    });
+});
+
+describe("one message per mistake", () => {
+    it("lists the stacks there are when the stack has no settings file", () => {
+        const r = script("plan", ["infar"]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toBe(`no stack "infar" here: there is no Pulumi.infar.yaml (stacks with a settings file: ${stackFiles(ROOT).join(", ")}; or pass --config FILE)\n`);
+        expect(stackFiles(ROOT)).toEqual(expect.arrayContaining(["apps", "infra"]));
+    });
+
+    it("refuses --runs that is not a whole number from 1 to 100", () => {
+        expect(parseBenchArgs([])).toEqual({ runs: 5 });
+        expect(parseBenchArgs(["--runs", "3"])).toEqual({ runs: 3 });
+        expect(parseBenchArgs(["--runs=12"])).toEqual({ runs: 12 });
+        for (const bad of ["0", "x", "2.5", "101", "1e2"]) {
+            expect(() => parseBenchArgs(["--runs", bad]), bad).toThrow(`--runs ${JSON.stringify(bad)}: give a whole number from 1 to 100`);
+        }
+        expect(() => parseBenchArgs(["--runs"])).toThrow("--runs needs a whole number of runs");
+        expect(() => parseBenchArgs(["--runs", "-1"])).toThrow("--runs needs a whole number of runs");
+        expect(() => parseBenchArgs(["infra"])).toThrow(UsageError);
+    });
+
+    const valid = () => ({
+        cluster: { name: "infra", id: 1, domain: "monosense.dev" }, kubeContext: "admin@infra",
+        gitops: { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" }, flux: { version: "2.7.x" },
+        tunnel: { gateway: "https://envoy-external.networking.svc.cluster.local" },
+        r2: { buckets: [{ name: "infra-volsync", purpose: "volsync" }] }, sops: { recipient: TEST_AGE_RECIPIENT },
+        sopsAgeKey: TEST_AGE_KEY, cloudflareAccountId: "eca0833f608b5745af030307a99bdbb4",
+    });
+
+    it.each([
+        ["https://github.com/monosense/k8s-ops"],
+        ["https://github.com/monosense/k8s-ops.git"],
+        ["git@github.com:monosense/k8s-ops.git"],
+        ["ssh://git@github.com/monosense/k8s-ops"],
+        ["monosense/k8s-ops.git"],
+    ])("takes the repository %s as one mistake, with what to write", async (repository) => {
+        const values = valid();
+        values.gitops.repository = repository;
+        expect((await validateConfig({ values, githubOwner: "monosense" })).problems).toEqual([
+            `cluster-bootstrap:gitops.repository: ${JSON.stringify(repository)} is not a GitHub repository in the form owner/name: write "monosense/k8s-ops"`,
+        ]);
+    });
+
+    it("says to use lowercase where only case is wrong", async () => {
+        const values = valid() as ReturnType<typeof valid> & { tunnel: Record<string, unknown> };
+        values.cluster.domain = "Monosense.DEV";
+        values.tunnel.originHost = "External.monosense.dev";
+        values.tunnel.routes = [{ hostname: "Grafana.monosense.dev", service: "http://grafana.observability.svc:80", originServerName: "Grafana.local" }];
+        expect((await validateConfig({ values })).problems).toEqual([
+            'cluster-bootstrap:cluster.domain: "Monosense.DEV" is not a valid DNS name: use lowercase ("monosense.dev")',
+            'cluster-bootstrap:tunnel.originHost: "External.monosense.dev" is not a valid DNS name: use lowercase ("external.monosense.dev")',
+            'cluster-bootstrap:tunnel.routes[0].hostname: "Grafana.monosense.dev" is not a valid hostname: use lowercase ("grafana.monosense.dev")',
+            'cluster-bootstrap:tunnel.routes[0].originServerName: "Grafana.local" is not a valid hostname: use lowercase ("grafana.local")',
+        ]);
+        values.cluster.domain = "mono_sense.dev";
+        expect((await validateConfig({ values: { ...values, tunnel: { gateway: values.tunnel.gateway } } })).problems).toEqual([
+            'cluster-bootstrap:cluster.domain: "mono_sense.dev" is not a valid DNS name',
+        ]);
+    });
+
+    it("names a misspelt project namespace as unknown, with the key meant", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ns-")), "Pulumi.infra.yaml");
+        fs.writeFileSync(file, `${fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")}  cluster-boostrap:flux:\n    version: 2.8.x\n`);
+        const r = script("plan", ["infra", "--config", file]);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("note:"))).toEqual([
+            "cluster-boostrap:flux: is not a setting of this program or of its providers (did you mean cluster-bootstrap:flux?)",
+        ]);
+    });
+});

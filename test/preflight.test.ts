@@ -1,0 +1,381 @@
+// The preflight (`npm run check`) against a fake `pulumi` CLI and fake Kubernetes, GitHub and Cloudflare APIs on
+// 127.0.0.1: a healthy world passes line by line, and each way a new user's setup goes wrong fails with one line that
+// says what to do, within the time bound, without printing a secret.
+import { spawn } from "node:child_process";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { ROOT } from "../offline/runtime";
+import { renderLine, runPreflight, type CheckResult } from "../preflight";
+import { apiBase } from "../preflight/http";
+import { parsePulumiVersion } from "../preflight/pulumi";
+import { scrub } from "../preflight/result";
+import { parseCheckArgs } from "../scripts/check";
+import { SECRETS, world, type World } from "./preflight-fixture";
+import { TEST_AGE_KEY } from "./harness";
+
+let w: World;
+const worlds: World[] = [];
+
+async function fresh(): Promise<World> {
+    w = await world();
+    worlds.push(w);
+    return w;
+}
+
+afterAll(async () => {
+    await Promise.all(worlds.map((x) => x.close()));
+});
+
+async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 3000) {
+    w.save();
+    const report = await runPreflight({ stack: w.scenario.stack, env: w.env(extraEnv), timeoutMs });
+    const results = report.sections.flatMap((s) => s.results);
+    const lines = results.map(renderLine);
+    // Whatever happened, no secret is printed.
+    for (const secret of [...Object.values(SECRETS), TEST_AGE_KEY]) expect(lines.join("\n")).not.toContain(secret);
+    return { report, results, lines, find: (title: string) => results.find((r) => r.title === title) };
+}
+
+const statuses = (results: CheckResult[]) => results.map((r) => `${r.status} ${r.title}`);
+
+describe("a healthy setup", () => {
+    beforeEach(fresh);
+
+    it("passes every check, in order, one line each", async () => {
+        const { report, results, lines } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(statuses(results)).toEqual([
+            "ok Node.js", "ok Pulumi CLI", "ok Pulumi login", "ok Pulumi stack infra",
+            "ok Secret cluster-bootstrap:sopsAgeKey", "ok Secret cloudflare:apiToken", "ok Secret github:token", "ok Stack secrets", "ok Stack config",
+            "ok Kubernetes API", "ok Kubernetes cluster identity", "ok Kubernetes nodes",
+            "ok GitHub token", "ok GitHub repository monosense/k8s-ops", "ok GitHub branch main", "ok GitHub path clusters/infra/flux",
+            // The committed stack's platform releases: the directories the program reads from the repository.
+            "ok GitHub path kubernetes/apps/kube-system/cilium/app", "ok GitHub path kubernetes/apps/kube-system/coredns/app",
+            "ok GitHub path kubernetes/apps/kube-system/spegel/app",
+            "ok GitHub .sops.yaml", "ok GitHub deploy keys", "ok GitHub webhooks",
+            "ok Cloudflare token", "ok Cloudflare zone monosense.dev", "ok Cloudflare R2", "ok Cloudflare Tunnel", "ok Cloudflare permission groups",
+        ]);
+        expect(lines).toContain("✓ Pulumi CLI: 3.259.0 (3.238.0 or later needed)");
+        expect(lines).toContain("✓ Kubernetes nodes: 2 nodes, 2 Ready");
+        expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", '
+            + '"Zone Read", "DNS Write"');
+        expect(lines.find((l) => l.startsWith("✓ Stack secrets"))).toBe("✓ Stack secrets: 4 decrypted with `pulumi config get` (cloudflare:apiToken, "
+            + "cluster-bootstrap:kubeconfig, cluster-bootstrap:sopsAgeKey, github:token), held in memory only and never printed");
+    });
+
+    it("reads secrets one key at a time with `pulumi config get`, never with a value on a command line", async () => {
+        await check();
+        const calls = w.pulumiCalls();
+        expect(calls.filter((c) => c[1] === "get").map((c) => c[3]).sort()).toEqual([
+            "cloudflare:apiToken", "cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "github:token",
+        ]);
+        expect(calls.some((c) => c.includes("--show-secrets"))).toBe(false);
+        for (const secret of Object.values(SECRETS)) expect(JSON.stringify(calls)).not.toContain(secret);
+    });
+
+    it("asks each API only what the program would need to know, with the token as a bearer header", async () => {
+        await check();
+        expect(w.github.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.github}`)).toBe(true);
+        expect(w.cloudflare.requests.every((r) => r.method === "GET" && r.authorization === `Bearer ${SECRETS.cloudflare}`)).toBe(true);
+        // As the program asks: plain names, the DNS token's within the zone scope.
+        expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/permission_groups")).map((r) => `${r.query}`)).toEqual([
+            "name=Workers+R2+Storage+Bucket+Item+Write", "name=Workers+R2+Storage+Bucket+Item+Read",
+            "name=Zone+Read&scope=com.cloudflare.api.account.zone", "name=DNS+Write&scope=com.cloudflare.api.account.zone",
+        ]);
+    });
+});
+
+describe("the Pulumi side", () => {
+    beforeEach(fresh);
+
+    it("says the CLI is missing, and checks nothing that needs it", async () => {
+        const { results, lines } = await check({ PATH: "/nonexistent" });
+        expect(lines).toEqual([
+            expect.stringMatching(/^✓ Node\.js/),
+            "✗ Pulumi CLI: the pulumi CLI is not on PATH → install or upgrade it: https://www.pulumi.com/docs/install/, then open a new shell",
+        ]);
+        expect(results).toHaveLength(2);
+    });
+
+    it("refuses a CLI older than the minimum", async () => {
+        w.scenario.version = "v3.237.0";
+        expect((await check()).lines[1]).toBe("✗ Pulumi CLI: 3.237.0 is older than 3.238.0, the first whose failing resource hooks stop `pulumi up` "
+            + "(the Flux waits rely on it) → install or upgrade it: https://www.pulumi.com/docs/install/, then open a new shell");
+        expect(parsePulumiVersion("v3.259.0\n")).toBe("3.259.0");
+        expect(parsePulumiVersion("v3.260.1-dev.0")).toBe("3.260.1-dev.0");
+        expect(parsePulumiVersion("warning: something\nv3.1.0")).toBeUndefined();
+    });
+
+    it("tells a failed command from a missing CLI: the login", async () => {
+        w.scenario.fail = { whoami: { code: 255, stderr: "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" } };
+        expect((await check()).find("Pulumi login")).toEqual({
+            status: "fail", title: "Pulumi login",
+            detail: "`pulumi whoami` failed (exit code 255): error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
+            fix: "log in to the backend that holds the state: `pulumi login` (README: Where the state lives)",
+        });
+    });
+
+    it("lists the stacks there are when the stack is not one of them", async () => {
+        w.scenario.stacks = ["apps", "monosense/cluster-bootstrap/edge"];
+        expect((await check()).lines.at(-1)).toBe("✗ Pulumi stack infra: not in this backend (stacks of this project there: apps, monosense/cluster-bootstrap/edge) "
+            + "→ create it with `pulumi stack init infra`, or log in to the backend that has it (README: Adapting the project to your own cluster)");
+    });
+
+    it("gives up on a command that does not finish, within the bound", async () => {
+        w.scenario.hang = ["whoami"];
+        const started = Date.now();
+        const { find } = await check({}, 500);
+        expect(find("Pulumi login")?.detail).toBe("`pulumi whoami` did not finish within 0.5 s");
+        expect(Date.now() - started).toBeLessThan(5000);
+    });
+});
+
+describe("the stack's config and secrets", () => {
+    beforeEach(fresh);
+
+    it("names a missing secret and how to pipe it in", async () => {
+        delete w.scenario.config["cluster-bootstrap:sopsAgeKey"];
+        const { find, lines } = await check();
+        expect(find("Secret cluster-bootstrap:sopsAgeKey")).toEqual({
+            status: "fail", title: "Secret cluster-bootstrap:sopsAgeKey", detail: "not set",
+            fix: "grep AGE-SECRET-KEY age.agekey | pulumi config set --secret sopsAgeKey --stack infra",
+        });
+        expect(lines).toContain("✗ Stack config: cluster-bootstrap:sopsAgeKey: is required");
+    });
+
+    it("takes a token from the environment the provider reads, and refuses one stored in plain text", async () => {
+        delete w.scenario.config["github:token"];
+        w.scenario.config["cloudflare:apiToken"].secret = false;
+        const { find } = await check({ GITHUB_TOKEN: SECRETS.github });
+        expect(find("Secret github:token")).toMatchObject({ status: "ok", detail: "not set; GITHUB_TOKEN is, and is used instead" });
+        expect(find("GitHub token")?.detail).toBe("accepted (fine-grained), from GITHUB_TOKEN");
+        expect(find("Secret cloudflare:apiToken")).toMatchObject({ status: "fail", detail: "set in plain text: the stack file would hold it readable" });
+    });
+
+    it("says when the secrets cannot be decrypted, and stops there", async () => {
+        w.scenario.noPassphrase = true;
+        const { results, find } = await check();
+        expect(find("Stack secrets")).toMatchObject({
+            status: "fail",
+            detail: expect.stringMatching(/^cannot be decrypted: `pulumi config get cloudflare:apiToken` failed \(exit code 255\): error: getting secrets manager: passphrase must be set/),
+        });
+        expect(results.some((r) => r.title.startsWith("Kubernetes") || r.title.startsWith("GitHub"))).toBe(false);
+    });
+
+    it("validates secret zero set as one secret JSON list, as the program reads it, and prints none of it", async () => {
+        const data = { token: "op-connect-SENTINEL-0005-not-real" };
+        w.scenario.config["cluster-bootstrap:bootstrapSecrets"] = { value: JSON.stringify([{ namespace: "external-secrets", name: "onepassword-connect", data }]), secret: true };
+        const ok = await check();
+        expect(ok.find("Stack config")).toMatchObject({ status: "ok" });
+        w.scenario.config["cluster-bootstrap:bootstrapSecrets"] = { value: JSON.stringify([{ namespace: "Bad_NS", name: "x", data }]), secret: true };
+        const bad = await check();
+        expect(bad.lines.find((l) => l.startsWith("✗ Stack config: cluster-bootstrap:bootstrapSecrets[0].namespace"))).toBeDefined();
+        for (const r of [ok, bad]) expect(r.lines.join("\n")).not.toContain("op-connect-SENTINEL-0005");
+    });
+
+    it("runs the program's own validation, with the real age key", async () => {
+        w.scenario.config["cluster-bootstrap:sops"].value = { recipient: "age1j3hsfptdfsfwvkf504etjkrtmajny9csrfh5s24uqh6fchmg5dgqg087ek" };
+        const { lines } = await check();
+        expect(lines).toContain("✗ Stack config: cluster-bootstrap:sopsAgeKey: derives to age14tvph3kh8klm7spxe3k8t9gta6372503r5q4x26sv8vul2cjncvs97pqe5, "
+            + 'not to cluster-bootstrap:sops.recipient "age1j3hsfptdfsfwvkf504etjkrtmajny9csrfh5s24uqh6fchmg5dgqg087ek"');
+    });
+});
+
+describe("the cluster", () => {
+    beforeEach(fresh);
+
+    it("refuses another stack's cluster with the identity rule the program applies", async () => {
+        w.cluster.clusterName = "apps";
+        const { find } = await check();
+        expect(find("Kubernetes cluster identity")).toMatchObject({ status: "fail", detail: expect.stringContaining('belongs to "apps" (CLUSTER_NAME in flux-system/cluster-vars), not to this stack\'s cluster.name "infra"') });
+    });
+
+    it("accepts its own cluster and a new one", async () => {
+        w.cluster.clusterName = "infra";
+        expect((await check()).find("Kubernetes cluster identity")?.detail).toBe('this stack\'s: CLUSTER_NAME "infra"');
+        w.cluster.clusterName = undefined;
+        expect((await check()).find("Kubernetes cluster identity")?.detail).toBe("a cluster not bootstrapped yet (no flux-system/cluster-vars)");
+    });
+
+    it("reports NotReady nodes as a warning naming the CNI, or as expected when platform releases install it", async () => {
+        w.cluster.nodes = [false, false, true];
+        delete w.scenario.config["cluster-bootstrap:platform"];
+        expect((await check()).lines).toContain("! Kubernetes nodes: 3 nodes, 1 Ready: pods cannot start until a CNI runs → install the CNI with the cluster, "
+            + "or list its app directory in cluster-bootstrap:platform.releases");
+        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "clusters/infra/flux", namespace: "kube-system" }] } };
+        expect((await check()).lines).toContain("✓ Kubernetes nodes: 3 nodes, 1 Ready: expected before a CNI runs; cluster-bootstrap:platform.releases installs it first");
+    });
+
+    it("says when the API refuses the stack's credentials, without showing them", async () => {
+        w.kube.handler = () => ({ status: 401, body: { kind: "Status", code: 401 } });
+        const { find } = await check();
+        expect(find("Kubernetes API")?.detail).toMatch(/it refused the credentials \(HTTP 401\).*\(kubeconfig: cluster-bootstrap:kubeconfig\)$/);
+    });
+
+    it("gives up on an API server that does not answer, within the bound", async () => {
+        w.kube.handler = () => "hang";
+        const { find } = await check({}, 400);
+        expect(find("Kubernetes API")?.detail).toMatch(/the API server did not answer within 0.4 s/);
+    });
+});
+
+describe("GitHub", () => {
+    beforeEach(fresh);
+    const repo = "/repos/monosense/k8s-ops";
+
+    it("says a token was rejected", async () => {
+        w.githubRoutes["/rate_limit"] = { status: 401, body: { message: "Bad credentials" } };
+        const { find, results } = await check();
+        expect(find("GitHub token")).toMatchObject({ status: "fail", detail: "rejected (HTTP 401: Bad credentials), from github:token" });
+        expect(results.filter((r) => r.title.startsWith("GitHub"))).toHaveLength(1);
+    });
+
+    it("says a repository is missing or invisible to the token", async () => {
+        w.githubRoutes[repo] = { status: 404, body: { message: "Not Found" } };
+        expect((await check()).find("GitHub repository monosense/k8s-ops")?.detail).toBe(
+            "not found, or the token cannot see it (a fine-grained token sees only the repositories it was given)");
+    });
+
+    it("names a missing branch, a missing path and a missing platform release path with the key to fix", async () => {
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "release", path: "clusters/infra/flux" };
+        const first = await check();
+        expect(first.find("GitHub branch release")).toMatchObject({ status: "fail", detail: "does not exist on monosense/k8s-ops", fix: "push the branch, or fix cluster-bootstrap:gitops.branch" });
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "./clusters/nope/" };
+        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: [{ path: "kubernetes/apps/kube-system/cilum/app", namespace: "kube-system" }] } };
+        const { lines } = await check();
+        expect(lines).toContain("✗ GitHub path clusters/nope: does not exist on main → create it, or fix cluster-bootstrap:gitops.path");
+        expect(lines).toContain("✗ GitHub path kubernetes/apps/kube-system/cilum/app: does not exist on main → create it, or fix cluster-bootstrap:platform.releases[0].path");
+    });
+
+    it("warns when the token may not read contents, and fails when platform releases need them", async () => {
+        const denied = { status: 403, body: { message: "Resource not accessible by personal access token" }, headers: { "x-accepted-github-permissions": "contents=read" } };
+        w.githubRoutes[`${repo}/branches/main`] = denied;
+        const platform = w.scenario.config["cluster-bootstrap:platform"];
+        delete w.scenario.config["cluster-bootstrap:platform"];
+        expect((await check()).lines).toContain("! GitHub branch main: not checked: the token may not read the repository's contents (HTTP 403) "
+            + "(GitHub says it needs contents=read) → give the token Contents: Read on the repository");
+        w.scenario.config["cluster-bootstrap:platform"] = platform;
+        expect((await check()).find("GitHub branch main")?.status).toBe("fail");
+    });
+
+    it("infers missing permissions from what the API refuses", async () => {
+        w.githubRoutes[`${repo}/hooks`] = { status: 403, body: { message: "Resource not accessible by personal access token" }, headers: { "x-accepted-github-permissions": "repository_hooks=read" } };
+        expect((await check()).lines).toContain("✗ GitHub webhooks: the token may not list them (HTTP 403: Resource not accessible by personal access token) "
+            + "(GitHub says it needs repository_hooks=read) → give the token Webhooks: Read and write on monosense/k8s-ops");
+    });
+
+    it("checks that the repository encrypts for the stack's recipient", async () => {
+        const other = Buffer.from("creation_rules:\n  - age: age1j3hsfptdfsfwvkf504etjkrtmajny9csrfh5s24uqh6fchmg5dgqg087ek\n").toString("base64");
+        w.githubRoutes[`${repo}/contents/.sops.yaml`] = { status: 200, body: { encoding: "base64", content: other } };
+        expect((await check()).find("GitHub .sops.yaml")).toMatchObject({
+            status: "fail", detail: expect.stringMatching(/^names age1j3hsf\w+, not cluster-bootstrap:sops\.recipient age14tvph/),
+        });
+    });
+
+    it("gives up on an API that does not answer, within the bound", async () => {
+        w.github.handler = () => "hang";
+        const started = Date.now();
+        expect((await check({}, 300)).find("GitHub token")?.detail).toBe("the GitHub API: no answer within 0.3 s");
+        expect(Date.now() - started).toBeLessThan(5000);
+    });
+});
+
+describe("Cloudflare", () => {
+    beforeEach(fresh);
+    const account = "/accounts/eca0833f608b5745af030307a99bdbb4";
+    const error = (status: number, code: number, message: string) => ({ status, body: { success: false, errors: [{ code, message }], messages: [], result: null } });
+
+    it("says a token is invalid", async () => {
+        w.scenario.config["cloudflare:apiToken"].value = "wrong-token-value-SENTINEL";
+        const { find, lines } = await check();
+        expect(find("Cloudflare token")).toMatchObject({ status: "fail", detail: "not valid (code 1000: Invalid API Token), from cloudflare:apiToken" });
+        expect(lines.join("\n")).not.toContain("wrong-token-value-SENTINEL");
+    });
+
+    it("verifies an account-owned token at the account's endpoint", async () => {
+        w.cloudflareRoutes["/user/tokens/verify"] = error(401, 1000, "Invalid API Token");
+        w.cloudflareRoutes[`${account}/tokens/verify`] = { status: 200, body: { success: true, errors: [], result: { id: "t", status: "active" } } };
+        expect((await check()).find("Cloudflare token")?.detail).toBe("active (account-owned token), from cloudflare:apiToken");
+    });
+
+    it("says an expired token is expired", async () => {
+        w.cloudflareRoutes["/user/tokens/verify"] = { status: 200, body: { success: true, errors: [], result: { id: "t", status: "expired" } } };
+        expect((await check()).find("Cloudflare token")?.detail).toBe("expired (user token), from cloudflare:apiToken");
+    });
+
+    it("says the zone is not in the account", async () => {
+        w.scenario.config["cluster-bootstrap:cluster"].value = { name: "infra", id: 1, domain: "example.org" };
+        expect((await check()).find("Cloudflare zone example.org")).toMatchObject({ status: "fail", detail: "not in account eca0833f608b5745af030307a99bdbb4, or the token may not read it" });
+    });
+
+    it("says R2 is not enabled, by Cloudflare's error code", async () => {
+        w.cloudflareRoutes[`${account}/r2/buckets`] = error(403, 10042, "Please enable R2 through the Cloudflare Dashboard.");
+        expect((await check()).lines).toContain("✗ Cloudflare R2: not enabled on the account (code 10042: Please enable R2 through the Cloudflare Dashboard.) "
+            + "→ enable R2 once in the dashboard (R2 Object Storage); it asks for a payment method");
+    });
+
+    it("names a permission group the account does not list, as the program's lookup would", async () => {
+        w.cloudflareRoutes[`${account}/tokens/permission_groups?name=Workers+R2+Storage+Bucket+Item+Read`] = { status: 200, body: { success: true, errors: [], result: [] } };
+        expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "Workers R2 Storage Bucket Item Read": '
+            + "expected exactly one, found 0 (groups returned: none): the program's lookup would fail the same way");
+    });
+});
+
+describe("guards", () => {
+    it("lets the API base URLs be overridden for tests only, and only to loopback", () => {
+        expect(apiBase("github", {})).toBe("https://api.github.com");
+        expect(apiBase("cloudflare", { CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API: "http://127.0.0.1:1234/" })).toBe("http://127.0.0.1:1234");
+        expect(() => apiBase("github", { CLUSTER_BOOTSTRAP_TEST_GITHUB_API: "https://collector.example" })).toThrow(/tests only and must name a loopback address/);
+    });
+
+    it("scrubs secrets, whole and line by line, from anything passed on", () => {
+        const kubeconfig = "apiVersion: v1\nusers:\n- user:\n    token: abcdefghijklmnop-secret\n";
+        expect(scrub("error: token: abcdefghijklmnop-secret is bad", [kubeconfig])).toBe("error: [secret] is bad");
+        expect(scrub("x github_pat_ABCDEF123456 y", ["github_pat_ABCDEF123456"])).toBe("x [secret] y");
+    });
+});
+
+describe("npm run check", () => {
+    // Asynchronous: the fake APIs answer from this process, which must keep running meanwhile.
+    const runCheck = (env: NodeJS.ProcessEnv, ...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "./scripts/register.mjs", "scripts/check.ts", ...args], { cwd: ROOT, env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+
+    it("prints one line per check and exits 0 when nothing failed, 1 when something did", async () => {
+        await fresh();
+        w.save();
+        const good = await runCheck(w.env(), "infra", "--timeout", "5");
+        expect(good.status, good.stdout + good.stderr).toBe(0);
+        expect(good.stdout).toMatch(/^Preflight of stack infra \(each call bounded to 5 s;/);
+        expect(good.stdout).toContain("\n  ✓ Cloudflare R2: enabled on the account\n");
+        expect(good.stdout).toMatch(/Nothing failed: `pulumi up --stack infra` has what it needs\.\n$/);
+        w.cloudflareRoutes["/accounts/eca0833f608b5745af030307a99bdbb4/r2/buckets"] = {
+            status: 403, body: { success: false, errors: [{ code: 10042, message: "Please enable R2 through the Cloudflare Dashboard." }] },
+        };
+        const bad = await runCheck(w.env(), "infra");
+        expect(bad.status).toBe(1);
+        expect(bad.stdout).toMatch(/1 check failed: fix it and run `npm run check -- infra` again\.\n$/);
+        for (const r of [good, bad]) {
+            for (const secret of [...Object.values(SECRETS), TEST_AGE_KEY]) expect(r.stdout + r.stderr).not.toContain(secret);
+            expect(r.stderr).toBe("");
+        }
+    });
+
+    it("explains itself with --help and refuses usage mistakes with exit 2", async () => {
+        const help = await runCheck(process.env, "--help");
+        expect(help.status).toBe(0);
+        expect(help.stdout).toContain("--timeout SECONDS");
+        const wrong = await runCheck(process.env, "infra", "--force");
+        expect(wrong.status).toBe(2);
+        expect(wrong.stderr.split("\n")[0]).toBe("unknown option --force");
+        for (const [args, message] of [[[], "name the stack to check"], [["infra", "--timeout", "0"], '--timeout "0": give a number of seconds above 0, at most 600'],
+            [["infra", "--timeout"], "--timeout needs a number of seconds"], [["infra", "apps"], "name one stack, not 2"]] as const) {
+            expect(() => parseCheckArgs([...args]), String(args)).toThrow(message);
+        }
+        expect(parseCheckArgs(["org/infra", "--timeout=2.5"])).toEqual({ stack: "org/infra", timeoutMs: 2500 });
+    });
+});
