@@ -12,7 +12,7 @@ import { DEPLOY_KEY_SECRET, SOPS_AGE_SECRET } from "../components/gitops";
 import { WEBHOOK_TOKEN_SECRET } from "../components/webhook";
 import { ConfigError } from "../config";
 import { ROOT, toPlanJson } from "../offline/runtime";
-import { isWireSecret, plainAt, redact, runStack, type RecordedResource, type StackRun } from "./harness";
+import { isWireSecret, plainAt, redact, runStack, waitsFor, type RecordedResource, type StackRun } from "./harness";
 
 const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -39,31 +39,6 @@ const secret = (run: StackRun, namespace: string, name: string): RecordedResourc
     return found[0];
 };
 
-/**
- * Every resource a resource waits for, directly or through others. A resource also waits for what its parent
- * components wait for (the SDK registers a child only once its parent is registered, and a component registers only
- * once its dependsOn exist); a component it depends on stands for that component's children.
- */
-function waitsFor(run: StackRun, r: RecordedResource): Set<string> {
-    const byUrn = new Map(run.resources.map((x) => [x.urn, x]));
-    const direct = (x: RecordedResource) => {
-        const out = [...x.dependencies];
-        for (let p = byUrn.get(x.parent); p && p.type !== "pulumi:pulumi:Stack"; p = byUrn.get(p.parent)) out.push(...p.dependencies);
-        return out;
-    };
-    const seen = new Set<string>();
-    const stack = direct(r);
-    while (stack.length > 0) {
-        const urn = stack.pop()!;
-        if (seen.has(urn)) continue;
-        seen.add(urn);
-        const x = byUrn.get(urn);
-        if (!x) continue;
-        stack.push(...direct(x));
-        if (!x.custom) for (const child of run.resources.filter((c) => c.parent === urn)) stack.push(child.urn);
-    }
-    return seen;
-}
 
 const visible = (run: StackRun) => JSON.stringify([
     run.resources.map((r) => redact(r.inputs)),

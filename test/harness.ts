@@ -179,3 +179,30 @@ export function secretStrings(run: OfflineRun): Set<string> {
     Object.values(run.componentOutputs).forEach(walk);
     return found;
 }
+
+/**
+ * Every resource a resource waits for, directly or through others. A resource also waits for what its parent
+ * components wait for (the SDK registers a child only once its parent is registered, and a component registers only
+ * once its dependsOn exist); a component it depends on stands for that component's children. The search does not go
+ * on past the URNs in `stopAt`.
+ */
+export function waitsFor(run: OfflineRun, r: RecordedResource, stopAt: ReadonlySet<string> = new Set()): Set<string> {
+    const byUrn = new Map(run.resources.map((x) => [x.urn, x]));
+    const direct = (x: RecordedResource) => {
+        const out = [...x.dependencies];
+        for (let p = byUrn.get(x.parent); p && p.type !== "pulumi:pulumi:Stack"; p = byUrn.get(p.parent)) out.push(...p.dependencies);
+        return out;
+    };
+    const seen = new Set<string>();
+    const stack = direct(r);
+    while (stack.length > 0) {
+        const urn = stack.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        const x = byUrn.get(urn);
+        if (!x || stopAt.has(urn)) continue;
+        stack.push(...direct(x));
+        if (!x.custom) for (const child of run.resources.filter((c) => c.parent === urn)) stack.push(child.urn);
+    }
+    return seen;
+}

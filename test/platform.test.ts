@@ -11,7 +11,7 @@ import { ConfigError, validateConfig } from "../config";
 import { criticalPath } from "../offline/graph";
 import { placeholderNote, placeholderRepositoryFile, repositoryFileFromDir } from "../offline/gitops";
 import { ROOT } from "../offline/runtime";
-import { isWireSecret, plainAt, redact, reveal, runStack, validValues, type RecordedResource, type StackRun, type Values } from "./harness";
+import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -28,19 +28,6 @@ function withPlatform(releases: unknown[], extra: (v: Values) => Values = (v) =>
 const platformReleases = (run: StackRun) => run.ofType(RELEASE).filter((r) => r.parent.endsWith("PlatformReleases::platform"));
 const operator = (run: StackRun) => run.one(RELEASE, "flux-operator");
 
-/** Every resource a resource waits for, directly or through others; `through` stops at the given URNs. */
-function waitsFor(run: StackRun, r: RecordedResource, stopAt: ReadonlySet<string> = new Set()): Set<string> {
-    const byUrn = new Map(run.resources.map((x) => [x.urn, x]));
-    const seen = new Set<string>();
-    const stack = [...r.dependencies];
-    while (stack.length > 0) {
-        const urn = stack.pop()!;
-        if (seen.has(urn)) continue;
-        seen.add(urn);
-        if (!stopAt.has(urn)) stack.push(...(byUrn.get(urn)?.dependencies ?? []));
-    }
-    return seen;
-}
 
 describe("cluster-bootstrap:platform in the stack config", () => {
     const base = validValues;

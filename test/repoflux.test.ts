@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
 import { ROOT, toPlanJson } from "../offline/runtime";
 import {
-    isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, type RecordedResource, type StackRun, type Values,
+    isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, waitsFor, type StackRun, type Values,
 } from "./harness";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
@@ -61,19 +61,6 @@ const named = (run: StackRun, type: string, name: string) => {
     return found[0];
 };
 
-/** Every resource a resource waits for, directly or through others. */
-function waitsFor(run: StackRun, r: RecordedResource): Set<string> {
-    const byUrn = new Map(run.resources.map((x) => [x.urn, x]));
-    const seen = new Set<string>();
-    const stack = [...r.dependencies];
-    while (stack.length > 0) {
-        const urn = stack.pop()!;
-        if (seen.has(urn)) continue;
-        seen.add(urn);
-        stack.push(...(byUrn.get(urn)?.dependencies ?? []));
-    }
-    return seen;
-}
 
 describe("cluster-bootstrap:flux.managedBy in the stack config", () => {
     const base = (): Record<string, any> => ({
