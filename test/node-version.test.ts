@@ -44,3 +44,22 @@ describe("the Node version", () => {
         expect(r.stderr).toBe(`node ${process.version} is too old for this project: use Node 99 (see .nvmrc), e.g. \`nvm use\`\n`);
     });
 });
+
+describe("the scripts' loader", () => {
+    it("keeps each transformed file by content, and transforms it again when it changes", () => {
+        const dir = futureCopy();
+        fs.writeFileSync(path.join(dir, ".nvmrc"), fs.readFileSync(path.join(ROOT, ".nvmrc")));
+        const cache = path.join(dir, "node_modules", ".cache", "cluster-bootstrap-ts");
+        const marker = `loader-cache-${process.pid}-${Date.now()}`;
+        const run = () => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "x.ts"], { cwd: dir, encoding: "utf8" });
+        const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((f) => fs.readFileSync(path.join(cache, f), "utf8").includes(marker));
+        fs.writeFileSync(path.join(dir, "x.ts"), `const m: string = "${marker}"; console.log(m);\n`);
+        expect(run().stdout).toBe(`${marker}\n`);
+        expect(entries()).toHaveLength(1);
+        expect(run().stdout).toBe(`${marker}\n`);
+        expect(entries()).toHaveLength(1);
+        fs.writeFileSync(path.join(dir, "x.ts"), `const m: string = "${marker}"; console.log(m + "!");\n`);
+        expect(run().stdout).toBe(`${marker}!\n`);
+        expect(entries()).toHaveLength(2);
+    });
+});
