@@ -195,6 +195,15 @@ export function tokenScopeProblem(key: string, value: unknown): string | undefin
     return undefined;
 }
 
+/** A policy's `resources` as the API reads them: the JSON text parsed (a string since provider 6.12), or `unreadable`. */
+function policyResources(resources: unknown): { value: unknown } | "unreadable" {
+    try {
+        return { value: typeof resources === "string" ? JSON.parse(resources) : resources };
+    } catch {
+        return "unreadable";
+    }
+}
+
 export const r2TokenBucketScoped = rule<cloudflare.AccountTokenArgs>(TYPES.accountToken, {
     name: "r2-token-bucket-scoped",
     description: "The stack's account token names its R2 buckets one by one: never the whole account, never a wildcard.",
@@ -203,13 +212,12 @@ export const r2TokenBucketScoped = rule<cloudflare.AccountTokenArgs>(TYPES.accou
     token.policies.forEach((p, i) => {
         // A deny can be as wide as it likes; only what a policy allows widens the token.
         if (p.effect !== "allow") return;
-        let resources: unknown;
-        try {
-            resources = typeof p.resources === "string" ? JSON.parse(p.resources) : p.resources;
-        } catch {
+        const parsed = policyResources(p.resources);
+        if (parsed === "unreadable") {
             report(`${what}: policies[${i}].resources is not JSON: ${p.resources}`);
             return;
         }
+        const resources = parsed.value;
         if (typeof resources !== "object" || resources === null || Array.isArray(resources)) {
             report(`${what}: policies[${i}].resources must be an object of resource keys, got ${JSON.stringify(resources)}`);
             return;
@@ -428,14 +436,10 @@ export const zoneTokenSingleZone = rule<cloudflare.AccountTokenArgs>(TYPES.accou
     let judged = false;
     token.policies.forEach((p, i) => {
         if (p.effect !== "allow") return;
-        let resources: unknown;
-        try {
-            resources = typeof p.resources === "string" ? JSON.parse(p.resources) : p.resources;
-        } catch {
-            // Unreadable resources are r2-token-bucket-scoped's to report; here they name no zone.
-            return;
-        }
-        if (!namesZone(resources)) return;
+        const parsed = policyResources(p.resources);
+        // Unreadable resources are r2-token-bucket-scoped's to report; here they name no zone.
+        if (parsed === "unreadable" || !namesZone(parsed.value)) return;
+        const resources = parsed.value;
         judged = true;
         for (const problem of zoneScopeProblems(resources as Record<string, unknown>)) {
             report(`${what}: policies[${i}] reaches more than one zone: ${problem}. A leaked cluster credential must not ` +
