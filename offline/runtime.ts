@@ -371,16 +371,9 @@ export interface PlanJson {
         provider: string;
         inputs: unknown;
         dependencies: string[];
-        options: {
-            protect: boolean;
-            retainOnDelete: boolean;
-            dependsOn: string[];
-            deletedWith: string;
-            ignoreChanges: string[];
-            additionalSecretOutputs: string[];
-            /** Present only on resources that have one: a change of it replaces the resource (a credential's rotation). */
-            replacementTrigger?: unknown;
-        };
+        /** `replacementTrigger` is present only on resources that have one (a credential's rotation). */
+        options: Pick<ResourceOptions,
+            "protect" | "retainOnDelete" | "dependsOn" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "replacementTrigger">;
     }>;
     /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
     invokes: Array<{ token: string; args: unknown }>;
