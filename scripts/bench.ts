@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
 import { readStackSettings, ROOT, runOffline, toPlanJson } from "../offline/runtime";
-import { flagValue, parseOrExit, UsageError } from "./cli";
+import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run bench [-- --runs N]";
 
@@ -99,13 +99,5 @@ async function main(): Promise<number> {
     return 0;
 }
 
-// Runs only as the script itself, so tests can import parseBenchArgs.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "bench.ts")) {
-    main().then(
-        (code) => process.exit(code),
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
-}
+// Runs only as the script itself, so tests can import its functions.
+runAsMain(__filename, main, (e) => String((e as Error)?.stack ?? e));

@@ -1,8 +1,7 @@
 // Preflight: `npm run check -- <stack>`. Checks everything `pulumi up` needs before it runs (preflight/), one line per
 // item, and exits non-zero when anything would make the run fail.
-import * as path from "node:path";
-import { DEFAULT_TIMEOUT_MS, MIN_PULUMI_VERSION, PROJECT_ROOT, renderLine, runPreflight } from "../preflight";
-import { flagValue, parseOrExit, UsageError } from "./cli";
+import { DEFAULT_TIMEOUT_MS, MIN_PULUMI_VERSION, renderLine, runPreflight } from "../preflight";
+import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run check -- <stack> [--timeout SECONDS]";
 
@@ -73,13 +72,6 @@ async function main(): Promise<number> {
     return report.failures === 0 ? 0 : 1;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.join(PROJECT_ROOT, "scripts", "check.ts")) {
-    main().then(
-        (code) => process.exit(code),
-        (e) => {
-            // An unexpected error is a bug here, not a failed check: one line, without a trace that could quote a value.
-            process.stderr.write(`preflight stopped: ${(e as Error)?.name ?? "Error"}: ${(e as Error)?.message ?? String(e)}\n`);
-            process.exit(1);
-        },
-    );
-}
+// Runs only as the script itself, so tests can import its functions.
+// An unexpected error is a bug here, not a failed check: one line, without a trace that could quote a value.
+runAsMain(__filename, main, (e) => `preflight stopped: ${(e as Error)?.name ?? "Error"}: ${(e as Error)?.message ?? String(e)}`);

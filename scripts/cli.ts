@@ -48,3 +48,30 @@ export function flagValue(argv: string[], i: number, flag: string, what: string)
     if (value === undefined || value === "" || value.startsWith("-")) throw new UsageError(`${flag} needs ${what}`);
     return { value, next: i + 1 };
 }
+
+/** Resolves once everything written to `stream` so far has reached the OS (a pipe included), not only Node's buffer. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+    return new Promise((resolve) => {
+        stream.write("", () => resolve());
+    });
+}
+
+/**
+ * Runs `main` when `file` is the script Node was started with (so tests can import the script's functions), and exits
+ * with its code only once stdout and stderr are drained: `process.exit` with a write still queued cuts a piped plan
+ * off at the pipe's buffer (64 KiB), while a file would take it whole. `describeError` prints an unexpected error.
+ */
+export function runAsMain(file: string, main: () => Promise<number>,
+    describeError: (e: unknown) => string = (e) => `${(e as Error)?.stack ?? String(e)}`): void {
+    if (!process.argv[1] || path.resolve(process.argv[1]) !== path.resolve(file)) return;
+    void main()
+        .catch((e: unknown) => {
+            process.stderr.write(`${describeError(e)}\n`);
+            return 1;
+        })
+        .then(async (code) => {
+            process.exitCode = code;
+            await Promise.all([drained(process.stdout), drained(process.stderr)]);
+            process.exit(code);
+        });
+}

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
 import { renderLine, runPreflight, type PreflightOptions } from "../preflight";
-import { parseOrExit, UsageError, userPath } from "./cli";
+import { parseOrExit, UsageError, userPath, runAsMain } from "./cli";
 
 export { UsageError };
 export const USAGE = "usage: npm run dr -- <stack> [--kubeconfig FILE] [--yes]";
@@ -287,13 +287,5 @@ async function main(): Promise<number> {
     return 0;
 }
 
-// Runs only as the script itself, so the tests can import the pure functions above.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "dr.ts")) {
-    main().then(
-        (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-            process.exit(1);
-        },
-    );
-}
+// Runs only as the script itself, so tests can import its functions.
+runAsMain(__filename, main);

@@ -8,7 +8,7 @@ import { ConfigError, configNotes } from "../config";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
-import { flagValue, parseOrExit, stackFiles, UsageError, userPath } from "./cli";
+import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]";
 
@@ -163,13 +163,5 @@ async function main(): Promise<number> {
     return 0;
 }
 
-// Runs only as the script itself, so tests can import parseArgs.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "plan.ts")) {
-    main().then(
-        (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-            process.exit(1);
-        },
-    );
-}
+// Runs only as the script itself, so tests can import its functions.
+runAsMain(__filename, main);

@@ -117,3 +117,38 @@ describe("one message per mistake", () => {
         ]);
     });
 });
+
+describe("output through a pipe", () => {
+    it("reaches a reading process whole: a plan of several hundred KB parses at the other end", () => {
+        // Many buckets and routes make the plan far larger than a pipe's 64 KiB buffer, where an exit with output still
+        // queued used to cut it off (a file took it whole, so only a pipe shows it).
+        const settings = fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8");
+        const buckets = Array.from({ length: 150 }, (_, i) => `      - name: infra-bucket-${i}\n        purpose: bucket${i}\n`).join("");
+        const routes = Array.from({ length: 60 }, (_, i) =>
+            `      - hostname: app${i}.monosense.dev\n        service: http://app${i}.default.svc.cluster.local:8080\n`).join("");
+        const big = settings
+            .replace(/(\n {4}buckets:\n)/, `$1${buckets}`)
+            .replace("    gateway: https://envoy-external.networking.svc.cluster.local\n",
+                `    gateway: https://envoy-external.networking.svc.cluster.local\n    routes:\n${routes}`);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-pipe-"));
+        const file = path.join(dir, "big.yaml");
+        fs.writeFileSync(file, big);
+        // The reader is another process at the far end of a shell pipe, as in `npm run -s plan -- infra --json | jq`.
+        const command = `${JSON.stringify(process.execPath)} --import ./scripts/register.mjs scripts/plan.ts infra --json --config ${JSON.stringify(file)}`
+            + ` | ${JSON.stringify(process.execPath)} -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const p=JSON.parse(s);`
+            + `process.stdout.write(JSON.stringify({bytes:Buffer.byteLength(s),resources:p.resources.length}))})'`;
+        const r = spawnSync("bash", ["-o", "pipefail", "-c", command], { cwd: ROOT, encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        const seen = JSON.parse(r.stdout) as { bytes: number; resources: number };
+        expect(seen.bytes).toBeGreaterThan(300 * 1024);
+        expect(seen.resources).toBeGreaterThan(300);
+    });
+
+    it("is never cut short: no script exits on its own once it may have written output, runAsMain does after draining", () => {
+        const exits = fs.readdirSync(path.join(ROOT, "scripts")).filter((f) => /\.(ts|mjs|cjs)$/.test(f)).flatMap((f) =>
+            fs.readFileSync(path.join(ROOT, "scripts", f), "utf8").split("\n").flatMap((line, i) =>
+                /process\.exit\(/.test(line) && !/^\s*(\/\/|\*)/.test(line) ? [`${f}:${i + 1}`] : []));
+        // The version guards exit before anything is written to stdout; cli.ts exits only after both streams drained.
+        expect(exits.filter((e) => !/^(node-version\.cjs|register\.mjs):/.test(e))).toEqual([expect.stringMatching(/^cli\.ts:\d+$/)]);
+    });
+});
