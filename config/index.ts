@@ -147,8 +147,8 @@ const platformSchema = obj({
     }), { error: (i) => (i.input === undefined ? "is required" : "must be a list of releases") }),
 });
 
-/** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. */
-const schema = obj({
+/** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. Exported for the docs check. */
+export const schema = obj({
     cluster: clusterSchema,
     // Its shape is checked in validateConfig, where a message can say what is wrong without showing the value.
     kubeconfig: str().min(1, { error: "must not be empty" }).optional(),
