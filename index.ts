@@ -4,7 +4,7 @@ import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
 import { BootstrapSecrets } from "./components/bootstrap-secrets";
 import { ClusterContract, clusterPart } from "./components/contract";
-import { verifyClusterIdentity } from "./components/cluster-identity";
+import { verifyClusterIdentity } from "./cluster/identity";
 import { DnsToken } from "./components/dns-token";
 import { ClusterEdge } from "./components/edge";
 import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BootstrapSecretConfig } from "../config/bootstrap-secrets";
-import { FLUX_NAMESPACE } from "../config/routing";
+import { FLUX_NAMESPACE } from "../config/names";
 
 /**
  * Labels on every namespace and Secret this component writes. kustomize-controller's garbage collection skips an

@@ -3,6 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
+import { CLUSTER_SECRETS, CLUSTER_VARS } from "../config/names";
 
 /** What one capability adds to the contract. Secret values must be secret Outputs. */
 export interface ContractPart {
@@ -14,9 +15,6 @@ export interface ContractPart {
 
 /** Flux's opt-in for reconciling whatever references a Secret or ConfigMap whenever it changes. */
 export const FLUX_WATCH_LABEL = "reconcile.fluxcd.io/watch";
-
-export const CLUSTER_VARS = "cluster-vars";
-export const CLUSTER_SECRETS = "cluster-secrets";
 
 // Flux substitutes ${VAR} names of this shape only.
 const VARIABLE = /^[A-Z_][A-Z0-9_]*$/;

@@ -11,13 +11,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, isKubernetesName, normaliseRepoPath, platformKey, quoted, type GitOpsConfig } from "../config";
-import { FLUX_NAMESPACE } from "../config/routing";
-import { CLUSTER_SECRETS } from "./contract";
-import { DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels } from "./flux";
-import { repositoryUrl, SOPS_AGE_SECRET } from "./gitops";
-import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
-import { WEBHOOK_TOKEN_SECRET } from "./webhook";
+import { CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels, repositoryUrl, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 /** The charts, by their own name (the last segment of an `oci://` reference, or a HelmRepository chart's name). */
 export const FLUX_OPERATOR_CHART_NAME = "flux-operator";

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-    DEFAULT_COMPONENTS, FLUX_DISTRIBUTION_ARTIFACT, fluxComponents, fluxInstanceAnnotations, fluxInstanceSpec,
-    namespaceLabels,
-} from "./flux";
+import { FLUX_DISTRIBUTION_ARTIFACT, fluxComponents, fluxInstanceAnnotations, fluxInstanceSpec } from "./flux";
+import { DEFAULT_COMPONENTS, namespaceLabels } from "../config/names";
 
 describe("flux-system namespace", () => {
     it("enforces, audits and warns the restricted Pod Security profile", () => {

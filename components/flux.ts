@@ -3,33 +3,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../config";
-import { FLUX_NAMESPACE } from "../config/routing";
-import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
+import { DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels } from "../config/names";
 
 /** The operator's Helm chart; its version (the operator's version) comes from `flux.operatorChartVersion`. */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
 /** Where the operator pulls the Flux distribution manifests from, so a range such as 2.7.x gets new patches. */
 export const FLUX_DISTRIBUTION_ARTIFACT = "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests";
 export const FLUX_REGISTRY = "ghcr.io/fluxcd";
-/** The operator accepts exactly one FluxInstance, named `flux`, in its own namespace. */
-export const FLUX_INSTANCE_NAME = "flux";
-export const DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"] as const;
-export const IMAGE_AUTOMATION_COMPONENTS = ["image-reflector-controller", "image-automation-controller"] as const;
 /** Bound on waiting for the FluxInstance: controllers pulled, CRDs established, every deployment ready. */
 export const FLUX_READY_TIMEOUT_SECONDS = 600;
-
-/**
- * Pod Security labels of flux-system. The Flux controllers and the operator are compliant with `restricted`,
- * so it is enforced, not only warned about (the operator itself only sets `warn`).
- */
-export function namespaceLabels(): Record<string, string> {
-    const labels: Record<string, string> = {};
-    for (const mode of ["enforce", "audit", "warn"]) {
-        labels[`pod-security.kubernetes.io/${mode}`] = "restricted";
-        labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
-    }
-    return labels;
-}
 
 /** The four default controllers, plus the image reflector and automation controllers when asked for. */
 export function fluxComponents(imageAutomation: boolean): string[] {

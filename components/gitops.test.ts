@@ -1,9 +1,8 @@
 import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
 import { Kustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { describe, expect, it } from "vitest";
-import {
-    awaitAnnotations, deployKeyReadOnly, deployKeyTitle, gitRepositorySpec, knownHosts, kustomizationSpec, repositoryUrl,
-} from "./gitops";
+import { awaitAnnotations, deployKeyReadOnly, deployKeyTitle, gitRepositorySpec, knownHosts, kustomizationSpec } from "./gitops";
+import { repositoryUrl } from "../config/names";
 
 const gitops = { owner: "monosense", repositoryName: "k8s-ops", branch: "release", interval: "1m" };
 const refs = { source: "k8s-ops", sopsSecret: "sops-age", vars: "cluster-vars", secrets: "cluster-secrets" };

@@ -6,22 +6,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
-import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
 import { rotationOptions } from "./rotation";
-
-/** The deploy-key Secret: `identity`, `identity.pub`, `known_hosts`. */
-export const DEPLOY_KEY_SECRET = "github-deploy-key";
-/** The age identity for SOPS: `age.agekey`. */
-export const SOPS_AGE_SECRET = "sops-age";
-export const GITHUB_SSH_HOST = "github.com";
+import { DEPLOY_KEY_SECRET, GITHUB_SSH_HOST, repositoryUrl, SOPS_AGE_SECRET } from "../config/names";
 
 /** Root Kustomization timings: drift correction every 10m, a failed apply retried after 1m, 5m per apply. */
 export const ROOT_KUSTOMIZATION_TIMING = { interval: "10m", retryInterval: "1m", timeout: "5m" } as const;
-
-/** Flux's SSH URL of a GitHub repository. */
-export function repositoryUrl(owner: string, repositoryName: string): string {
-    return `ssh://git@${GITHUB_SSH_HOST}/${owner}/${repositoryName}`;
-}
 
 /** Title of the deploy key on GitHub: one per cluster, so two clusters reading one repo never collide. */
 export function deployKeyTitle(clusterName: string): string {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-    RECEIVER_NAME, receiverAnnotations, receiverManifest, receiverWebhookPath, receiverWebhookUrl, WEBHOOK_TOKEN_SECRET,
-} from "./webhook";
+import { receiverAnnotations, receiverManifest, receiverWebhookPath, receiverWebhookUrl } from "./webhook";
+import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 describe("receiverWebhookPath", () => {
     // Vectors computed independently: printf '%s' "tokennamens" | sha256sum

@@ -7,11 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
-import { awaitReady, programAwaitAnnotations } from "./flux-await";
+import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
 import { reconcileRequest, rotationOptions, rotationTrigger } from "./rotation";
+import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
-export const RECEIVER_NAME = "github-receiver";
-export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";
 /** Bound on waiting for the Receiver to be Ready. */
 export const RECEIVER_READY_TIMEOUT_SECONDS = 300;
 

@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isDnsLabel, isKubernetesName, keyName } from "./checks";
-import { FLUX_NAMESPACE } from "./routing";
+import { FLUX_NAMESPACE } from "./names";
 
 const KEY = "cluster-bootstrap:bootstrapSecrets";
 

@@ -8,6 +8,7 @@
 
 import { RE2JS, RE2JSSyntaxException } from "re2js";
 import { carriesCredentials, CREDENTIALS_PROBLEM, holdsAgeSecretKey, lowercaseHint, quoted } from "./checks";
+import { FLUX_NAMESPACE } from "./names";
 
 /** A route from `tunnel.routes`. */
 export interface TunnelRoute {
@@ -40,7 +41,6 @@ export interface IngressRule<Aud = string> {
     originRequest?: { originServerName?: string; http2Origin?: boolean; access?: RuleAccess<Aud> };
 }
 
-export const FLUX_NAMESPACE = "flux-system";
 /** The notification-controller's webhook receiver Service (port 80) in flux-system. */
 export const FLUX_WEBHOOK_SERVICE = `http://webhook-receiver.${FLUX_NAMESPACE}.svc.cluster.local`;
 // No hostname, no access: fits a rule list of any `Aud`.

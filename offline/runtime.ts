@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../components/cluster-identity";
+import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../cluster/identity";
 import { offlinePlaceholders } from "../config";
 import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 

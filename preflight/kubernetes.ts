@@ -1,6 +1,6 @@
 // The cluster: its API answers with the kubeconfig and context the stack names, it is this stack's cluster (the same
 // identity rule the program applies before registering anything), and its nodes are registered.
-import { describeTarget, identityProblem, loadKubeConfig, readClusterIdentity, withTimeout, type ClusterTarget } from "../components/cluster-identity";
+import { describeTarget, identityProblem, loadKubeConfig, readClusterIdentity, withTimeout, type ClusterTarget } from "../cluster/identity";
 import { fail, ok, warn, type CheckResult } from "./result";
 
 export interface KubernetesCheckOptions {

@@ -3,7 +3,7 @@
 // create.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ClusterIdentityError } from "../components/cluster-identity";
+import { ClusterIdentityError } from "../cluster/identity";
 import { ConfigError, configNotes } from "../config";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";

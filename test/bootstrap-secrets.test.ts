@@ -7,12 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROGRAM_SECRETS } from "../config/bootstrap-secrets";
-import { CLUSTER_SECRETS } from "../components/contract";
-import { DEPLOY_KEY_SECRET, SOPS_AGE_SECRET } from "../components/gitops";
-import { WEBHOOK_TOKEN_SECRET } from "../components/webhook";
 import { ConfigError } from "../config";
 import { ROOT, toPlanJson } from "../offline/runtime";
 import { isWireSecret, plainAt, redact, runStack, waitsFor, type RecordedResource, type StackRun } from "./harness";
+import { CLUSTER_SECRETS, DEPLOY_KEY_SECRET, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -38,7 +36,6 @@ const secret = (run: StackRun, namespace: string, name: string): RecordedResourc
     expect(found, `${namespace}/${name}`).toHaveLength(1);
     return found[0];
 };
-
 
 const visible = (run: StackRun) => JSON.stringify([
     run.resources.map((r) => redact(r.inputs)),

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterIdentityError, readClusterIdentity } from "../components/cluster-identity";
+import { ClusterIdentityError, readClusterIdentity } from "../cluster/identity";
 import { ConfigError } from "../config";
 import { runStack, testKubeconfig } from "./harness";
 

@@ -3,8 +3,8 @@
 // and reads nothing. The hook reads the object from the cluster the run verified, here a fake API on 127.0.0.1.
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { clusterAccess, readClusterIdentity, verifyClusterIdentity } from "../components/cluster-identity";
-import { NotReadyError, waitForApplied } from "../components/flux-await";
+import { clusterAccess, readClusterIdentity, verifyClusterIdentity } from "../cluster/identity";
+import { NotReadyError, waitForApplied } from "../cluster/flux-await";
 import { fakeApi, k8sStatus, type FakeApi } from "./fake-apis";
 import { plainAt, runStack, testKubeconfig } from "./harness";
 

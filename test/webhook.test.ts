@@ -1,9 +1,9 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../components/webhook";
 import { criticalPath } from "../offline/graph";
 import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, reveal, runStack, type RecordedResource } from "./harness";
+import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
 const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";

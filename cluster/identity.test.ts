@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeTarget, identityProblem, type ClusterIdentity } from "./cluster-identity";
+import { describeTarget, identityProblem, type ClusterIdentity } from "./identity";
 
 const at = (clusterName?: string): ClusterIdentity => ({ server: "https://127.0.0.1:6443", context: "admin@infra", clusterName });
 

@@ -14,7 +14,7 @@
 // key GitHub refuses, a path the repository lacks), else at the timeout. Hooks run only in `pulumi up`: a preview,
 // the offline plan and the tests never contact a cluster through this module.
 import * as pulumi from "@pulumi/pulumi";
-import { loadKubeConfig, verifiedCluster, withTimeout, type ClusterTarget } from "./cluster-identity";
+import { loadKubeConfig, verifiedCluster, withTimeout, type ClusterTarget } from "./identity";
 
 /** Says on the object (and in the plan) how long `pulumi up` waits for it to be Ready. */
 export const READY_TIMEOUT_ANNOTATION = "cluster-bootstrap/ready-timeout-seconds";

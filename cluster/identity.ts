@@ -4,8 +4,7 @@
 // the preview showed ordinary creates. So before anything is registered the program reads
 // flux-system/cluster-vars, refuses a cluster whose CLUSTER_NAME is another, and says which cluster it targets.
 import * as pulumi from "@pulumi/pulumi";
-import { FLUX_NAMESPACE } from "../config/routing";
-import { CLUSTER_VARS } from "./contract";
+import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 
 /** How the stack reaches its cluster, as the Kubernetes provider is configured. */
 export interface ClusterTarget {
