@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { ContractPart } from "./contract";
-import { appRelease, type AppFile } from "./helmrelease";
+import { appRelease, type AppFile } from "../flux/helmrelease";
 import { releaseValues, strictSubstitution } from "./platform";
 
 const DIR = "kubernetes/apps/network/demo/app";

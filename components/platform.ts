@@ -11,7 +11,7 @@ import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config"
 import { mergeContract, type ContractPart } from "./contract";
 import {
     AppProblem, appRelease, kustomizationResources, KUSTOMIZATION_FILES, renderValues, unsetVariableProblem, type AppFile, type AppRelease,
-} from "./helmrelease";
+} from "../flux/helmrelease";
 
 /**
  * Inputs Pulumi keeps as first installed: once Flux owns a release, the repository changes its chart, version and

@@ -4,7 +4,7 @@
 // flux-instance HelmReleases among its apps; they are then two of `platform.releases`, and the FluxInstance's
 // `spec.sync` creates the GitRepository and Kustomization. The schema is in config/index.ts; the rules across keys are
 // here. What needs the repository's files (the two releases, the instance's sync) is checked once they are read
-// (components/flux-repository.ts).
+// (flux/repository-check.ts).
 import type { FluxConfig } from "./index";
 
 export const FLUX_MANAGED_BY = ["program", "repository"] as const;

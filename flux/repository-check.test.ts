@@ -4,9 +4,9 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
 import {
-    chartName, handoverAnnotations, INSTANCE_CHART_DEFAULTS, refuseRepositoryFlux, repositoryFlux, syncUrlProblem, valuesKnownUpFront,
+    chartName, INSTANCE_CHART_DEFAULTS, refuseRepositoryFlux, repositoryFlux, syncUrlProblem, valuesKnownUpFront,
     type RepositoryFluxCheck,
-} from "./flux-repository";
+} from "./repository-check";
 import { appRelease, type AppFile, type AppRelease } from "./helmrelease";
 
 const FIXTURE = path.join(__dirname, "..", "test", "fixtures", "gitops");
@@ -224,15 +224,5 @@ describe("the repository's flux-operator and flux-instance", () => {
                 'program installs Flux itself, and the two would fight over it: set cluster-bootstrap:flux.managedBy to "repository", or remove the entry',
             expect.stringMatching(/^cluster-bootstrap:platform.releases\[1\]: installs flux-operator /),
         ]);
-    });
-});
-
-describe("the wait for the repository's FluxInstance", () => {
-    it("waits for Ready, bounded, and forces its own annotations only", () => {
-        expect(handoverAnnotations(1200)).toEqual({
-            "pulumi.com/skipAwait": "true",
-            "cluster-bootstrap/ready-timeout-seconds": "1200",
-            "pulumi.com/patchForce": "true",
-        });
     });
 });

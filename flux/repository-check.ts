@@ -1,4 +1,4 @@
-// Flux managed by the GitOps repository itself (`flux.managedBy: repository`), as in onedr0p/cluster-template and the
+// The check of a repository that runs Flux itself (`flux.managedBy: repository`), as in onedr0p/cluster-template and the
 // home-ops repos built on it: `kubernetes/apps/flux-system/flux-operator` and `flux-instance` are HelmReleases in the
 // repository, installed here as two of the platform releases and then taken over by Flux. The FluxInstance the
 // flux-instance chart renders carries `spec.sync`, from which the Flux Operator creates the GitRepository and the
@@ -6,14 +6,12 @@
 // FluxInstance, operator release, GitRepository or root Kustomization of its own; it provides what cannot live in Git
 // (the deploy key's Secret under the instance's `sync.pullSecret`, sops-age, cluster-vars, cluster-secrets) before
 // the flux-instance release, and waits for the FluxInstance's own Ready, which the operator reports only once its
-// sync has applied.
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+// sync has applied. This module checks the repository's releases (pure); components/flux-handover.ts does the rest.
+import type * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, isKubernetesName, normaliseRepoPath, platformKey, quoted, type GitOpsConfig } from "../config";
-import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
-import { CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels, repositoryUrl, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
+import { CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryUrl, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 /** The charts, by their own name (the last segment of an `oci://` reference, or a HelmRepository chart's name). */
 export const FLUX_OPERATOR_CHART_NAME = "flux-operator";
@@ -273,79 +271,4 @@ export function refuseRepositoryFlux(releases: AppRelease[]): undefined {
     });
     if (problems.length > 0) throw new ConfigError(problems);
     return undefined;
-}
-
-/**
- * Annotations of the patch that `pulumi up` waits on, bounded, until the Flux Operator reports the FluxInstance Ready:
- * the program's own wait (./flux-await), which shows the operator's reason and message, as for the program's Flux.
- */
-export function handoverAnnotations(timeoutSeconds: number): Record<string, string> {
-    return {
-        ...programAwaitAnnotations(timeoutSeconds),
-        // The annotations are the patch's only fields; forced, so a FluxInstance that already carries them from the
-        // program's own (`managedBy: program`, before a switch) is taken over instead of failing on a conflict.
-        "pulumi.com/patchForce": "true",
-    };
-}
-
-/** `flux-system`, made by the program before the repository's releases so the Secrets have a place. */
-export class FluxNamespace extends pulumi.ComponentResource {
-    /** `flux-system`, resolved once the namespace exists: depend on it through this output. */
-    public readonly namespace: pulumi.Output<string>;
-
-    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
-        super("cluster-bootstrap:flux-repository:FluxNamespace", name, {}, opts);
-        // The same labels as with the program's own Flux: the operator and the controllers run under `restricted`.
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: FLUX_NAMESPACE, labels: namespaceLabels() },
-        }, { parent: this, retainOnDelete: true });
-        this.namespace = ns.metadata.name;
-        this.registerOutputs({ namespace: this.namespace });
-    }
-}
-
-export interface FluxHandoverArgs {
-    /** The flux-instance Helm release (the platform release at {@link RepositoryFlux.instance}). */
-    instance: pulumi.Resource;
-    /** flux-system, as the namespace's output. */
-    namespace: pulumi.Input<string>;
-    /** The distribution the instance follows, for the stack output. */
-    version: string;
-    /** Bound on the wait: the controllers coming up, then the sync's first fetch and apply. */
-    timeoutSeconds: number;
-}
-
-/**
- * The wait for the repository's FluxInstance. The program does not own it (the flux-instance Helm release does, then
- * Flux), and neither the Helm release's wait (Helm knows no custom resource's conditions) nor a read (`.get` never
- * awaits) tells when it is Ready. A server-side-apply patch does: it owns only its annotations, and the Kubernetes
- * provider awaits a Patch resource's `pulumi.com/waitFor` like any object's (pulumi-kubernetes await.go Creation). The
- * operator marks the instance Ready after its health check of everything it applied, the sync's GitRepository and
- * Kustomization included (flux-operator fluxinstance_controller.go apply, `spec.wait` defaults to true), so Ready means
- * the handoff worked. Pass the Kubernetes provider in `opts.provider`.
- */
-export class FluxHandover extends pulumi.ComponentResource {
-    /** The patch; created once the FluxInstance is Ready. Depend on it for any Flux object (the Receiver). */
-    public readonly ready: k8s.apiextensions.CustomResourcePatch;
-    /** The distribution version range the instance follows. */
-    public readonly version: string;
-
-    constructor(name: string, args: FluxHandoverArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cluster-bootstrap:flux-repository:FluxHandover", name, {}, opts);
-        this.ready = new k8s.apiextensions.CustomResourcePatch(`${name}-instance`, {
-            apiVersion: "fluxcd.controlplane.io/v1",
-            kind: "FluxInstance",
-            metadata: { name: FLUX_INSTANCE_NAME, namespace: args.namespace, annotations: handoverAnnotations(args.timeoutSeconds) },
-        }, {
-            parent: this,
-            // The object exists once the release is installed; the patch never creates it.
-            dependsOn: [args.instance],
-            // Like every in-cluster object: a destroy leaves the annotations, and Flux, alone.
-            retainOnDelete: true,
-            // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (./flux-await).
-            ...awaitReady(args.timeoutSeconds),
-        });
-        this.version = args.version;
-        this.registerOutputs({ version: this.version });
-    }
 }

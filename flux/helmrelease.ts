@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { isKubernetesName } from "../config/checks";
-import { loadVariables, parseResource, substituteVariables, SubstitutionError, substitutionDisabled, templateVariables } from "./varsub";
+import { loadVariables, parseResource, substituteVariables, SubstitutionError, substitutionDisabled, templateVariables } from "./kustomize-varsub";
 
 /** File names kustomize looks for in a directory, in its order. */
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
