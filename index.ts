@@ -10,12 +10,12 @@ import { ClusterEdge } from "./components/edge";
 import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
 import { FluxHandover, FluxNamespace } from "./components/flux-handover";
 import { refuseRepositoryFlux, repositoryFlux } from "./flux/repository-check";
-import { githubProvider } from "./components/github";
+import { githubProvider } from "./providers/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
-import { kubernetesProvider } from "./components/kubernetes";
+import { kubernetesProvider } from "./providers/kubernetes";
 import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
-import { serviceTokenSecretRotations } from "./components/rotation";
+import { serviceTokenSecretRotations } from "./providers/rotation";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig } from "./config";
 

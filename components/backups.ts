@@ -2,13 +2,35 @@
 // from these buckets, so they must outlive the cluster, the stack and any rename in config.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { R2Config } from "../config";
+import { purposeVariable, type R2Config } from "../config";
 import type { ContractPart } from "./contract";
-import { rotationOptions } from "./rotation";
-import {
-    lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
-} from "./r2";
-import { lookupPermissionGroups } from "./token-policy";
+import { rotationOptions } from "../providers/rotation";
+import { lifecycleRules, r2Endpoint, s3SecretAccessKey, tokenResources } from "../providers/r2";
+import { lookupPermissionGroups } from "../providers/cloudflare";
+import { R2_OBJECT_PERMISSION_GROUPS } from "../providers/cloudflare-permissions";
+
+export interface R2ContractInput {
+    endpoint: string;
+    /** Bucket name per configured bucket; an Output makes the contract wait for the bucket. */
+    buckets: ReadonlyArray<{ purpose: string; name: ContractPart["vars"][string] }>;
+    /** Secret Outputs. */
+    accessKeyId: ContractPart["secrets"][string];
+    secretAccessKey: ContractPart["secrets"][string];
+}
+
+/** `R2_ENDPOINT` and `R2_BUCKET_<PURPOSE>` for `cluster-vars`; the S3 credentials for `cluster-secrets`. */
+export function r2ContractPart(input: R2ContractInput): ContractPart {
+    return {
+        vars: {
+            R2_ENDPOINT: input.endpoint,
+            ...Object.fromEntries(input.buckets.map((b) => [purposeVariable(b.purpose), b.name])),
+        },
+        secrets: {
+            R2_ACCESS_KEY_ID: input.accessKeyId,
+            R2_SECRET_ACCESS_KEY: input.secretAccessKey,
+        },
+    };
+}
 
 export interface BackupBucketsArgs {
     /** Cloudflare account that owns the buckets and the token. */

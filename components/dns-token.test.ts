@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { mergeContract } from "./contract";
-import { DNS_PERMISSION_GROUPS, dnsContractPart, dnsTokenName, dnsTokenResources, ZONE_PERMISSION_SCOPE, zoneResourceKey } from "./dns-token";
+import { dnsContractPart, dnsTokenName, dnsTokenResources, zoneResourceKey } from "./dns-token";
 import { edgeContractPart } from "./edge";
+import { DNS_PERMISSION_GROUPS, ZONE_PERMISSION_SCOPE } from "../providers/cloudflare-permissions";
 
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 

@@ -4,17 +4,10 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContractPart } from "./contract";
-import { lookupPermissionGroups, policyResourcesJson } from "./token-policy";
-import { rotationOptions } from "./rotation";
+import { DNS_PERMISSION_GROUPS, policyResourcesJson, ZONE_PERMISSION_SCOPE } from "../providers/cloudflare-permissions";
+import { rotationOptions } from "../providers/rotation";
+import { lookupPermissionGroups } from "../providers/cloudflare";
 
-/**
- * The token's permission groups, by the names the account's list gives them: the dashboard's *Zone: Read* (external-dns
- * and cert-manager look the zone up) and *DNS: Edit* (they write records).
- */
-export const DNS_PERMISSION_GROUPS = ["Zone Read", "DNS Write"] as const;
-
-/** The scope both groups belong to; the lookup is filtered by it, so an account-level group of the same name never matches. */
-export const ZONE_PERMISSION_SCOPE = "com.cloudflare.api.account.zone";
 
 /** Access-policy resource key of one zone. */
 export function zoneResourceKey(zoneId: string): string {

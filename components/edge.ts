@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
-import { rotationOptions } from "./rotation";
+import { rotationOptions } from "../providers/rotation";
 import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule, type RuleAccess } from "../config/routing";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */

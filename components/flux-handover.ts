@@ -8,7 +8,7 @@ import { FLUX_INSTANCE_NAME, FLUX_NAMESPACE, namespaceLabels } from "../config/n
 
 /**
  * Annotations of the patch that `pulumi up` waits on, bounded, until the Flux Operator reports the FluxInstance Ready:
- * the program's own wait (./flux-await), which shows the operator's reason and message, as for the program's Flux.
+ * the program's own wait (cluster/flux-await.ts), which shows the operator's reason and message, as for the program's Flux.
  */
 export function handoverAnnotations(timeoutSeconds: number): Record<string, string> {
     return {
@@ -73,7 +73,7 @@ export class FluxHandover extends pulumi.ComponentResource {
             dependsOn: [args.instance],
             // Like every in-cluster object: a destroy leaves the annotations, and Flux, alone.
             retainOnDelete: true,
-            // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (./flux-await).
+            // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (cluster/flux-await.ts).
             ...awaitReady(args.timeoutSeconds),
         });
         this.version = args.version;

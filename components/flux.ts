@@ -36,7 +36,7 @@ export function fluxInstanceSpec(flux: FluxConfig) {
     };
 }
 
-/** The provider applies the instance and returns; the program waits for Ready (./flux-await). */
+/** The provider applies the instance and returns; the program waits for Ready (cluster/flux-await.ts). */
 export function fluxInstanceAnnotations(): Record<string, string> {
     return programAwaitAnnotations(FLUX_READY_TIMEOUT_SECONDS);
 }

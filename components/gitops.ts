@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
 import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
-import { rotationOptions } from "./rotation";
+import { rotationOptions } from "../providers/rotation";
 import { DEPLOY_KEY_SECRET, GITHUB_SSH_HOST, repositoryUrl, SOPS_AGE_SECRET } from "../config/names";
 
 /** Root Kustomization timings: drift correction every 10m, a failed apply retried after 1m, 5m per apply. */
@@ -39,7 +39,7 @@ export function knownHosts(keys: readonly string[]): string {
 
 /**
  * Annotations on the GitRepository and root Kustomization: the provider applies them and returns; the program waits
- * for Ready (./flux-await), bounded by `gitops.timeout`, unless `gitops.wait` is false.
+ * for Ready (cluster/flux-await.ts), bounded by `gitops.timeout`, unless `gitops.wait` is false.
  */
 export function awaitAnnotations(wait: boolean, timeoutSeconds: number): Record<string, string> {
     return programAwaitAnnotations(wait ? timeoutSeconds : undefined);

@@ -59,7 +59,7 @@ describe("receiverManifest", () => {
 });
 
 describe("receiverAnnotations", () => {
-    it("requests a reconcile and leaves the wait to the program, which holds out for that request (./flux-await)", () => {
+    it("requests a reconcile and leaves the wait to the program, which holds out for that request (cluster/flux-await.ts)", () => {
         expect(receiverAnnotations("rotation-webhook-token-0123456789abcdef")).toEqual({
             "pulumi.com/skipAwait": "true",
             "cluster-bootstrap/ready-timeout-seconds": "300",

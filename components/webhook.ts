@@ -8,7 +8,7 @@ import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
 import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
-import { reconcileRequest, rotationOptions, rotationTrigger } from "./rotation";
+import { reconcileRequest, rotationOptions, rotationTrigger } from "../providers/rotation";
 import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
 /** Bound on waiting for the Receiver to be Ready. */
@@ -56,7 +56,7 @@ export function receiverManifest<N = string, S = string>(a: ReceiverManifestArgs
 }
 
 /**
- * The Receiver's annotations: the program waits (./flux-await) until it is Ready and has handled `request`, a
+ * The Receiver's annotations: the program waits (cluster/flux-await.ts) until it is Ready and has handled `request`, a
  * reconcile request that changes with the token. The notification-controller watches Receivers, not their Secret,
  * and keeps serving the path of the token it last read: the request makes it read a rotated token at once, and the
  * wait holds GitHub's new URL back until the Receiver serves it.

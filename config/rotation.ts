@@ -1,5 +1,5 @@
 // `cluster-bootstrap:rotation`: one value per credential the program mints. Changing a value replaces exactly that
-// credential on the next `pulumi up` (see components/rotation.ts); the value itself means nothing else.
+// credential on the next `pulumi up` (see providers/rotation.ts); the value itself means nothing else.
 import { z } from "zod";
 import { keyName, quoted } from "./checks";
 

@@ -1,8 +1,6 @@
 // Cloudflare: the token is active, the zone is in the account, R2 is enabled, and the permission groups the program
 // looks up by name exist. Read-only calls throughout.
-import { DNS_PERMISSION_GROUPS, ZONE_PERMISSION_SCOPE } from "../components/dns-token";
-import { R2_OBJECT_PERMISSION_GROUPS } from "../components/r2";
-import { permissionGroupId } from "../components/token-policy";
+import { DNS_PERMISSION_GROUPS, permissionGroupId, R2_OBJECT_PERMISSION_GROUPS, ZONE_PERMISSION_SCOPE } from "../providers/cloudflare-permissions";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, warn, type CheckResult } from "./result";
 

@@ -6,7 +6,7 @@ import { fail, lastLine, ok, type CheckResult } from "./result";
 
 /**
  * The oldest Pulumi CLI the program works with: 3.238.0 is the first whose failing after-create/update hook fails and
- * stops `pulumi up` (pulumi/pulumi#22935), which the Flux waits rely on (components/flux-await.ts); older CLIs only warn
+ * stops `pulumi up` (pulumi/pulumi#22935), which the Flux waits rely on (cluster/flux-await.ts); older CLIs only warn
  * and carry on. It also covers `replacementTrigger` (3.215) and `pulumi refresh --run-program`, which the DR script uses.
  */
 export const MIN_PULUMI_VERSION = "3.238.0";

@@ -1,4 +1,4 @@
-// The program waits for its Flux objects itself (components/flux-await.ts): in `pulumi up` each awaited object carries
+// The program waits for its Flux objects itself (cluster/flux-await.ts): in `pulumi up` each awaited object carries
 // an after-create/update hook and tells the provider not to wait; a preview (and so the offline plan) binds no hook
 // and reads nothing. The hook reads the object from the cluster the run verified, here a fake API on 127.0.0.1.
 import type * as pulumi from "@pulumi/pulumi";

@@ -66,7 +66,7 @@ describe.each([
             expect(run.resources.find((r) => r.urn === u)?.parent).toBe(fluxInstall.urn);
         }
         // Ready, and the reconcile request of the current token handled: the controller serves this token's path. The
-        // program waits for both (components/flux-await.ts reads the request from the object's own annotation).
+        // program waits for both (cluster/flux-await.ts reads the request from the object's own annotation).
         const annotations = plainAt(receiver, "metadata.annotations") as Record<string, string>;
         const request = annotations["reconcile.fluxcd.io/requestedAt"];
         expect(request).toMatch(/^rotation-webhook-token-[0-9a-f]{16}$/);

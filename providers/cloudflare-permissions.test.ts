@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { permissionGroupId, policyResourcesJson } from "./token-policy";
+import { permissionGroupId, policyResourcesJson } from "./cloudflare-permissions";
 
 describe("token policy resources", () => {
     it("are written with sorted keys, each once, all \"*\"", () => {

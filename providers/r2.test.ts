@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-    bucketResourceKey, lifecycleRules, r2ContractPart, r2Endpoint, R2_OBJECT_PERMISSION_GROUPS, s3SecretAccessKey, tokenResources,
-} from "./r2";
+import { bucketResourceKey, lifecycleRules, r2Endpoint, s3SecretAccessKey, tokenResources } from "./r2";
+import { R2_OBJECT_PERMISSION_GROUPS } from "./cloudflare-permissions";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 
@@ -73,20 +72,5 @@ describe("lifecycle rules", () => {
                 deleteObjectsTransition: { condition: { type: "Age", maxAge: 30 * 86400 } },
             },
         ]);
-    });
-});
-
-describe("contract part", () => {
-    it("puts endpoint and bucket names in cluster-vars and only the credentials in cluster-secrets", () => {
-        const part = r2ContractPart({
-            endpoint: "https://x.r2.cloudflarestorage.com",
-            buckets: [{ purpose: "volsync", name: "infra-volsync" }, { purpose: "cnpg-main", name: "infra-cnpg" }],
-            accessKeyId: "id",
-            secretAccessKey: "key",
-        });
-        expect(part).toEqual({
-            vars: { R2_ENDPOINT: "https://x.r2.cloudflarestorage.com", R2_BUCKET_VOLSYNC: "infra-volsync", R2_BUCKET_CNPG_MAIN: "infra-cnpg" },
-            secrets: { R2_ACCESS_KEY_ID: "id", R2_SECRET_ACCESS_KEY: "key" },
-        });
     });
 });

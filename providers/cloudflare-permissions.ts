@@ -1,8 +1,7 @@
 // What every Cloudflare account token this program mints has in common: its permission groups are found by their
 // exact names, and its policy's `resources` JSON is written in one canonical form. Shared by the backup token
-// (./r2, ./backups) and the DNS token (./dns-token).
-import * as cloudflare from "@pulumi/cloudflare";
-import * as pulumi from "@pulumi/pulumi";
+// (components/backups.ts) and the DNS token (components/dns-token.ts), and by the preflight, which checks the same
+// groups: so this module imports no provider SDK.
 
 /**
  * A token policy's `resources` JSON, keys sorted. The provider stores the API's text verbatim: an order the API
@@ -26,20 +25,19 @@ export function permissionGroupId(results: ReadonlyArray<{ id: string; name: str
 }
 
 /**
- * Looks each group up by its plain name (the provider puts it in the query and cloudflare-go URL-encodes the query
- * itself, so an encoded name would reach the API as `Workers%2520R2…` and match nothing), optionally within a scope,
- * and fails on `parent` when a name does not match exactly one group.
+ * Permission groups of the backup token: object read and write on the buckets the token names. The
+ * account-wide "Workers R2 Storage Write/Read" groups are deliberately absent: they could delete buckets.
  */
-export function lookupPermissionGroups(
-    accountId: string, names: readonly string[], parent: pulumi.Resource, scope?: string,
-): pulumi.Output<{ id: string }>[] {
-    return names.map((name) =>
-        cloudflare.getAccountApiTokenPermissionGroupsListOutput({ accountId, name, ...(scope ? { scope } : {}) }, { parent })
-            .apply((list) => {
-                try {
-                    return { id: permissionGroupId(list.results, name) };
-                } catch (e) {
-                    throw new pulumi.ResourceError((e as Error).message, parent);
-                }
-            }));
-}
+export const R2_OBJECT_PERMISSION_GROUPS = [
+    "Workers R2 Storage Bucket Item Write",
+    "Workers R2 Storage Bucket Item Read",
+] as const;
+
+/**
+ * The DNS token's permission groups, by the names the account's list gives them: the dashboard's *Zone: Read* (external-dns
+ * and cert-manager look the zone up) and *DNS: Edit* (they write records).
+ */
+export const DNS_PERMISSION_GROUPS = ["Zone Read", "DNS Write"] as const;
+
+/** The scope both groups belong to; the lookup is filtered by it, so an account-level group of the same name never matches. */
+export const ZONE_PERMISSION_SCOPE = "com.cloudflare.api.account.zone";

@@ -1,20 +1,11 @@
 // R2 as data: endpoints, token scopes, lifecycle rules and S3 credentials derived by pure functions, so the
 // scope of the backup token and the rules on each bucket are checked without a provider.
 import * as crypto from "node:crypto";
-import { purposeVariable, type BucketConfig, type R2Config } from "../config";
-import type { ContractPart } from "./contract";
-import { policyResourcesJson } from "./token-policy";
+import type { BucketConfig, R2Config } from "../config";
+import { policyResourcesJson } from "./cloudflare-permissions";
 
 export type Jurisdiction = R2Config["jurisdiction"];
 
-/**
- * Permission groups of the backup token: object read and write on the buckets the token names. The
- * account-wide "Workers R2 Storage Write/Read" groups are deliberately absent: they could delete buckets.
- */
-export const R2_OBJECT_PERMISSION_GROUPS = [
-    "Workers R2 Storage Bucket Item Write",
-    "Workers R2 Storage Bucket Item Read",
-] as const;
 
 /** R2's own default rule aborts incomplete multipart uploads after 7 days; setting any rules replaces it. */
 export const ABORT_MULTIPART_AFTER_DAYS = 7;
@@ -71,25 +62,3 @@ export function s3SecretAccessKey(tokenValue: string): string {
     return crypto.createHash("sha256").update(tokenValue, "utf8").digest("hex");
 }
 
-export interface R2ContractInput {
-    endpoint: string;
-    /** Bucket name per configured bucket; an Output makes the contract wait for the bucket. */
-    buckets: ReadonlyArray<{ purpose: string; name: ContractPart["vars"][string] }>;
-    /** Secret Outputs. */
-    accessKeyId: ContractPart["secrets"][string];
-    secretAccessKey: ContractPart["secrets"][string];
-}
-
-/** `R2_ENDPOINT` and `R2_BUCKET_<PURPOSE>` for `cluster-vars`; the S3 credentials for `cluster-secrets`. */
-export function r2ContractPart(input: R2ContractInput): ContractPart {
-    return {
-        vars: {
-            R2_ENDPOINT: input.endpoint,
-            ...Object.fromEntries(input.buckets.map((b) => [purposeVariable(b.purpose), b.name])),
-        },
-        secrets: {
-            R2_ACCESS_KEY_ID: input.accessKeyId,
-            R2_SECRET_ACCESS_KEY: input.secretAccessKey,
-        },
-    };
-}
