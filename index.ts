@@ -1,35 +1,43 @@
 // The stack as a dependency graph: validated config first, then each capability gets exactly what it needs.
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
+import type * as github from "@pulumi/github";
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { readyWait, type ReadyWait } from "./cluster/flux-await";
+import { verifyClusterIdentity } from "./cluster/identity";
 import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
 import { BootstrapSecrets } from "./components/bootstrap-secrets";
-import { ClusterContract, clusterPart } from "./components/contract";
-import { verifyClusterIdentity } from "./cluster/identity";
+import { ClusterContract, clusterPart, type ContractPart } from "./components/contract";
 import { DnsToken } from "./components/dns-token";
 import { ClusterEdge } from "./components/edge";
 import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
 import { FluxHandover, FluxNamespace } from "./components/flux-handover";
-import { refuseRepositoryFlux, repositoryFlux } from "./flux/repository-check";
-import { githubProvider } from "./providers/github";
 import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
-import { kubernetesProvider } from "./providers/kubernetes";
 import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
-import { serviceTokenSecretRotations } from "./providers/rotation";
 import { PushReconcile } from "./components/webhook";
-import { loadConfig } from "./config";
+import { loadConfig, type FluxConfig, type StackConfig } from "./config";
+import { liveContext, type ProgramContext } from "./context";
+import type { AppRelease } from "./flux/helmrelease";
+import { refuseRepositoryFlux, repositoryFlux, type RepositoryFlux } from "./flux/repository-check";
+import { githubProvider } from "./providers/github";
+import { kubernetesProvider } from "./providers/kubernetes";
+import { serviceTokenSecretRotations } from "./providers/rotation";
 
-async function clusterBootstrap() {
+async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // Throws with every problem, each naming its key, before anything is registered.
-    const cfg = await loadConfig();
+    const cfg = await loadConfig({ placeholders: ctx.placeholders, note: ctx.note });
     // Says which cluster this run changes, and refuses another stack's cluster before anything is registered.
-    await verifyClusterIdentity({
+    const cluster = await verifyClusterIdentity({
         stack: cfg.stack,
         clusterName: cfg.cluster.name,
         kubeconfig: cfg.kubeconfig,
         context: cfg.kubeContext,
         renameFrom: cfg.renameFrom,
-    });
+    }, ctx.cluster, ctx.note);
+    // `pulumi up` waits for each Flux object on that cluster, and on no other.
+    const wait = readyWait(cluster.target);
     // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
     const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
 
@@ -45,13 +53,18 @@ async function clusterBootstrap() {
     }, { provider: ghProvider });
     // Who runs Flux, checked against the releases just read: the repository's own flux-operator and flux-instance, their
     // sync against gitops.* (`flux.managedBy: repository`), or the program, with no release of those charts.
-    const repoFlux = cfg.flux.managedBy === "repository"
-        ? repositoryFlux(platformReleases, {
-            gitops: cfg.gitops,
-            imageAutomation: cfg.flux.imageAutomation,
-            known: clusterPart(cfg.cluster).vars,
-        })
-        : refuseRepositoryFlux(platformReleases);
+    const fluxMode: FluxMode = cfg.flux.managedBy === "repository"
+        ? {
+            managedBy: "repository",
+            repository: repositoryFlux(platformReleases, {
+                gitops: cfg.gitops,
+                imageAutomation: cfg.flux.imageAutomation,
+                known: clusterPart(cfg.cluster).vars,
+            }),
+        }
+        : { managedBy: "program", flux: cfg.flux };
+    // With the program's Flux the repository must not bring its own: two owners of one FluxInstance.
+    if (fluxMode.managedBy === "program") refuseRepositoryFlux(platformReleases);
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -98,7 +111,6 @@ async function clusterBootstrap() {
     // cluster-vars and cluster-secrets: each capability's keys, built in one place.
     const contractParts = [
         clusterPart(cfg.cluster),
-        // contract parts: each capability's keys
         edge.contract,
         backups.contract,
         dns.contract,
@@ -106,77 +118,33 @@ async function clusterBootstrap() {
         ...(hub ? [hub.contract] : []),
     ];
 
-    // Who installs Flux. The program (default): the platform releases, then flux-system, the Flux Operator and a
-    // FluxInstance that waits for Ready. The repository (`flux.managedBy: repository`, as in onedr0p/cluster-template):
-    // its own flux-operator and flux-instance are two of the platform releases, installed further down, once what
-    // cannot live in Git is in place; the program creates no Operator, FluxInstance, GitRepository or Kustomization.
-    const programFlux = cfg.flux.managedBy === "program" ? cfg.flux : undefined;
-    const repo = programFlux ? undefined : repoFlux!;
-    const flux = programFlux && new FluxInstall("flux", {
-        flux: programFlux,
-        after: new PlatformReleases("platform", {
-            releases: platformReleases,
-            parts: contractParts,
-            strict: strictSubstitution(programFlux.version),
-        }, { provider: k8sProvider }).last,
-    }, { provider: k8sProvider });
-    const fluxNamespace = flux ? flux.namespace : new FluxNamespace("flux", { provider: k8sProvider }).namespace;
-
-    const contract = new ClusterContract("contract", { namespace: fluxNamespace, parts: contractParts }, { provider: k8sProvider });
-
-    // Secret zero for the cluster's secret store, in place before Flux first reconciles; never waits for Flux.
-    const bootstrapSecrets = cfg.bootstrapSecrets.length === 0 ? undefined
-        : new BootstrapSecrets("bootstrap-secrets", { secrets: cfg.bootstrapSecrets, fluxNamespace }, { provider: k8sProvider });
-
-    // The handoff: deploy key and Secrets; with the program's Flux also the GitRepository and root Kustomization, with
-    // the repository's the deploy key's Secret under the name its FluxInstance's sync.pullSecret gives.
-    const gitops = new GitOpsHandoff("gitops", {
-        gitops: cfg.gitops,
-        clusterName: cfg.cluster.name,
-        imageAutomation: cfg.flux.imageAutomation,
-        sopsAgeKey: cfg.sopsAgeKey,
-        namespace: fluxNamespace,
-        ...(flux ? { fluxReady: flux.ready } : { repositorySync: { name: repo!.sync.name, pullSecret: repo!.sync.pullSecret } }),
-        contract,
-        // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
-        rotation: cfg.rotation.deployKey,
-        beforeReconcile: bootstrapSecrets?.ready ?? [],
-    }, { providers: [k8sProvider, ghProvider] });
-
-    // The repository's Flux: the platform releases, flux-instance only once everything its first sync reads exists;
-    // `pulumi up` returns once the FluxInstance is Ready (controllers up, the sync fetched and applied).
-    const handover = repo && new FluxHandover("flux-handover", {
-        instance: new PlatformReleases("platform", {
-            releases: platformReleases,
-            parts: contractParts,
-            strict: strictSubstitution(repo.version),
-            before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...(bootstrapSecrets?.ready ?? [])]]]),
-        }, { provider: k8sProvider }).releases[repo.instance],
-        namespace: fluxNamespace,
-        version: repo.version,
-        timeoutSeconds: FLUX_READY_TIMEOUT_SECONDS + cfg.gitops.timeoutSeconds,
-    }, { provider: k8sProvider });
-    const fluxReady = flux ? flux.ready : handover!.ready;
+    // Flux, one wiring per mode (below): both end with flux-system, the contract and secret zero in it, the handoff's
+    // deploy key and Secrets, and the object the Receiver waits for.
+    const shared: FluxWiring = {
+        cfg, wait, releases: platformReleases, parts: contractParts, k8s: k8sProvider, github: ghProvider,
+    };
+    const flux = fluxMode.managedBy === "program" ? programFlux(shared, fluxMode.flux) : repositoryRunsFlux(shared, fluxMode.repository);
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
     const pushReconcile = new PushReconcile("push-reconcile", {
-        namespace: fluxNamespace,
-        fluxReady: [fluxReady],
-        gitRepositoryName: gitops.gitRepositoryName,
+        namespace: flux.namespace,
+        fluxReady: [flux.ready],
+        gitRepositoryName: flux.gitops.gitRepositoryName,
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
         route: edge.webhookRoute,
         // Rotation: a new `rotation.webhookToken` replaces the token, the Receiver's path and GitHub's webhook URL.
         rotation: cfg.rotation.webhookToken,
+        wait,
     }, { providers: [k8sProvider, ghProvider] });
 
     return {
         cluster: cfg.cluster.name,
-        repositoryUrl: gitops.repositoryUrl,
-        branch: gitops.branch,
-        path: gitops.path,
-        deployKeyFingerprint: gitops.deployKeyFingerprint,
-        fluxVersion: flux ? flux.version : handover!.version,
+        repositoryUrl: flux.gitops.repositoryUrl,
+        branch: flux.gitops.branch,
+        path: flux.gitops.path,
+        deployKeyFingerprint: flux.gitops.deployKeyFingerprint,
+        fluxVersion: flux.version,
         r2Endpoint: backups.endpoint,
         r2Buckets: backups.bucketNames,
         // Secret outputs, for a restore run from a workstation (`pulumi stack output --show-secrets`).
@@ -198,6 +166,106 @@ async function clusterBootstrap() {
         // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
         ...(hub ? { hubUrls: hub.urls } : {}),
     };
+}
+
+/** Who runs Flux, once the platform releases are read and checked. */
+type FluxMode =
+    | { managedBy: "program"; flux: FluxConfig }
+    | { managedBy: "repository"; repository: RepositoryFlux };
+
+/** What both Flux wirings take. */
+interface FluxWiring {
+    cfg: StackConfig;
+    wait: ReadyWait;
+    /** The platform releases, read and checked, in install order. */
+    releases: AppRelease[];
+    /** What each capability hands to Flux through cluster-vars and cluster-secrets. */
+    parts: ContractPart[];
+    k8s: k8s.Provider;
+    github: github.Provider;
+}
+
+/** What both Flux wirings give the rest of the program. */
+interface FluxWired {
+    /** flux-system, as the namespace's output. */
+    namespace: pulumi.Output<string>;
+    gitops: GitOpsHandoff;
+    /** Ready once Flux runs and has synced: the Receiver waits for it. */
+    ready: pulumi.Resource;
+    /** The Flux distribution version range the cluster follows. */
+    version: string;
+}
+
+/** cluster-vars, cluster-secrets and secret zero, in flux-system. */
+function inFluxNamespace(w: FluxWiring, namespace: pulumi.Output<string>) {
+    const contract = new ClusterContract("contract", { namespace, parts: w.parts }, { provider: w.k8s });
+    // Secret zero for the cluster's secret store, in place before Flux first reconciles; never waits for Flux.
+    const bootstrapSecrets = w.cfg.bootstrapSecrets.length === 0 ? undefined
+        : new BootstrapSecrets("bootstrap-secrets", { secrets: w.cfg.bootstrapSecrets, fluxNamespace: namespace }, { provider: w.k8s });
+    return { contract, secretZero: bootstrapSecrets?.ready ?? [] };
+}
+
+/** The handoff's common arguments: the deploy key and the Secrets Flux reads. */
+function handoffArgs(w: FluxWiring, namespace: pulumi.Output<string>, contract: ClusterContract, secretZero: pulumi.Resource[]) {
+    return {
+        gitops: w.cfg.gitops,
+        clusterName: w.cfg.cluster.name,
+        imageAutomation: w.cfg.flux.imageAutomation,
+        sopsAgeKey: w.cfg.sopsAgeKey,
+        namespace,
+        contract,
+        // Rotation: a new `rotation.deployKey` replaces the deploy key on GitHub and in Flux's Secret.
+        rotation: w.cfg.rotation.deployKey,
+        beforeReconcile: secretZero,
+        wait: w.wait,
+    };
+}
+
+/**
+ * The program runs Flux (default): the platform releases, then flux-system, the Flux Operator and a FluxInstance that
+ * waits for Ready, then the GitRepository and root Kustomization.
+ */
+function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
+    const platform = new PlatformReleases("platform", {
+        releases: w.releases,
+        parts: w.parts,
+        strict: strictSubstitution(config.version),
+    }, { provider: w.k8s });
+    const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait }, { provider: w.k8s });
+    const { contract, secretZero } = inFluxNamespace(w, flux.namespace);
+    const gitops = new GitOpsHandoff("gitops", { ...handoffArgs(w, flux.namespace, contract, secretZero), fluxReady: flux.ready },
+        { providers: [w.k8s, w.github] });
+    return { namespace: flux.namespace, gitops, ready: flux.ready, version: flux.version };
+}
+
+/**
+ * The repository runs Flux (`flux.managedBy: repository`, as in onedr0p/cluster-template): its own flux-operator and
+ * flux-instance are two of the platform releases; flux-instance is installed only once everything its first sync
+ * reads exists, and `pulumi up` returns once the FluxInstance is Ready (controllers up, the sync fetched and applied).
+ * The program creates no Operator, FluxInstance, GitRepository or Kustomization of its own.
+ */
+function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
+    const namespace = new FluxNamespace("flux", { provider: w.k8s }).namespace;
+    const { contract, secretZero } = inFluxNamespace(w, namespace);
+    // The deploy key's Secret under the name the FluxInstance's sync.pullSecret gives.
+    const gitops = new GitOpsHandoff("gitops", {
+        ...handoffArgs(w, namespace, contract, secretZero),
+        repositorySync: { name: repo.sync.name, pullSecret: repo.sync.pullSecret },
+    }, { providers: [w.k8s, w.github] });
+    const platform = new PlatformReleases("platform", {
+        releases: w.releases,
+        parts: w.parts,
+        strict: strictSubstitution(repo.version),
+        before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...secretZero]]]),
+    }, { provider: w.k8s });
+    const handover = new FluxHandover("flux-handover", {
+        instance: platform.releases[repo.instance],
+        namespace,
+        version: repo.version,
+        timeoutSeconds: FLUX_READY_TIMEOUT_SECONDS + w.cfg.gitops.timeoutSeconds,
+        wait: w.wait,
+    }, { provider: w.k8s });
+    return { namespace, gitops, ready: handover.ready, version: handover.version };
 }
 
 export = clusterBootstrap;

@@ -14,14 +14,14 @@
 // key GitHub refuses, a path the repository lacks), else at the timeout. Hooks run only in `pulumi up`: a preview,
 // the offline plan and the tests never contact a cluster through this module.
 import * as pulumi from "@pulumi/pulumi";
-import { loadKubeConfig, verifiedCluster, withTimeout, type ClusterTarget } from "./identity";
+import { loadKubeConfig, withTimeout, type ClusterTarget } from "./identity";
 
 /** Says on the object (and in the plan) how long `pulumi up` waits for it to be Ready. */
 export const READY_TIMEOUT_ANNOTATION = "cluster-bootstrap/ready-timeout-seconds";
 
 /**
  * Annotations of an object the program awaits itself: the provider applies it and returns at once, and the wait's
- * bound is written beside it. Undefined: not awaited at all. Pair with {@link awaitReady} given the same bound.
+ * bound is written beside it. Undefined: not awaited at all. Pair with a {@link ReadyWait} given the same bound.
  */
 export function programAwaitAnnotations(timeoutSeconds: number | undefined): Record<string, string> {
     return {
@@ -243,7 +243,7 @@ function onResource(urn: string): pulumi.Resource {
 }
 
 /** The hook body: waits for the object the step just created or updated, on the cluster the run verified. */
-export async function waitForApplied(args: pulumi.ResourceHookArgs, timeoutSeconds: number,
+export async function waitForApplied(target: ClusterTarget, args: pulumi.ResourceHookArgs, timeoutSeconds: number,
     timing: Pick<WaitOptions, "pollMs" | "graceMs"> = {}): Promise<void> {
     const live = (args.newOutputs ?? args.newInputs ?? {}) as FluxObject;
     const apiVersion = live.apiVersion ?? "";
@@ -251,8 +251,6 @@ export async function waitForApplied(args: pulumi.ResourceHookArgs, timeoutSecon
     const name = live.metadata?.name ?? args.name;
     const namespace = live.metadata?.namespace ?? "";
     const describe = `${kind} ${namespace}/${name}`;
-    const target = verifiedCluster();
-    if (!target) throw new NotReadyError(`${describe}: no verified cluster to wait on (the identity check did not run)`);
     const resource = onResource(args.urn);
     await waitUntilReady({
         describe,
@@ -268,8 +266,13 @@ export async function waitForApplied(args: pulumi.ResourceHookArgs, timeoutSecon
  * not awaited. Pair with {@link programAwaitAnnotations} given the same bound. Nothing in a preview: hooks do not run
  * there.
  */
-export function awaitReady(timeoutSeconds: number | undefined): Pick<pulumi.CustomResourceOptions, "hooks"> {
-    if (timeoutSeconds === undefined || pulumi.runtime.isDryRun()) return {};
-    const wait = (args: pulumi.ResourceHookArgs) => waitForApplied(args, timeoutSeconds);
-    return { hooks: { afterCreate: [wait], afterUpdate: [wait] } };
+export type ReadyWait = (timeoutSeconds: number | undefined) => Pick<pulumi.CustomResourceOptions, "hooks">;
+
+/** The waits of one run, on the cluster it verified (`target`): the only cluster its hooks ever read. */
+export function readyWait(target: ClusterTarget): ReadyWait {
+    return (timeoutSeconds) => {
+        if (timeoutSeconds === undefined || pulumi.runtime.isDryRun()) return {};
+        const wait = (args: pulumi.ResourceHookArgs) => waitForApplied(target, args, timeoutSeconds);
+        return { hooks: { afterCreate: [wait], afterUpdate: [wait] } };
+    };
 }

@@ -113,15 +113,16 @@ export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDE
 }
 
 /**
- * How the program reaches the cluster before registering anything, and how it reports the target. The offline
- * plan replaces both: it has no cluster, and its stdout is the plan.
+ * How the program reads the target cluster before registering anything. The real run reads the live cluster
+ * ({@link liveClusterReader}); the offline plan and the tests pass their own, so no module state is patched.
  */
-export const clusterAccess = {
-    read: readClusterIdentity as (target: ClusterTarget) => Promise<ClusterIdentity>,
-    announce: (message: string): void => {
-        void pulumi.log.info(message);
-    },
-};
+export interface ClusterReader {
+    /** The target's server and context, and the `CLUSTER_NAME` its cluster-vars holds. */
+    identity(target: ClusterTarget): Promise<ClusterIdentity>;
+}
+
+/** The live cluster, through @kubernetes/client-node with the provider's kubeconfig and context. */
+export const liveClusterReader: ClusterReader = { identity: (target) => readClusterIdentity(target) };
 
 export interface VerifyArgs {
     /** Stack name, for messages. */
@@ -136,14 +137,12 @@ export interface VerifyArgs {
     renameFrom?: string;
 }
 
-let verified: ClusterTarget | undefined;
-
-/**
- * The cluster this run verified as its own (kubeconfig and context), or undefined before {@link verifyClusterIdentity}
- * succeeded. Whatever the program later reads from the cluster itself (the Flux awaits) goes to this one only.
- */
-export function verifiedCluster(): ClusterTarget | undefined {
-    return verified;
+/** The cluster a run verified as its own: whatever the program later reads from the cluster goes to this one only. */
+export interface VerifiedCluster {
+    /** Kubeconfig and context, as the provider uses them. */
+    target: ClusterTarget;
+    /** What the cluster said about itself. */
+    identity: ClusterIdentity;
 }
 
 /** The plain value of a config Output (always known: config is read before any resource exists). */
@@ -152,18 +151,18 @@ function plain(o: pulumi.Output<string>): Promise<string> {
 }
 
 /**
- * Names the cluster this run changes (a line in the preview's diagnostics) and refuses one that belongs to another
- * stack. Returns what the cluster said.
+ * Reads the target with `reader`, refuses a cluster that belongs to another stack, and names the cluster this run
+ * changes through `announce` (a line in the preview's diagnostics).
  */
-export async function verifyClusterIdentity(args: VerifyArgs): Promise<ClusterIdentity> {
+export async function verifyClusterIdentity(args: VerifyArgs, reader: ClusterReader, announce: (message: string) => void): Promise<VerifiedCluster> {
     const kubeconfig = args.kubeconfig === undefined ? undefined : await plain(args.kubeconfig);
-    const found = await clusterAccess.read({ kubeconfig, context: args.context });
+    const target: ClusterTarget = { kubeconfig, context: args.context };
+    const found = await reader.identity(target);
     const problem = identityProblem({ stack: args.stack, clusterName: args.clusterName, found, renameFrom: args.renameFrom });
     if (problem) throw new ClusterIdentityError(problem);
-    verified = { kubeconfig, context: args.context };
     const state = found.clusterName === undefined ? `no ${FLUX_NAMESPACE}/${CLUSTER_VARS} yet`
         : found.clusterName === args.clusterName ? `CLUSTER_NAME ${JSON.stringify(found.clusterName)}`
             : `CLUSTER_NAME ${JSON.stringify(found.clusterName)}, renamed to ${JSON.stringify(args.clusterName)} by cluster-bootstrap:renameFrom`;
-    clusterAccess.announce(`stack ${args.stack} changes cluster ${JSON.stringify(args.clusterName)} at ${describeTarget(found)}: ${state}`);
-    return found;
+    announce(`stack ${args.stack} changes cluster ${JSON.stringify(args.clusterName)} at ${describeTarget(found)}: ${state}`);
+    return { target, identity: found };
 }

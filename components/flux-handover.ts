@@ -3,7 +3,7 @@
 // of the repository's releases is flux/repository-check.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
+import { programAwaitAnnotations, type ReadyWait } from "../cluster/flux-await";
 import { FLUX_INSTANCE_NAME, FLUX_NAMESPACE, namespaceLabels } from "../config/names";
 
 /**
@@ -44,6 +44,8 @@ export interface FluxHandoverArgs {
     version: string;
     /** Bound on the wait: the controllers coming up, then the sync's first fetch and apply. */
     timeoutSeconds: number;
+    /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
+    wait: ReadyWait;
 }
 
 /**
@@ -74,7 +76,7 @@ export class FluxHandover extends pulumi.ComponentResource {
             // Like every in-cluster object: a destroy leaves the annotations, and Flux, alone.
             retainOnDelete: true,
             // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (cluster/flux-await.ts).
-            ...awaitReady(args.timeoutSeconds),
+            ...args.wait(args.timeoutSeconds),
         });
         this.version = args.version;
         this.registerOutputs({ version: this.version });

@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../config";
-import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
+import { programAwaitAnnotations, type ReadyWait } from "../cluster/flux-await";
 import { DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels } from "../config/names";
 
 /** The operator's Helm chart; its version (the operator's version) comes from `flux.operatorChartVersion`. */
@@ -46,6 +46,8 @@ export interface FluxInstallArgs {
     flux: FluxConfig;
     /** What the operator installs after: the last platform release (the CNI the operator's pods need). */
     after?: pulumi.Resource[];
+    /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
+    wait: ReadyWait;
 }
 
 /**
@@ -88,7 +90,7 @@ export class FluxInstall extends pulumi.ComponentResource {
                 annotations: fluxInstanceAnnotations(),
             },
             spec: fluxInstanceSpec(args.flux),
-        }, { ...retain, dependsOn: [operator], ...awaitReady(FLUX_READY_TIMEOUT_SECONDS) });
+        }, { ...retain, dependsOn: [operator], ...args.wait(FLUX_READY_TIMEOUT_SECONDS) });
 
         this.version = args.flux.version;
         this.registerOutputs({ namespace: this.namespace, ready: this.ready, version: this.version });

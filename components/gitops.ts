@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { GitOpsConfig } from "../config";
-import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
+import { programAwaitAnnotations, type ReadyWait } from "../cluster/flux-await";
 import { rotationOptions } from "../providers/rotation";
 import { DEPLOY_KEY_SECRET, GITHUB_SSH_HOST, repositoryUrl, SOPS_AGE_SECRET } from "../config/names";
 
@@ -113,6 +113,8 @@ export interface GitOpsHandoffArgs {
     rotation?: string;
     /** What the first reconcile needs in place (secret zero for the cluster's secret store): the root Kustomization waits for it. */
     beforeReconcile?: pulumi.Resource[];
+    /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
+    wait: ReadyWait;
 }
 
 /**
@@ -185,7 +187,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         }, retain);
 
         const annotations = awaitAnnotations(gitops.wait, gitops.timeoutSeconds);
-        const awaited = awaitReady(gitops.wait ? gitops.timeoutSeconds : undefined);
+        const awaited = args.wait(gitops.wait ? gitops.timeoutSeconds : undefined);
         // None when the repository's FluxInstance syncs itself (`repositorySync`).
         this.gitRepository = args.fluxReady === undefined ? undefined
             : new k8s.apiextensions.CustomResource(`${name}-source`, {

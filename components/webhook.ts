@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as crypto from "node:crypto";
 import { fluxWebhookHostname } from "../config/routing";
-import { awaitReady, programAwaitAnnotations } from "../cluster/flux-await";
+import { programAwaitAnnotations, type ReadyWait } from "../cluster/flux-await";
 import { reconcileRequest, rotationOptions, rotationTrigger } from "../providers/rotation";
 import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
@@ -83,6 +83,8 @@ export interface PushReconcileArgs {
     route: pulumi.Resource[];
     /** `rotation.webhookToken`: a new value replaces the token, the Receiver's path and GitHub's webhook URL. */
     rotation?: string;
+    /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
+    wait: ReadyWait;
 }
 
 /**
@@ -131,7 +133,7 @@ export class PushReconcile extends pulumi.ComponentResource {
             dependsOn: args.fluxReady,
             // Its status carries the webhook path, which derives from the token: secret in the state.
             additionalSecretOutputs: ["status"],
-            ...awaitReady(RECEIVER_READY_TIMEOUT_SECONDS),
+            ...args.wait(RECEIVER_READY_TIMEOUT_SECONDS),
         });
 
         this.receiverName = RECEIVER_NAME;

@@ -1,7 +1,7 @@
 // Cloudflare Access in front of chosen hostnames of the tunnel: the `access` key's schema, its typed form and the
 // checks that need other keys (the zone and the tunnel's routes). Pure functions, no Pulumi.
 import { z } from "zod";
-import { isDnsLabel, isDnsName, quoted } from "./checks";
+import { isDnsLabel, isDnsName, isRecord, quoted } from "./checks";
 import { fluxWebhookHostname, routesHostname, type RouteCheckInput } from "./routing";
 import { list, obj, rule } from "./schema-parts";
 
@@ -89,7 +89,6 @@ export function accessConfig(parsed: z.output<typeof accessSchema>): AccessConfi
     };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const strings = (v: unknown): Array<string | undefined> => (Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : undefined)) : []);
 
 /** `<key>[j]: "x" repeats <key>[i]` for each valid value given twice (compared by `norm`); invalid ones are the schema's. */

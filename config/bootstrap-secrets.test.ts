@@ -93,11 +93,11 @@ describe("bootstrapSecrets", () => {
         const leaves = check([{ namespace: "vault", name: "vault-token", data: { token: "[offline placeholder for cluster-bootstrap:bootstrapSecrets]" } }], { placeholder: true, secret: true });
         expect(leaves.problems).toEqual([]);
         expect(leaves.secrets).toHaveLength(1);
-        expect(leaves.notes).toEqual([`note: ${K} holds offline placeholders for its secret values; its Secrets are planned with them`]);
+        expect(leaves.notes).toEqual([`${K} holds offline placeholders for its secret values; its Secrets are planned with them`]);
         const whole = check(INVALID_JSON, { placeholder: true, secret: true });
         expect(whole).toEqual({
             problems: [], secrets: [],
-            notes: [`note: ${K} is an offline placeholder for the whole list, which cannot be read offline; no bootstrap Secret is planned`],
+            notes: [`${K} is an offline placeholder for the whole list, which cannot be read offline; no bootstrap Secret is planned`],
         });
     });
 });

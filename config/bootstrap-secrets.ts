@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isDnsLabel, isKubernetesName, keyName } from "./checks";
-import { FLUX_NAMESPACE } from "./names";
+import { CLUSTER_SECRETS, DEPLOY_KEY_SECRET, FLUX_NAMESPACE, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "./names";
 
 const KEY = "cluster-bootstrap:bootstrapSecrets";
 
@@ -16,7 +16,7 @@ export const INVALID_JSON = Symbol.for("invalid-json");
  * The Secrets the program itself writes in flux-system (the contract's cluster-secrets, sops-age, the deploy key and
  * the webhook token). A bootstrap Secret of the same name would overwrite one of them on every run, and be overwritten.
  */
-export const PROGRAM_SECRETS = ["cluster-secrets", "sops-age", "github-deploy-key", "github-webhook-token"] as const;
+export const PROGRAM_SECRETS = [CLUSTER_SECRETS, SOPS_AGE_SECRET, DEPLOY_KEY_SECRET, WEBHOOK_TOKEN_SECRET] as const;
 
 /** Kubernetes refuses a Secret whose data is larger than 1 MiB. */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -114,7 +114,7 @@ export function checkBootstrapSecrets(input: BootstrapSecretsInput): BootstrapSe
     if (value === undefined) return { problems: [], notes: [], secrets: [] };
     if (value === INVALID_JSON) {
         return input.placeholder
-            ? { problems: [], notes: [`note: ${KEY} is an offline placeholder for the whole list, which cannot be read offline; no bootstrap Secret is planned`], secrets: [] }
+            ? { problems: [], notes: [`${KEY} is an offline placeholder for the whole list, which cannot be read offline; no bootstrap Secret is planned`], secrets: [] }
             : { problems: [`${KEY}: is not a JSON list of Secrets, each {namespace, name, data}${notShown}`], notes: [] };
     }
     const problems: string[] = [];
@@ -152,7 +152,7 @@ export function checkBootstrapSecrets(input: BootstrapSecretsInput): BootstrapSe
     });
     if (problems.length > 0 || !parsed.success) return { problems, notes };
     if (input.placeholder) {
-        notes.push(`note: ${KEY} holds offline placeholders for its secret values; its Secrets are planned with them`);
+        notes.push(`${KEY} holds offline placeholders for its secret values; its Secrets are planned with them`);
     }
     return { problems, notes, secrets: parsed.data.map((s) => ({ namespace: s.namespace, name: s.name, data: s.data as Record<string, string> })) };
 }

@@ -139,3 +139,13 @@ export function durationSeconds(v: string): number {
     return Math.ceil(total);
 }
 
+
+/** A mapping (a parsed YAML or JSON object), not a list, not null. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A Cloudflare account id: 32 lowercase hex digits. */
+export function isCloudflareAccountId(v: string): boolean {
+    return /^[0-9a-f]{32}$/.test(v);
+}

@@ -2,10 +2,17 @@
 // Flux Operator and a FluxInstance of its own, then the GitRepository and root Kustomization. `repository`: the GitOps
 // repository manages Flux itself (onedr0p/cluster-template and the home-ops repos built on it), with flux-operator and
 // flux-instance HelmReleases among its apps; they are then two of `platform.releases`, and the FluxInstance's
-// `spec.sync` creates the GitRepository and Kustomization. The schema is in config/index.ts; the rules across keys are
+// `spec.sync` creates the GitRepository and Kustomization. The schema is in config/schema.ts; the rules across keys are
 // here. What needs the repository's files (the two releases, the instance's sync) is checked once they are read
 // (flux/repository-check.ts).
-import type { FluxConfig } from "./index";
+import { fullKey } from "./keys";
+
+/** `flux` with `managedBy: program`: what the program's own Flux Operator release and FluxInstance install. */
+export interface FluxConfig {
+    version: string;
+    imageAutomation: boolean;
+    operatorChartVersion: string;
+}
 
 export const FLUX_MANAGED_BY = ["program", "repository"] as const;
 export type FluxManagedBy = (typeof FLUX_MANAGED_BY)[number];
@@ -37,7 +44,7 @@ export function fluxSettings(flux: ParsedFlux): FluxSettings {
     return { managedBy: "program", version: flux.version!, imageAutomation: flux.imageAutomation, operatorChartVersion: flux.operatorChartVersion };
 }
 
-const key = (...path: string[]) => `cluster-bootstrap:${path.join(".")}`;
+const key = (...path: string[]) => fullKey(path);
 const REPOSITORY = `with ${key("flux", "managedBy")} "repository"`;
 
 /**

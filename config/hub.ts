@@ -1,7 +1,7 @@
 // Hub and spoke: a spoke cluster (apps) sends metrics and logs to its hub (infra) through the hub's tunnel, past Access
 // with a service token the hub's stack issues. The `hub` key's schema, its typed form, the names both stacks share and
 // the checks against what the hub's stack exports. Pure functions, no Pulumi.
-import { isDnsName, quoted } from "./checks";
+import { isDnsName, isRecord, quoted } from "./checks";
 import { isServiceTokenName } from "./access";
 import { list, obj, rule } from "./schema-parts";
 import type { z } from "zod";
@@ -52,7 +52,6 @@ export function hubConfig(parsed: z.output<typeof hubSchema>, clusterName: strin
     return { stack: parsed.stack, hostnames: parsed.hostnames, serviceToken: hubServiceTokenName(clusterName, parsed.serviceToken) };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Problems of `hub` across its entries: a hostname twice, two hostnames that give one variable. */
 export function hubProblems(raw: unknown): string[] {

@@ -5,7 +5,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { isKubernetesName } from "../config/checks";
+import { isKubernetesName, isRecord } from "../config/checks";
 import { loadVariables, parseResource, substituteVariables, SubstitutionError, substitutionDisabled, templateVariables } from "./kustomize-varsub";
 
 /** File names kustomize looks for in a directory, in its order. */
@@ -45,7 +45,6 @@ export interface AppRelease {
     variables: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const fileName = (file: string) => path.posix.basename(file);
 
 /** Kustomize fields that rewrite resources: the release Flux applies could then differ from the file. */
@@ -62,7 +61,7 @@ export function kustomizationResources(dir: string, kustomization: AppFile, name
     } catch (e) {
         throw new AppProblem(`${kustomization.file}: does not parse as YAML: ${firstLine(e)}`);
     }
-    if (!isObject(doc)) throw new AppProblem(`${kustomization.file}: is not a kustomization (a mapping with resources)`);
+    if (!isRecord(doc)) throw new AppProblem(`${kustomization.file}: is not a kustomization (a mapping with resources)`);
     const rewriting = REWRITING_FIELDS.filter((f) => doc[f] !== undefined);
     if (rewriting.length > 0) {
         throw new AppProblem(`${kustomization.file}: ${rewriting.join(", ")} ${rewriting.length === 1 ? "is" : "are"} not supported: ` +
@@ -114,7 +113,7 @@ function firstLine(e: unknown): string {
     return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
-const kindOf = (raw: unknown) => (isObject(raw) ? { apiVersion: String(raw.apiVersion ?? ""), kind: String(raw.kind ?? "") } : { apiVersion: "", kind: "" });
+const kindOf = (raw: unknown) => (isRecord(raw) ? { apiVersion: String(raw.apiVersion ?? ""), kind: String(raw.kind ?? "") } : { apiVersion: "", kind: "" });
 const isHelmRelease = (d: Doc) => kindOf(d.raw).kind === "HelmRelease" && kindOf(d.raw).apiVersion.startsWith("helm.toolkit.fluxcd.io/");
 const isSource = (kind: string) => (d: Doc) => kindOf(d.raw).kind === kind && kindOf(d.raw).apiVersion.startsWith("source.toolkit.fluxcd.io/");
 
@@ -140,14 +139,14 @@ function structural(doc: Doc, known: Record<string, string>): Record<string, unk
         if (e instanceof SubstitutionError) throw new AppProblem(`${doc.file}: ${e.message}`);
         throw new AppProblem(`${doc.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
     }
-    if (!isObject(obj)) throw new AppProblem(`${doc.file}: is not a Kubernetes object`);
+    if (!isRecord(obj)) throw new AppProblem(`${doc.file}: is not a Kubernetes object`);
     return obj;
 }
 
 /** A string field of a structural document; refuses a value built from a variable not known up front. */
 function field(obj: Record<string, unknown>, dotted: string, file: string, opts: { required?: boolean } = {}): string | undefined {
     let v: unknown = obj;
-    for (const k of dotted.split(".")) v = isObject(v) ? v[k] : undefined;
+    for (const k of dotted.split(".")) v = isRecord(v) ? v[k] : undefined;
     if (v === undefined || v === null || v === "") {
         if (opts.required) throw new AppProblem(`${file}: ${dotted} is required`);
         return undefined;
@@ -170,7 +169,7 @@ export function shortenReleaseName(name: string): string {
 }
 
 function nonEmpty(v: unknown): boolean {
-    return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObject(v) && Object.keys(v).length === 0);
+    return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isRecord(v) && Object.keys(v).length === 0);
 }
 
 /**
@@ -189,7 +188,7 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     const doc = releases[0];
     const hr = structural(doc, known);
     const f = doc.file;
-    const spec = isObject(hr.spec) ? hr.spec : {};
+    const spec = isRecord(hr.spec) ? hr.spec : {};
 
     const sameNamespace = (dotted: string) => {
         const ns = field(hr, dotted, f);
@@ -206,12 +205,12 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     for (const [key, value, why] of [
         ["spec.valuesFrom", spec.valuesFrom, "bootstrap values come from spec.values only"],
         ["spec.postRenderers", spec.postRenderers, "Flux would change the manifests after Helm renders them"],
-        ["spec.chart.spec.valuesFiles", isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec.valuesFiles : undefined, "values files in the chart are not read"],
-        ["spec.chart.spec.valuesFile", isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec.valuesFile : undefined, "values files in the chart are not read"],
+        ["spec.chart.spec.valuesFiles", isRecord(spec.chart) && isRecord(spec.chart.spec) ? spec.chart.spec.valuesFiles : undefined, "values files in the chart are not read"],
+        ["spec.chart.spec.valuesFile", isRecord(spec.chart) && isRecord(spec.chart.spec) ? spec.chart.spec.valuesFile : undefined, "values files in the chart are not read"],
     ] as const) {
         if (nonEmpty(value)) throw new AppProblem(`${f}: ${key} is not supported: ${why}`);
     }
-    if (spec.values !== undefined && spec.values !== null && !isObject(spec.values)) throw new AppProblem(`${f}: spec.values must be a mapping`);
+    if (spec.values !== undefined && spec.values !== null && !isRecord(spec.values)) throw new AppProblem(`${f}: spec.values must be a mapping`);
 
     const hrName = field(hr, "metadata.name", f, { required: true })!;
     const releaseName = field(hr, "spec.releaseName", f);
@@ -233,7 +232,7 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
 
 function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace: string, known: Record<string, string>, dir: string):
     Pick<AppRelease, "chart" | "version" | "repositoryUrl"> {
-    const spec = isObject(hr.spec) ? hr.spec : {};
+    const spec = isRecord(hr.spec) ? hr.spec : {};
     const hasRef = spec.chartRef !== undefined && spec.chartRef !== null;
     const hasTemplate = spec.chart !== undefined && spec.chart !== null;
     if (hasRef === hasTemplate) throw new AppProblem(`${f}: exactly one of spec.chartRef and spec.chart is required`);
@@ -253,7 +252,7 @@ function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace:
         const { d, obj } = found[0];
         const ns = field(obj, "metadata.namespace", d.file);
         if (ns !== undefined && ns !== namespace) throw new AppProblem(`${d.file}: metadata.namespace is ${JSON.stringify(ns)}, not the entry's ${JSON.stringify(namespace)}`);
-        const s = isObject(obj.spec) ? obj.spec : {};
+        const s = isRecord(obj.spec) ? obj.spec : {};
         if (nonEmpty(s.secretRef)) throw new AppProblem(`${d.file}: spec.secretRef is not supported: the bootstrap has no registry credentials`);
         return { file: d.file, obj, spec: s };
     };
@@ -268,7 +267,7 @@ function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace:
         if (provider !== undefined && provider !== "generic") {
             throw new AppProblem(`${oci.file}: spec.provider ${provider} is not supported: the bootstrap has no cloud registry credentials`);
         }
-        const ref = isObject(oci.spec.ref) ? oci.spec.ref : {};
+        const ref = isRecord(oci.spec.ref) ? oci.spec.ref : {};
         const other = ["semver", "semverFilter", "digest"].filter((k) => ref[k] !== undefined);
         if (other.length > 0) throw new AppProblem(`${oci.file}: spec.ref.${other[0]} is not supported: pin the chart with spec.ref.tag`);
         const tag = field(oci.obj, "spec.ref.tag", oci.file, { required: true })!;
@@ -302,9 +301,9 @@ export function renderValues(release: AppRelease, vars: Record<string, string>, 
         if (e instanceof SubstitutionError) throw new AppProblem(`${release.file}: ${e.message}`);
         throw new AppProblem(`${release.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
     }
-    const values = isObject(obj) && isObject(obj.spec) ? obj.spec.values : undefined;
+    const values = isRecord(obj) && isRecord(obj.spec) ? obj.spec.values : undefined;
     if (values === undefined || values === null) return {};
-    if (!isObject(values)) throw new AppProblem(`${release.file}: spec.values must be a mapping`);
+    if (!isRecord(values)) throw new AppProblem(`${release.file}: spec.values must be a mapping`);
     return values;
 }
 

@@ -9,7 +9,7 @@
 // sync has applied. This module checks the repository's releases (pure); components/flux-handover.ts does the rest.
 import type * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
-import { ConfigError, isKubernetesName, normaliseRepoPath, platformKey, quoted, type GitOpsConfig } from "../config";
+import { ConfigError, isKubernetesName, isRecord, normaliseRepoPath, platformKey, quoted, type GitOpsConfig } from "../config";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
 import { CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryUrl, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 
@@ -76,7 +76,6 @@ export interface RepositoryFluxCheck {
     known: Record<string, pulumi.Input<string>>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 // Stands for a variable known only once the stack's resources exist: a checked field that shows it is refused.
 const UNKNOWN_OPEN = "\uE000";
@@ -92,7 +91,7 @@ export function valuesKnownUpFront(release: AppRelease, known: Record<string, pu
 /** A string value at `dotted` under `spec.values`; refuses a non-string and a value built from an unknown variable. */
 function valueAt(values: Record<string, unknown>, dotted: string, file: string): string | undefined {
     let v: unknown = values;
-    for (const k of dotted.split(".")) v = isObject(v) ? v[k] : undefined;
+    for (const k of dotted.split(".")) v = isRecord(v) ? v[k] : undefined;
     if (v === undefined || v === null || v === "") return undefined;
     if (typeof v !== "string") throw new AppProblem(`${file}: spec.values.${dotted} must be a string`);
     const m = new RegExp(`${UNKNOWN_OPEN}(\\w+)${UNKNOWN_CLOSE}`).exec(v);
@@ -196,7 +195,7 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
     if (!/^\d[\w.*+-]*$/.test(version) || semver.validRange(version) === null) {
         problems.push(`spec.values.instance.distribution.version ${quoted(version)} is not a Flux version or semver range such as 2.7.x`);
     }
-    const given = isObject(values.instance) ? values.instance.components : undefined;
+    const given = isRecord(values.instance) ? values.instance.components : undefined;
     let components: string[] = [...INSTANCE_CHART_DEFAULTS.components];
     if (given !== undefined && given !== null) {
         if (Array.isArray(given) && given.every((c) => typeof c === "string")) components = given;
@@ -262,7 +261,7 @@ export function repositoryFlux(releases: AppRelease[], check: RepositoryFluxChec
  * With the program's own Flux (`flux.managedBy: program`), a platform release of the flux-operator or flux-instance chart
  * would be a second owner of the operator or the FluxInstance. Throws {@link ConfigError} naming each such entry.
  */
-export function refuseRepositoryFlux(releases: AppRelease[]): undefined {
+export function refuseRepositoryFlux(releases: AppRelease[]): void {
     const problems = releases.flatMap((r, i) => {
         const chart = chartName(r.chart);
         if (chart !== FLUX_OPERATOR_CHART_NAME && chart !== FLUX_INSTANCE_CHART_NAME) return [];
@@ -270,5 +269,4 @@ export function refuseRepositoryFlux(releases: AppRelease[]): undefined {
             `installs Flux itself, and the two would fight over it: set cluster-bootstrap:flux.managedBy to "repository", or remove the entry`];
     });
     if (problems.length > 0) throw new ConfigError(problems);
-    return undefined;
 }

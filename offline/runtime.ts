@@ -3,11 +3,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { clusterAccess, type ClusterIdentity, type ClusterTarget } from "../cluster/identity";
-import { offlinePlaceholders } from "../config";
+import type { ClusterIdentity, ClusterReader } from "../cluster/identity";
+import { ROOT } from "../config/keys";
+import type { ProgramContext } from "../context";
 import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 
-export const ROOT = path.resolve(__dirname, "..");
 
 // Signatures of the Pulumi wire format (see @pulumi/pulumi runtime/rpc).
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -78,7 +78,7 @@ export interface OfflineRun {
     outputs: Record<string, unknown>;
     /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
     componentOutputs: Record<string, Record<string, unknown>>;
-    /** What the program announced (the cluster it targets): the CLI shows these as info diagnostics. */
+    /** What the program noted (the cluster it targets, checks skipped for placeholders): the CLI shows them as info diagnostics. */
     notes: string[];
     /** The error that stopped the program, if any. */
     error?: unknown;
@@ -113,8 +113,8 @@ export interface RunOptions {
  * kubeconfig when there is one (read, never contacted); the ambient one is a placeholder, as the plan ignores the
  * machine's. The cluster's identity is what the run asks for.
  */
-function offlineCluster(answer: RunOptions["cluster"]): (target: ClusterTarget) => Promise<ClusterIdentity> {
-    return async (target) => {
+function offlineCluster(answer: RunOptions["cluster"]): ClusterReader {
+    return { identity: async (target) => {
         if (answer instanceof Error) throw answer;
         let server = "placeholder:kubernetes-api-server";
         let context = target.context ?? "placeholder:current-context";
@@ -129,7 +129,7 @@ function offlineCluster(answer: RunOptions["cluster"]): (target: ClusterTarget) 
             server = kc.clusters?.find((c) => c.name === clusterName)?.cluster.server ?? server;
         }
         return { server, context, ...answer };
-    };
+    } };
 }
 
 type Callback = (err: unknown, resp?: unknown) => void;
@@ -295,8 +295,14 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     };
 
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
-    offlinePlaceholders.clear();
-    for (const k of opts.placeholders ?? []) offlinePlaceholders.add(k.replace(/^[^:]+:/, ""));
+    // What the program takes from its surroundings, given explicitly: no module state is patched for the run.
+    const context: ProgramContext = {
+        cluster: offlineCluster(opts.cluster),
+        note: (m) => {
+            notes.push(m);
+        },
+        placeholders: new Set((opts.placeholders ?? []).map((k) => k.replace(/^[^:]+:/, ""))),
+    };
 
     let error: unknown;
     // The Stack resource's own init promise rejects alongside runInPulumiStack; the CLI swallows that twin, so do we.
@@ -305,22 +311,16 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     };
     process.on("unhandledRejection", onUnhandled);
     const restoreEnv = clearProviderEnv();
-    const realAccess = { ...clusterAccess };
-    clusterAccess.read = offlineCluster(opts.cluster);
-    clusterAccess.announce = (m) => {
-        notes.push(m);
-    };
     try {
         // Resolved at run time: index.ts is CommonJS (`export =`), loaded the way the CLI loads it.
-        const program = (await import(path.join(ROOT, "index"))).default as () => Promise<Record<string, unknown>>;
-        await pulumi.runtime.runInPulumiStack(program);
+        const program = (await import(path.join(ROOT, "index"))).default as (ctx: ProgramContext) => Promise<Record<string, unknown>>;
+        await pulumi.runtime.runInPulumiStack(() => program(context));
     } catch (e) {
         error = e;
     }
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     await new Promise((resolve) => setImmediate(resolve));
     restoreEnv();
-    Object.assign(clusterAccess, realAccess);
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
     return { project, stack: opts.stack, resources, invokes, notes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };

@@ -3,7 +3,7 @@
 // answers a StackReference with. Outputs a file does not list in `secretOutputNames` are plain; without the list every
 // output is secret. The file holds credentials: no message ever shows a value from it.
 import * as fs from "node:fs";
-import { keyName } from "../config/checks";
+import { isRecord, keyName } from "../config/checks";
 import type { StackOutputs } from "./fakes";
 
 /** The file cannot be used; each problem is one printable line that shows no value. */
@@ -14,7 +14,6 @@ export class StackOutputsFileError extends Error {
     }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses the file's text; `file` only names it in messages. */
 export function parseStackOutputs(text: string, file: string): Record<string, StackOutputs> {

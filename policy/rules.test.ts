@@ -4,7 +4,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
-import { evaluate, recorded, violations } from "./analyzer";
+import { evaluate, recorded, violations } from "../test/policy-analyzer";
 import {
     deployKeyReadOnly, fluxStableApis, kubernetesRetainedOnDelete, kubernetesSecretDataSecret, kubernetesType, policies,
     r2BucketProtected, r2TokenBucketScoped, RETAIN_ON_DELETE_NOT_SENT, tunnelDnsProxied, tunnelEndsInCatchAll, TYPES,

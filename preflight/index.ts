@@ -4,7 +4,7 @@
 // decrypted into memory only, and every printed line is scrubbed of them.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isDnsName, normaliseRepoPath, PROJECT, type PlainConfig } from "../config";
+import { isCloudflareAccountId, isDnsName, normaliseRepoPath, PROJECT, ROOT, type PlainConfig } from "../config";
 import { cloudflareChecks } from "./cloudflare";
 import { githubChecks } from "./github";
 import { PreflightSetupError } from "./http";
@@ -16,8 +16,6 @@ import { platformPaths, secretKeys, secretPresence, stackValues, tokenFor, valid
 export { MIN_PULUMI_VERSION } from "./pulumi";
 export { renderLine, type CheckResult } from "./result";
 
-/** The project's root: where `Pulumi.yaml` is, and where the `pulumi` commands run. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Bound on each network call and each `pulumi` command. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -54,7 +52,7 @@ export function nodeCheck(root: string, version = process.versions.node): CheckR
 export async function runPreflight(opts: PreflightOptions): Promise<PreflightReport> {
     const env = opts.env ?? process.env;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const cwd = opts.cwd ?? PROJECT_ROOT;
+    const cwd = opts.cwd ?? ROOT;
     const secrets: string[] = [];
     const sections: PreflightSection[] = [];
     const section = (name: string) => {
@@ -171,7 +169,7 @@ async function cloudflareFamily(values: Record<string, unknown>, valid: PlainCon
     const token = tokenFor("cloudflare:apiToken", decrypted, env);
     if (!token) return void out.push(skip("Cloudflare", "no token (see the Secret cloudflare:apiToken line)"));
     const accountId = valid?.cloudflareAccountId ?? values.cloudflareAccountId;
-    if (typeof accountId !== "string" || !/^[0-9a-f]{32}$/.test(accountId)) {
+    if (typeof accountId !== "string" || !isCloudflareAccountId(accountId)) {
         return void out.push(skip("Cloudflare", "cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)"));
     }
     const domain = valid?.cluster.domain ?? (typeof cluster.domain === "string" && isDnsName(cluster.domain) ? cluster.domain : undefined);

@@ -6,7 +6,8 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
-import { readStackSettings, ROOT, runOffline, toPlanJson } from "../offline/runtime";
+import { readStackSettings, runOffline, toPlanJson } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run bench [-- --runs N]";

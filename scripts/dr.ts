@@ -9,12 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
+import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type PreflightOptions } from "../preflight";
 import { parseOrExit, UsageError, userPath, runAsMain } from "./cli";
 
 export { UsageError };
 export const USAGE = "usage: npm run dr -- <stack> [--kubeconfig FILE] [--yes]";
-const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "cluster-bootstrap";
 
 const HELP = `${USAGE}

@@ -4,9 +4,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../cluster/identity";
-import { ConfigError, configNotes } from "../config";
+import { ConfigError } from "../config";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
-import { readStackSettings, ROOT, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
 
@@ -146,7 +147,7 @@ async function main(): Promise<number> {
     }
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
-    for (const note of [...configNotes, ...(gitopsNote ? [gitopsNote] : [])]) process.stderr.write(`${note}\n`);
+    if (gitopsNote) process.stderr.write(`${gitopsNote}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
     if (run.error) {
         if (run.error instanceof ConfigError) {

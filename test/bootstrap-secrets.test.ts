@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROGRAM_SECRETS } from "../config/bootstrap-secrets";
 import { ConfigError } from "../config";
-import { ROOT, toPlanJson } from "../offline/runtime";
+import { toPlanJson } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, runStack, waitsFor, type RecordedResource, type StackRun } from "./harness";
 import { CLUSTER_SECRETS, DEPLOY_KEY_SECRET, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateConfig } from "../config";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { parseBenchArgs } from "../scripts/bench";
 import { stackFiles, UsageError, userPath } from "../scripts/cli";
 import { parseArgs as parsePlanArgs } from "../scripts/plan";

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { isWireSecret, runStack } from "./harness";
 
 const CONTRACT = "cluster-bootstrap:contract:ClusterContract";

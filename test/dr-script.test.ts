@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
     display, drPreflight, failure, fluxRestoreNotes, isYes, parseDrArgs, recoverySteps, refusal, stackFacts, UsageError,
 } from "../scripts/dr";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { SECRETS, world, type World } from "./preflight-fixture";
 import { testKubeconfig } from "./harness";
 

@@ -3,7 +3,7 @@
 // and reads nothing. The hook reads the object from the cluster the run verified, here a fake API on 127.0.0.1.
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { clusterAccess, readClusterIdentity, verifyClusterIdentity } from "../cluster/identity";
+import { liveClusterReader, verifyClusterIdentity, type ClusterTarget } from "../cluster/identity";
 import { NotReadyError, waitForApplied } from "../cluster/flux-await";
 import { fakeApi, k8sStatus, type FakeApi } from "./fake-apis";
 import { plainAt, runStack, testKubeconfig } from "./harness";
@@ -50,6 +50,7 @@ describe("the wait against a cluster", () => {
     const TOKEN = "fake-api-token-not-real";
     const PATH = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/k8s-ops";
     let api: FakeApi;
+    let target: ClusterTarget;
     let answers: Array<() => ReturnType<FakeApi["handler"]>> = [];
     const gitRepository = (status: string, reason: string, message: string) => ({
         status: 200,
@@ -74,14 +75,10 @@ describe("the wait against a cluster", () => {
             return (answers.length > 1 ? answers.shift()! : answers[0])();
         };
         // The hook waits on the cluster the run verified: verify the fake one, as the program does first.
-        const saved = { ...clusterAccess };
-        clusterAccess.announce = () => undefined;
-        clusterAccess.read = readClusterIdentity;
-        await verifyClusterIdentity({
+        ({ target } = await verifyClusterIdentity({
             stack: "infra", clusterName: "infra", context: "admin@infra",
             kubeconfig: { apply: (f: (v: string) => unknown) => f(testKubeconfig({ server: api.url, token: TOKEN, caData: api.caData })) } as unknown as pulumi.Output<string>,
-        });
-        Object.assign(clusterAccess, saved);
+        }, liveClusterReader, () => undefined));
     });
     afterAll(() => api.close());
 
@@ -92,7 +89,7 @@ describe("the wait against a cluster", () => {
             () => gitRepository("True", "Succeeded", "stored artifact for revision 'main@sha1:abc'"),
         ];
         const before = api.requests.length;
-        await waitForApplied(hookArgs, 10, { pollMs: 20 });
+        await waitForApplied(target, hookArgs, 10, { pollMs: 20 });
         expect(api.requests.slice(before).map((r) => `${r.path} ${r.authorization}`)).toEqual([`${PATH} Bearer ${TOKEN}`, `${PATH} Bearer ${TOKEN}`]);
         // Without an engine, pulumi.log prints to the console: the same lines `pulumi up` shows under the object.
         expect(info.mock.calls.map((c) => c[0])).toEqual([
@@ -106,7 +103,7 @@ describe("the wait against a cluster", () => {
         const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
         const refused = "failed to checkout and determine revision: unable to clone 'ssh://git@github.com/monosense/k8s-ops': ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain";
         answers = [() => gitRepository("False", "GitOperationFailed", refused)];
-        const e = await waitForApplied(hookArgs, 600, { pollMs: 20, graceMs: 100 }).catch((x: unknown) => x);
+        const e = await waitForApplied(target, hookArgs, 600, { pollMs: 20, graceMs: 100 }).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(NotReadyError);
         expect((e as Error).message).toContain(`GitRepository flux-system/k8s-ops is not Ready and waiting will not change that: GitOperationFailed: ${refused}.`);
         warn.mockRestore();
@@ -115,7 +112,7 @@ describe("the wait against a cluster", () => {
     it("retries a read the server refuses for now, within the object's timeout", async () => {
         const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
         answers = [() => k8sStatus(503, "ServiceUnavailable")];
-        const e = await waitForApplied(hookArgs, 0.3, { pollMs: 50 }).catch((x: unknown) => x);
+        const e = await waitForApplied(target, hookArgs, 0.3, { pollMs: 50 }).catch((x: unknown) => x);
         expect((e as Error).message).toBe("GitRepository flux-system/k8s-ops is not Ready after 0.3 s: reading it answered HTTP 503");
         expect(warn.mock.calls.map((c) => c[0])).toEqual(["warning: [runtime] GitRepository flux-system/k8s-ops: reading it answered HTTP 503; retrying"]);
         warn.mockRestore();

@@ -1,10 +1,8 @@
 // Test harness on Pulumi's mock runtime: runs the real program with injected config and gives assertions the
 // registrations as the engine would see them: options, dependencies and secret-ness included.
 import * as path from "node:path";
-import {
-    isWireSecret, readStackSettings, redact, reveal, ROOT, runOffline, SECRET_CONFIG_KEYS,
-    type OfflineRun, type RecordedResource, type RunOptions,
-} from "../offline/runtime";
+import { isWireSecret, readStackSettings, redact, reveal, runOffline, SECRET_CONFIG_KEYS, type OfflineRun, type RecordedResource, type RunOptions } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 
 export { isWireSecret, redact, reveal, type RecordedResource };
 

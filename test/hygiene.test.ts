@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { runStack, TEST_AGE_KEY, testKubeconfig, validValues } from "./harness";
 
 const GH_TOKEN = "ghp_SENTINELsentinelSENTINELsentinel0042";

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
 

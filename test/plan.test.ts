@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackSettings, redact, ROOT, toPlanJson, type OfflineRun } from "../offline/runtime";
+import { readStackSettings, redact, toPlanJson, type OfflineRun } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";

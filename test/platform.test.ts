@@ -10,7 +10,7 @@ import { HANDED_OVER, strictSubstitution } from "../components/platform";
 import { ConfigError, validateConfig } from "../config";
 import { criticalPath } from "../offline/graph";
 import { placeholderNote, placeholderRepositoryFile, repositoryFileFromDir } from "../offline/gitops";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");

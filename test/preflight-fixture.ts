@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { fakeApi, k8sStatus, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake-apis";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 

@@ -3,7 +3,7 @@
 // says what to do, within the time bound, without printing a secret.
 import { spawn } from "node:child_process";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type CheckResult } from "../preflight";
 import { apiBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPERATOR_CHART_VERSION } from "../config";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 
 interface CustomManager {
     customType: string;

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
-import { ROOT, toPlanJson } from "../offline/runtime";
+import { toPlanJson } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import {
     isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, waitsFor, type StackRun, type Values,
 } from "./harness";

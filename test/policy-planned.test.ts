@@ -1,12 +1,12 @@
 // The pack against what the program really plans: every resource of both stacks through every rule, each rule
 // shown to apply to the resources it guards, and each rule catching one of those resources once broken.
 import { beforeAll, describe, expect, it } from "vitest";
-import { runStack, type RecordedResource, type StackRun } from "../test/harness";
-import { evaluate, violations, type Evaluation } from "./analyzer";
+import { runStack, type RecordedResource, type StackRun } from "./harness";
+import { evaluate, violations, type Evaluation } from "./policy-analyzer";
 import {
     deployKeyReadOnly, fluxStableApis, kubernetesRetainedOnDelete, kubernetesSecretDataSecret, policies, r2BucketProtected,
     r2TokenBucketScoped, RETAIN_ON_DELETE_NOT_SENT, tunnelDnsProxied, tunnelEndsInCatchAll, TYPES,
-} from "./rules";
+} from "../policy/rules";
 
 const FLUX = {
     gitRepository: "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository",

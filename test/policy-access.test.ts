@@ -4,10 +4,10 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FLUX_WEBHOOK_SERVICE } from "../config/routing";
-import { withAccess } from "../test/access-fixtures";
-import { runStack, type RecordedResource, type StackRun } from "../test/harness";
-import { evaluate, recorded, violations } from "./analyzer";
-import { ACCESS_APPLICATION_TYPE, accessEnforcedPerRule, FLUX_RECEIVER_SERVICE, policies, TYPES, webhookNotBehindAccess } from "./rules";
+import { withAccess } from "./access-fixtures";
+import { runStack, type RecordedResource, type StackRun } from "./harness";
+import { evaluate, recorded, violations } from "./policy-analyzer";
+import { ACCESS_APPLICATION_TYPE, accessEnforcedPerRule, FLUX_RECEIVER_SERVICE, policies, TYPES, webhookNotBehindAccess } from "../policy/rules";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const GATEWAY = "https://envoy-external.networking.svc.cluster.local";

@@ -1,9 +1,9 @@
 // zone-token-single-zone: a token that names a zone reaches that one zone only. On hand-made tokens in the provider's
 // input shape, and on the DNS token both stacks really plan, widened the ways Cloudflare lets a token be widened.
 import { beforeAll, describe, expect, it } from "vitest";
-import { runStack, type RecordedResource, type StackRun } from "../test/harness";
-import { evaluate, recorded, violations } from "./analyzer";
-import { namesZone, policies, r2TokenBucketScoped, TYPES, zoneScopeProblems, zoneTokenSingleZone } from "./rules";
+import { runStack, type RecordedResource, type StackRun } from "./harness";
+import { evaluate, recorded, violations } from "./policy-analyzer";
+import { namesZone, policies, r2TokenBucketScoped, TYPES, zoneScopeProblems, zoneTokenSingleZone } from "../policy/rules";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";

@@ -4,12 +4,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
-import { runStack, type RecordedResource, type StackRun, type Values } from "../test/harness";
-import { evaluate, recorded, violations } from "./analyzer";
+import { ROOT } from "../config/keys";
+import { runStack, type RecordedResource, type StackRun, type Values } from "./harness";
+import { evaluate, recorded, violations } from "./policy-analyzer";
 import {
     deployKeyReadOnly, FLUX_CHARTS, fluxSingleOwner, fluxStableApis, HELM_RELEASE_TYPE, kubernetesRetainedOnDelete, policies, TYPES,
-} from "./rules";
+} from "../policy/rules";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";

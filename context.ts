@@ -1,0 +1,25 @@
+// What the program takes from its surroundings, passed to it explicitly (index.ts) instead of read from module state:
+// the real run builds it from the machine, the offline plan and the tests build their own (offline/runtime.ts).
+import * as pulumi from "@pulumi/pulumi";
+import { liveClusterReader, type ClusterReader } from "./cluster/identity";
+
+export interface ProgramContext {
+    /** Reads the target cluster before anything is registered. */
+    cluster: ClusterReader;
+    /** Where the program says what it found (the cluster it changes, a check it skipped): a diagnostic line. */
+    note(message: string): void;
+    /**
+     * Secret keys (without namespace) whose values are offline placeholders: checks that need the real secret are
+     * skipped for them, with a note. Empty for a real run.
+     */
+    placeholders: ReadonlySet<string>;
+}
+
+/** The context of a real `pulumi preview` or `pulumi up`: the live cluster, and the engine's log. */
+export function liveContext(): ProgramContext {
+    return {
+        cluster: liveClusterReader,
+        note: (message) => void pulumi.log.info(message),
+        placeholders: new Set(),
+    };
+}
