@@ -85,6 +85,55 @@ describe("links", () => {
     });
 });
 
+/** Files whose messages and comments may point at a section of the docs: the program, its scripts, tests and stacks. */
+function sourceFiles(dir = ROOT): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const file = path.join(dir, e.name);
+        if (e.isDirectory()) return ["node_modules", "docs", "bin"].includes(e.name) || e.name.startsWith(".") ? [] : sourceFiles(file);
+        return /\.(ts|mts|cjs|mjs|yaml)$/.test(e.name) ? [file] : [];
+    });
+}
+
+/**
+ * A pointer such as `(docs/configuration.md: Tokens)` or `(README: First run: the offline plan)`: the page, and the
+ * start of one of its headings (`Tokens` for "Tokens and their minimal permissions"), up to `)`, `"`, `.`, `,` or `;`.
+ */
+const POINTER = /\b(README|docs\/[a-z-]+\.md): ([A-Z][^)".,;\n]*)/g;
+
+/** What is wrong with a pointer at `section` of `page`, or undefined. Headings compare as text, code spans as their text. */
+function pointerProblem(page: string, section: string): string | undefined {
+    const file = page === "README" ? "README.md" : page;
+    if (!fs.existsSync(path.join(ROOT, file))) return "names no page";
+    const wanted = section.replaceAll("`", "").trim().toLowerCase();
+    const headings = allTokens(tokensOf(file)).filter((t): t is Tokens.Heading => t.type === "heading").map((h) => plainText(h.tokens).toLowerCase());
+    const found = headings.some((h) => h === wanted || h.startsWith(`${wanted} `) || h.startsWith(`${wanted}:`) || h.startsWith(`${wanted},`));
+    return found ? undefined : `names no heading of ${file}`;
+}
+
+describe("pointers from the code to the docs", () => {
+    it("each name a page and the start of one of its headings", () => {
+        const pointers = sourceFiles().flatMap((file) => [...fs.readFileSync(file, "utf8").matchAll(POINTER)]
+            .map((m) => ({ at: path.relative(ROOT, file), page: m[1], section: m[2] })));
+        expect(pointers.map((p) => `${p.page}: ${p.section}`)).toEqual(expect.arrayContaining([
+            "docs/configuration.md: Tokens", "docs/operations.md: Where the state lives", "docs/operations.md: Disaster recovery",
+            "docs/development.md: Benchmarks", "README: First run: the offline plan",
+        ]));
+        const problems = pointers.flatMap((p) => {
+            const why = pointerProblem(p.page, p.section);
+            return why ? [`${p.at}: ${p.page}: ${p.section} ${why}`] : [];
+        });
+        expect(problems).toEqual([]);
+    });
+
+    it("tells a heading from a near miss", () => {
+        expect(pointerProblem("docs/configuration.md", "Tokens")).toBeUndefined();
+        expect(pointerProblem("docs/access-and-hub.md", "A second `pulumi up` shows no changes")).toBeUndefined();
+        expect(pointerProblem("docs/configuration.md", "Token")).toBe("names no heading of docs/configuration.md");
+        expect(pointerProblem("README", "Tokens")).toBe("names no heading of README.md");
+        expect(pointerProblem("docs/nowhere.md", "Tokens")).toBe("names no page");
+    });
+});
+
 /**
  * Every key path a zod schema accepts: `a.b` for an object's keys, `a[].b` inside a list's elements, `a.<name>.b`
  * inside a record's values (the record's own key stands for names you choose). Optional, default and pipe
