@@ -84,7 +84,8 @@ export function permanentCause(kind: string, reason: string, message: string): b
 
 /**
  * A condition's message as it may be shown: a Receiver's says `Receiver initialized for path: /hook/<sha256>`, and the
- * path derives from the webhook token (the README's contract keeps it secret), so webhook paths are blanked.
+ * path derives from the webhook token (a secret, see docs/gitops-contract.md: Push to reconcile), so webhook paths
+ * are blanked.
  */
 export function shownMessage(message: string): string {
     return message.replace(/\/hook\/[0-9a-f]{8,}/gi, "/hook/[secret]");

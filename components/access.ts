@@ -5,7 +5,7 @@
 // A second `pulumi up` must show no changes. The provider (terraform-provider-cloudflare v5, bridged) plans the
 // fields it computes from defaults of its own (plan_modifiers.go) and relaxes null against false on read
 // (normalizations.go); each of those fields is set here explicitly to that default, so nothing is left for the API to
-// fill in. See the README's Access section for what stays unverified.
+// fill in. What stays unverified: docs/access-and-hub.md: A second `pulumi up` shows no changes.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { AccessConfig, AllowConfig } from "../config/access";

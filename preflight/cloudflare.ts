@@ -65,12 +65,12 @@ export async function cloudflareChecks(o: CloudflareCheckOptions, out: CheckResu
         if (succeeded(owned)) verified = { answer: owned, owner: "account-owned token" };
     }
     if (!verified) {
-        out.push(fail("Cloudflare token", `not valid (${errorsOf(user)}), from ${o.tokenFrom}`, "create an API token (README: Tokens) and set it again"));
+        out.push(fail("Cloudflare token", `not valid (${errorsOf(user)}), from ${o.tokenFrom}`, "create an API token (docs/configuration.md: Tokens) and set it again"));
         return;
     }
     const status = ((verified.answer.body as Envelope).result as { status?: unknown } | undefined)?.status;
     if (status !== "active") {
-        out.push(fail("Cloudflare token", `${typeof status === "string" ? status : "not active"} (${verified.owner}), from ${o.tokenFrom}`, "create a new API token (README: Tokens)"));
+        out.push(fail("Cloudflare token", `${typeof status === "string" ? status : "not active"} (${verified.owner}), from ${o.tokenFrom}`, "create a new API token (docs/configuration.md: Tokens)"));
         return;
     }
     out.push(ok("Cloudflare token", `active (${verified.owner}), from ${o.tokenFrom}`));

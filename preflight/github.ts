@@ -83,7 +83,7 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         return unreachable("GitHub token", e);
     }
     if (rate.status === 401) {
-        out.push(fail("GitHub token", `rejected (HTTP 401${said(rate)}), from ${o.tokenFrom}`, "create a new fine-grained token (README: Tokens) and set it again"));
+        out.push(fail("GitHub token", `rejected (HTTP 401${said(rate)}), from ${o.tokenFrom}`, "create a new fine-grained token (docs/configuration.md: Tokens) and set it again"));
         return;
     }
     if (rate.status !== 200) {

@@ -148,7 +148,7 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
     const whoami = await run(["whoami", "--json"]);
     if (!whoami.ok) {
         out.push(fail("Pulumi login", cliFailure("pulumi whoami", whoami, o.timeoutMs),
-            "log in to the backend that holds the state: `pulumi login` (README: Where the state lives)"));
+            "log in to the backend that holds the state: `pulumi login` (docs/operations.md: Where the state lives)"));
         return {};
     }
     let who: { user?: unknown; url?: unknown } = {};
@@ -167,7 +167,7 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
     if (!stackListed(stacks.stdout, o.stack)) {
         const names = stackNames(stacks.stdout) ?? [];
         out.push(fail(`Pulumi stack ${o.stack}`, `not in this backend (stacks of this project there: ${names.length ? names.join(", ") : "none"})`,
-            `create it with \`pulumi stack init ${o.stack}\`, or log in to the backend that has it (README: Adapting the project to your own cluster)`));
+            `create it with \`pulumi stack init ${o.stack}\`, or log in to the backend that has it (docs/configuration.md: Adapting the project to your own cluster)`));
         return {};
     }
     out.push(ok(`Pulumi stack ${o.stack}`, "exists"));

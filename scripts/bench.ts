@@ -16,7 +16,8 @@ const HELP = `${USAGE}
 
 Prints, and asserts nothing: the offline plan's wall time per stack as a ratio to loading the four provider SDKs in
 one Node process (target 2x or less), and the deployment graph's critical path, the longest chain of custom
-resources through dependencies (target 6 or fewer). README: Benchmarks.
+resources through dependencies, with the stack's platform releases and without them (target 6 or fewer, plus one
+per platform release: they are installed one after another). docs/development.md: Benchmarks.
 
 options:
   --runs N     how many times each figure is measured; the median is printed (a whole number from 1 to 100, default 5)

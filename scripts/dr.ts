@@ -19,12 +19,15 @@ const PROJECT = "cluster-bootstrap";
 
 const HELP = `${USAGE}
 
-Brings stack <stack> back onto its cluster rebuilt under the same name (README: Disaster recovery). First the
-preflight (the checks of \`npm run check\`, with the rebuilt cluster's kubeconfig); then, each step previewed and
-applied only on an explicit y:
+Brings stack <stack> back onto its cluster rebuilt under the same name (docs/operations.md: Disaster recovery).
+First the preflight (the checks of \`npm run check\`, with the rebuilt cluster's kubeconfig); then, each step
+previewed and applied only on an explicit y:
   1. with --kubeconfig: store FILE as the stack's secret kubeconfig (read from standard input, never on a command line)
   2. pulumi refresh --run-program: the in-cluster objects that vanished leave the state
-  3. pulumi up: re-creates Flux, the Secrets, cluster-vars, the GitRepository, Kustomization and Receiver
+  3. pulumi up: installs the platform releases from gitops.branch in order (the nodes turn Ready with the CNI), then
+     re-creates flux-system, Flux, the Secrets (secret zero included), cluster-vars, the GitRepository, Kustomization
+     and Receiver; with flux.managedBy: repository, flux-system, the Secrets and cluster-vars come first and the
+     repository's flux-operator and flux-instance are among the platform releases
 Nothing outside the cluster should change; a preview that says otherwise is the moment to stop.
 
 options:

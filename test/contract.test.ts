@@ -1,5 +1,5 @@
-// The contract with the GitOps repository as the program builds it and as the README documents it: every key of
-// cluster-vars and cluster-secrets, which side each is on, and the README's table naming each one.
+// The contract with the GitOps repository as the program builds it and as docs/gitops-contract.md documents it: every
+// key of cluster-vars and cluster-secrets, which side each is on, and the page's table naming each one.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,9 +24,9 @@ describe.each(["infra", "apps"])("the contract of the %s stack", (stack) => {
     });
 });
 
-it("is documented key by key in the README's contract table", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const row = (object: string) => readme.split("\n").find((l) => l.startsWith(`| \`${object}\` |`)) ?? "";
+it("is documented key by key in the contract table of docs/gitops-contract.md", async () => {
+    const page = fs.readFileSync(path.join(ROOT, "docs", "gitops-contract.md"), "utf8");
+    const row = (object: string) => page.split("\n").find((l) => l.startsWith(`| \`${object}\` |`)) ?? "";
     const run = await runStack();
     const out = run.componentOutputs[run.resources.find((r) => r.type === CONTRACT)!.urn];
     for (const k of out.varKeys as string[]) expect(row("cluster-vars").replace("R2_BUCKET_<PURPOSE>", "R2_BUCKET_VOLSYNC R2_BUCKET_CNPG"), k).toContain(k);

@@ -191,8 +191,9 @@ describe("npm run plan", () => {
     });
 });
 
-// Keeps the README's documented command honest.
+// Keeps the README's documented command honest: the first run it shows is `npm run plan`, and that runs this script.
 it("package.json runs the plan the README documents", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     expect(pkg.scripts.plan).toContain("scripts/plan.ts");
+    expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain("\nnpm run plan -- infra ");
 });

@@ -110,14 +110,14 @@ describe("the Pulumi side", () => {
         expect((await check()).find("Pulumi login")).toEqual({
             status: "fail", title: "Pulumi login",
             detail: "`pulumi whoami` failed (exit code 255): error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
-            fix: "log in to the backend that holds the state: `pulumi login` (README: Where the state lives)",
+            fix: "log in to the backend that holds the state: `pulumi login` (docs/operations.md: Where the state lives)",
         });
     });
 
     it("lists the stacks there are when the stack is not one of them", async () => {
         w.scenario.stacks = ["apps", "monosense/cluster-bootstrap/edge"];
         expect((await check()).lines.at(-1)).toBe("✗ Pulumi stack infra: not in this backend (stacks of this project there: apps, monosense/cluster-bootstrap/edge) "
-            + "→ create it with `pulumi stack init infra`, or log in to the backend that has it (README: Adapting the project to your own cluster)");
+            + "→ create it with `pulumi stack init infra`, or log in to the backend that has it (docs/configuration.md: Adapting the project to your own cluster)");
     });
 
     it("gives up on a command that does not finish, within the bound", async () => {
