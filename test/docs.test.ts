@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { schema } from "../config";
 import { bootstrapSecretsSchema } from "../config/bootstrap-secrets";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 
 const PAGES = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 const CONFIGURATION = "docs/configuration.md";
