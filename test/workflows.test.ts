@@ -789,23 +789,29 @@ describe("the guard's plan step, on a copy of the fixture GitOps repository", ()
         return dir;
     };
 
+    // Each runs the real offline plan (seconds, more on a busy machine): a generous bound, not a speed goal.
+    const PLAN_TIMEOUT = 120_000;
+
     it("passes a repository the stack bootstraps from", () => {
         const r = plan(copy());
         expect(r.status, r.stderr + r.stdout).toBe(0);
         expect(r.stdout).toMatch(/^stack infra: plans with this change \(\d+ resources\)$/m);
         expect(r.stdout).not.toContain("::error");
-    });
+    }, PLAN_TIMEOUT);
 
-    it("fails with the program's messages, naming the key and the file, for valuesFrom and a moved app directory", () => {
+    it("fails with the program's messages, naming the key and the file: a chart by digest, a moved app, valuesFrom", () => {
         const dir = copy();
-        const cilium = path.join(dir, "kubernetes/apps/kube-system/cilium/app/helmrelease.yaml");
-        fs.appendFileSync(cilium, "  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n");
+        const app = (name: string, file: string) => path.join(dir, "kubernetes/apps/kube-system", name, "app", file);
+        const oci = app("cilium", "ocirepository.yaml");
+        fs.writeFileSync(oci, fs.readFileSync(oci, "utf8").replace(/^ {4}tag: .*$/m, `    digest: sha256:${"0123456789abcdef".repeat(4)}`));
         fs.renameSync(path.join(dir, "kubernetes/apps/kube-system/coredns"), path.join(dir, "kubernetes/apps/kube-system/dns"));
+        fs.appendFileSync(app("spegel", "helmrelease.yaml"), "  valuesFrom:\n    - kind: ConfigMap\n      name: spegel-values\n");
         const r = plan(dir);
         expect(r.status).toBe(1);
         const problems = [
-            "cluster-bootstrap:platform.releases[0]: kubernetes/apps/kube-system/cilium/app/helmrelease.yaml: spec.valuesFrom is not supported: bootstrap values come from spec.values only",
+            "cluster-bootstrap:platform.releases[0]: kubernetes/apps/kube-system/cilium/app/ocirepository.yaml: spec.ref.digest is not supported: pin the chart with spec.ref.tag",
             "cluster-bootstrap:platform.releases[1]: kubernetes/apps/kube-system/coredns/app: no kustomization.yaml on branch main of monosense/k8s-ops",
+            "cluster-bootstrap:platform.releases[2]: kubernetes/apps/kube-system/spegel/app/helmrelease.yaml: spec.valuesFrom is not supported: bootstrap values come from spec.values only",
         ];
         // Each problem once as an annotation on the check, the notes not.
         const annotations = r.stdout.split("\n").filter((l) => l.startsWith("::error"));
@@ -816,7 +822,7 @@ describe("the guard's plan step, on a copy of the fixture GitOps repository", ()
         for (const p of problems) expect(m![2]).toContain(p);
         expect(m![2]).toMatch(/^note: /m);
         expect(r.stdout).toContain("stack infra: the plan refuses this change (exit 1)");
-    });
+    }, PLAN_TIMEOUT);
 
     it("cannot be made to run a workflow command by a file name in the pull request", () => {
         const dir = copy();
@@ -836,5 +842,5 @@ describe("the guard's plan step, on a copy of the fixture GitOps repository", ()
                 "(kubernetes/apps/kube-system/spegel/app/kustomization.yaml lists it)", `::${raw![1]}::`]);
         expect(commands).toContain("::error title=gitops-guard (infra)::::warning::pwned%250A.yaml: not found on branch main of monosense/k8s-ops " +
             "(kubernetes/apps/kube-system/spegel/app/kustomization.yaml lists it)");
-    });
+    }, PLAN_TIMEOUT);
 });
