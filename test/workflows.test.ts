@@ -307,7 +307,8 @@ describe("every workflow", () => {
             const used = Object.values(load(file).wf.jobs).flatMap((j) => j.steps.filter((s) => s.uses));
             expect(used.length, file).toBe(lines.length);
         }
-        expect([...shaOf.keys()].sort()).toEqual(["actions/checkout@v7.0.1", "actions/github-script@v8.0.0", "actions/setup-node@v7.0.0", "pulumi/actions@v7.0.0"]);
+        // Names only: Renovate moves the versions.
+        expect([...new Set([...shaOf.keys()].map((k) => k.split("@")[0]))].sort()).toEqual(["actions/checkout", "actions/github-script", "actions/setup-node", "pulumi/actions"]);
     });
 });
 
