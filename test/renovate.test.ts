@@ -24,6 +24,7 @@ interface PackageRule {
     groupName?: string;
     rangeStrategy?: string;
     dependencyDashboardApproval?: boolean;
+    pinDigests?: boolean;
 }
 interface RenovateConfig {
     extends?: string[];
@@ -81,10 +82,10 @@ describe("renovate.json", () => {
         }
     });
 
-    it("tracks the Flux Operator chart pinned in config/index.ts", () => {
+    it("tracks the Flux Operator chart pinned in config/schema.ts", () => {
         const m = manager("ghcr.io/controlplaneio-fluxcd/charts/flux-operator");
         expect(m.datasourceTemplate).toBe("docker");
-        expect(extract(m)).toEqual([{ file: "config/index.ts", currentValue: DEFAULT_OPERATOR_CHART_VERSION }]);
+        expect(extract(m)).toEqual([{ file: "config/schema.ts", currentValue: DEFAULT_OPERATOR_CHART_VERSION }]);
     });
 
     it("tracks the Flux distribution range of every stack file", () => {
@@ -119,7 +120,7 @@ describe("renovate.json", () => {
         const all = repoFiles();
         for (const m of config.customManagers) {
             const hits = all.filter((f) => m.managerFilePatterns.some((p) => filePattern(p).test(f)));
-            expect(hits.every((f) => f === "config/index.ts" || /^Pulumi\.[^/]+\.yaml$/.test(f))).toBe(true);
+            expect(hits.every((f) => f === "config/schema.ts" || /^Pulumi\.[^/]+\.yaml$/.test(f))).toBe(true);
             expect(hits).not.toContain("Pulumi.yaml");
         }
     });
@@ -133,5 +134,30 @@ describe("renovate.json", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as Record<string, Record<string, string>>;
         const pulumiDeps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((n) => n.startsWith("@pulumi/"));
         expect(pulumiDeps.length).toBeGreaterThanOrEqual(4);
+    });
+
+    it("pins every workflow action by commit, and keeps the commit and its version comment current", () => {
+        // helpers:pinGitHubActionDigests sets pinDigests for the github-actions manager's `action` and `workflow`
+        // dependencies; the manager reads `uses: owner/repo@<sha> # vX.Y.Z` as version vX.Y.Z at that digest and
+        // rewrites both (renovate lib/modules/manager/github-actions/readme.md, "Digest pinning and updating").
+        expect(config.extends).toContain("helpers:pinGitHubActionDigests");
+        expect(config.packageRules.some((r) => r.pinDigests === false)).toBe(false);
+        const dir = path.join(ROOT, ".github", "workflows");
+        const uses = fs.readdirSync(dir).flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n").filter((l) => /^\s*(?:-\s+)?uses:/.test(l)));
+        expect(uses.length).toBeGreaterThanOrEqual(10);
+        for (const line of uses) expect(line.trim()).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    });
+
+    it("moves the workflows' Pulumi CLI with the SDK, in the same pull request", () => {
+        // The github-actions manager reads pulumi/actions' `pulumi-version` as dependency `pulumi` (github-releases of
+        // pulumi/pulumi; renovate lib/modules/manager/github-actions/known-actions/github-releases.ts).
+        const sdk = config.packageRules.find((r) => r.matchPackageNames?.includes("@pulumi/**"));
+        const cliAt = config.packageRules.findIndex((r) => r.matchDepNames?.includes("pulumi"));
+        const cli = config.packageRules[cliAt];
+        expect(cli).toMatchObject({ matchManagers: ["github-actions"], matchDepNames: ["pulumi"], groupName: sdk?.groupName });
+        // Later rules win: the CLI's group must come after the rule that groups every workflow dependency.
+        const actionsAt = config.packageRules.findIndex((r) => r.matchManagers?.includes("github-actions") && !r.matchDepNames);
+        expect(actionsAt).toBeGreaterThanOrEqual(0);
+        expect(cliAt).toBeGreaterThan(actionsAt);
     });
 });
