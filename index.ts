@@ -155,6 +155,9 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         tunnelHostnames: edge.hostnames,
         // Secret: the path derives from the webhook token.
         fluxWebhookUrl: pushReconcile.webhookUrl,
+        // The platform releases' HelmRelease objects (`namespace/name`), installed or taken over: what `npm run verify`
+        // expects Ready.
+        platformReleases: platformReleases.map((r) => `${r.namespace}/${r.helmRelease}`),
         // With Access: what is protected, and (secret) the service tokens a spoke's stack reads as its hub's.
         ...(access ? {
             accessHostnames: access.hostnames,

@@ -29,6 +29,8 @@ export interface AppFile {
 export interface AppRelease {
     /** The release name helm-controller uses: `spec.releaseName`, or the HelmRelease's name, shortened past 53. */
     name: string;
+    /** The HelmRelease object's own name (`metadata.name`), in `namespace`: the object Flux reports Ready on. */
+    helmRelease: string;
     namespace: string;
     /** `oci://…` reference, or a chart name with {@link repositoryUrl}. */
     chart: string;
@@ -221,6 +223,7 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     const substituted = !substitutionDisabled(doc.raw);
     return {
         name,
+        helmRelease: hrName,
         namespace,
         ...chart,
         file: f,

@@ -16,16 +16,24 @@ export class PreflightSetupError extends Error {}
 
 /** The API base URL, honouring the test-only override. */
 export function apiBase(which: keyof typeof TEST_API_ENV, env: NodeJS.ProcessEnv): string {
-    const override = env[TEST_API_ENV[which]];
-    if (override === undefined || override === "") return which === "github" ? GITHUB_API : CLOUDFLARE_API;
+    return loopbackOverride(TEST_API_ENV[which], env) ?? (which === "github" ? GITHUB_API : CLOUDFLARE_API);
+}
+
+/**
+ * The test-only base URL in the environment variable `variable`, or undefined when it is unset. A value that is not an
+ * http(s) URL on a loopback address is refused rather than used.
+ */
+export function loopbackOverride(variable: string, env: NodeJS.ProcessEnv): string | undefined {
+    const override = env[variable];
+    if (override === undefined || override === "") return undefined;
     let u: URL;
     try {
         u = new URL(override);
     } catch {
-        throw new PreflightSetupError(`${TEST_API_ENV[which]} is not a URL`);
+        throw new PreflightSetupError(`${variable} is not a URL`);
     }
     if (!/^https?:$/.test(u.protocol) || !["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) {
-        throw new PreflightSetupError(`${TEST_API_ENV[which]} is for tests only and must name a loopback address`);
+        throw new PreflightSetupError(`${variable} is for tests only and must name a loopback address`);
     }
     return override.replace(/\/$/, "");
 }

@@ -1,5 +1,5 @@
 // A stand-in for the `pulumi` CLI in tests, put on PATH by test/preflight-fixture.ts. It answers the few commands
-// the preflight and the DR script run, from a scenario file (FAKE_PULUMI_SCENARIO), and appends each call's
+// the preflight, verify and the DR script run, from a scenario file (FAKE_PULUMI_SCENARIO), and appends each call's
 // arguments to FAKE_PULUMI_LOG so tests can check what was asked (and that no secret is on a command line).
 const fs = require("node:fs");
 
@@ -50,6 +50,13 @@ else if (command === "config" || command === "config get") {
         if (!config[key]) die(255, `error: configuration key '${key}' not found for stack '${scenario.stack}'`);
         out(args.includes("--json") ? `${JSON.stringify(entry(key), null, 2)}\n` : `${entry(key).value}\n`);
     }
+} else if (command === "stack output") {
+    // `--json`, with the secret values shown only under `--show-secrets`, as `[secret]` otherwise (at any depth).
+    if (flag("--stack") !== scenario.stack) die(255, `error: no stack named '${flag("--stack")}' found`);
+    if (!args.includes("--json")) die(2, "fake pulumi: stack output without --json");
+    const shown = {};
+    for (const [k, e] of Object.entries(scenario.outputs ?? {})) shown[k] = e.secret && !args.includes("--show-secrets") ? "[secret]" : e.value;
+    out(`${JSON.stringify(shown, null, 4)}\n`);
 } else if (scenario.run?.[command] !== undefined) {
     out(`${scenario.run[command]}\n`);
 } else die(2, `fake pulumi: unexpected command ${JSON.stringify(args)}`);

@@ -26,6 +26,8 @@ export interface Scenario {
     hang?: string[];
     noPassphrase?: boolean;
     run?: Record<string, string>;
+    /** What `pulumi stack output --json` prints; a secret value shows as `[secret]` unless `--show-secrets`. */
+    outputs?: Record<string, { value: unknown; secret?: boolean }>;
 }
 
 export interface World {

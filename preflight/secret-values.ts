@@ -1,0 +1,38 @@
+// Every value a line could leak: the stack's decrypted secrets (and each string inside a secret object or JSON list),
+// and the credentials the environment supplies. Lines are scrubbed of all of them before they are printed.
+import type { ConfigEntry } from "./pulumi";
+
+/** Environment variables that hold credentials as secret as the stack's. */
+export const SECRET_ENV = ["GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] as const;
+
+/** Every string inside a value (a secret object's leaves). */
+export function stringsIn(v: unknown): string[] {
+    if (typeof v === "string") return [v];
+    if (Array.isArray(v)) return v.flatMap(stringsIn);
+    if (v && typeof v === "object") return Object.values(v).flatMap(stringsIn);
+    return [];
+}
+
+/** A secret set as JSON text (a whole list with `--secret`), parsed; undefined for any other text. */
+function parsedJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+/** The strings of decrypted config entries, whole and part by part. */
+export function configSecretStrings(entries: Iterable<ConfigEntry>): string[] {
+    const out: string[] = [];
+    for (const e of entries) {
+        if (e.value !== undefined) out.push(e.value, ...stringsIn(parsedJson(e.value)));
+        if (e.objectValue !== undefined) out.push(JSON.stringify(e.objectValue), ...stringsIn(e.objectValue));
+    }
+    return out;
+}
+
+/** The credentials set in the environment. */
+export function envSecretStrings(env: NodeJS.ProcessEnv): string[] {
+    return SECRET_ENV.flatMap((k) => (env[k] ? [env[k]!] : []));
+}

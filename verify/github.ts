@@ -1,0 +1,107 @@
+// GitHub after an apply: the repository's webhook that posts to this stack's Flux Receiver (found by its URL, the
+// `fluxWebhookUrl` output) exists, is active, and its most recent delivery was answered with a 2xx. Read-only: a failed
+// delivery is not redelivered here; the line names the command that does it.
+//
+// Endpoints (docs.github.com REST, API version 2022-11-28; octokit's route list):
+//   GET  /repos/{owner}/{repo}/hooks                                           → [{ id, active, config: { url } }]
+//   GET  /repos/{owner}/{repo}/hooks/{hook_id}/deliveries                      → [{ id, delivered_at, status, status_code, event }]
+//   POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts  (redeliver; named, never called)
+//   POST /repos/{owner}/{repo}/hooks/{hook_id}/pings                               (ping; named, never called)
+import { apiBase, getJson, NoAnswer, type Answer } from "../preflight/http";
+import { fail, ok, skip, type CheckResult } from "../preflight/result";
+import { missingOutput, stringOutput, type VerifyFacts } from "./facts";
+
+export interface Hook {
+    id?: number;
+    active?: boolean;
+    config?: { url?: string };
+}
+
+export interface Delivery {
+    id?: number;
+    delivered_at?: string;
+    status?: string;
+    status_code?: number;
+    event?: string;
+    redelivery?: boolean;
+}
+
+/** The `gh` command that redelivers a delivery (GitHub's "Redeliver a delivery for a repository webhook"). */
+export function redeliverCommand(repository: string, hookId: number, deliveryId: number): string {
+    return `gh api -X POST repos/${repository}/hooks/${hookId}/deliveries/${deliveryId}/attempts`;
+}
+
+/** Newest first, by delivery time (then id): the API's own order is not relied on. */
+export function newestFirst(deliveries: Delivery[]): Delivery[] {
+    return [...deliveries].sort((a, b) => (Date.parse(b.delivered_at ?? "") || 0) - (Date.parse(a.delivered_at ?? "") || 0) || (b.id ?? 0) - (a.id ?? 0));
+}
+
+const succeeded = (d: Delivery) => typeof d.status_code === "number" && d.status_code >= 200 && d.status_code < 300;
+
+/** The webhook's health from its deliveries: the most recent one must have been answered with a 2xx. */
+export function deliveryLine(repository: string, hookId: number, deliveries: Delivery[]): CheckResult {
+    const title = "GitHub webhook";
+    const list = newestFirst(deliveries);
+    const last = list[0];
+    if (!last) {
+        return fail(title, "GitHub has delivered nothing to it yet",
+            `push a commit, or ping it: gh api -X POST repos/${repository}/hooks/${hookId}/pings`);
+    }
+    const what = `${last.event ?? "?"} at ${last.delivered_at ?? "?"}`;
+    const answer = `${last.status_code ?? "no status"}${last.status ? ` (${last.status})` : ""}`;
+    if (succeeded(last)) return ok(title, `the last delivery (${what}) was answered ${answer}`);
+    const redeliver = last.id !== undefined ? redeliverCommand(repository, hookId, last.id) : undefined;
+    if (list.length === 1 && last.event === "ping") {
+        // GitHub pings a webhook once, when it is created: on a new cluster that is before Flux deployed cloudflared.
+        return fail(title, `the only delivery is GitHub's first ping (at ${last.delivered_at ?? "?"}), sent before the tunnel had a connector: answered ${answer}`,
+            redeliver ? `once the Tunnel line passes, redeliver it: ${redeliver}` : "once the Tunnel line passes, redeliver it from the repository's webhook settings");
+    }
+    return fail(title, `the last delivery (${what}) was answered ${answer}`,
+        `see the Tunnel and Receiver lines; once they pass, redeliver it${redeliver ? `: ${redeliver}` : " from the repository's webhook settings"}`);
+}
+
+export async function githubVerify(facts: VerifyFacts, out: CheckResult[]): Promise<void> {
+    const token = facts.github;
+    if (!token) return void out.push(skip("GitHub webhook", "no token (github:token or GITHUB_TOKEN)"));
+    const url = stringOutput(facts, "fluxWebhookUrl");
+    if (!url) return void out.push(skip("GitHub webhook", missingOutput("fluxWebhookUrl")));
+    const { owner, repositoryName, repository } = facts.config.gitops;
+    const base = apiBase("github", facts.env);
+    const headers = {
+        authorization: `Bearer ${token.token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "cluster-bootstrap-verify",
+    };
+    const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repositoryName)}`;
+    const get = async (p: string): Promise<Answer | CheckResult> => {
+        try {
+            return await getJson(`${base}${repoPath}${p}`, headers, facts.timeoutMs);
+        } catch (e) {
+            if (!(e instanceof NoAnswer)) throw e;
+            return fail("GitHub webhook", `the GitHub API: ${e.message}`);
+        }
+    };
+    const refused = (a: Answer, what: string) => {
+        const message = (a.body as { message?: unknown } | undefined)?.message;
+        return fail("GitHub webhook", `listing ${what} answered HTTP ${a.status}${typeof message === "string" ? `: ${message}` : ""} (token from ${token.from})`,
+            "the token needs Webhooks: read on the repository (fine-grained) or admin:repo_hook (classic)");
+    };
+
+    const hooks = await get("/hooks?per_page=100");
+    if (!("headers" in hooks)) return void out.push(hooks);
+    if (hooks.status !== 200 || !Array.isArray(hooks.body)) return void out.push(refused(hooks, "the repository's webhooks"));
+    // The URL's path derives from the webhook token: it is compared, never printed.
+    const hook = (hooks.body as Hook[]).find((h) => h.config?.url === url);
+    if (!hook || typeof hook.id !== "number") {
+        return void out.push(fail("GitHub webhook", `${repository} has no webhook posting to this stack's Receiver URL (the fluxWebhookUrl output)`,
+            "run `pulumi up` (the webhook is the program's)"));
+    }
+    if (hook.active === false) {
+        return void out.push(fail("GitHub webhook", `webhook ${hook.id} on ${repository} is inactive: GitHub sends it nothing`, "run `pulumi up`, which sets it active"));
+    }
+    const deliveries = await get(`/hooks/${hook.id}/deliveries?per_page=30`);
+    if (!("headers" in deliveries)) return void out.push(deliveries);
+    if (deliveries.status !== 200 || !Array.isArray(deliveries.body)) return void out.push(refused(deliveries, `webhook ${hook.id}'s deliveries`));
+    out.push(deliveryLine(repository, hook.id, deliveries.body as Delivery[]));
+}
