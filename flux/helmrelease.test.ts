@@ -68,6 +68,11 @@ describe("the release name, as helm-controller computes it", () => {
         expect(release([helmRelease(CHART_REF), ociRepository()]).name).toBe("demo");
     });
 
+    it("is not the HelmRelease object's own name, which the release keeps apart for what Flux reports on", () => {
+        const r = release([helmRelease(`${CHART_REF}  releaseName: other\n  targetNamespace: kube-system\n`), ociRepository()]);
+        expect([r.name, r.helmRelease]).toEqual(["other", "demo"]);
+    });
+
     it("may use the cluster's own variables", () => {
         expect(release([helmRelease(`${CHART_REF}  releaseName: demo-\${CLUSTER_NAME}\n`), ociRepository()]).name).toBe("demo-infra");
     });

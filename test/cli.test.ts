@@ -16,7 +16,7 @@ const script = (name: string, args: string[], env: NodeJS.ProcessEnv = process.e
     spawnSync(process.execPath, ["--import", "./scripts/register.mjs", `scripts/${name}.ts`, ...args], { cwd: ROOT, encoding: "utf8", env });
 
 describe("--help", () => {
-    it.each(["plan", "bench", "dr", "check"])("%s explains every option and exits 0", (name) => {
+    it.each(["plan", "bench", "dr", "check", "verify"])("%s explains every option and exits 0", (name) => {
         const r = script(name, ["--help"]);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toBe("");

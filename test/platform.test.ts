@@ -81,6 +81,12 @@ describe("platform releases from the GitOps repository", () => {
         expect(run.one("kubernetes:fluxcd.controlplane.io/v1:FluxInstance").dependencies).toContain(operator(run).urn);
     });
 
+    it("are named in the platformReleases output by their HelmReleases (namespace/name), for `npm run verify`", async () => {
+        const run = await runStack({ edit: withPlatform([CILIUM, COREDNS, SPEGEL]), gitopsDir: FIXTURE });
+        expect(run.plainOutputs().platformReleases).toEqual(["kube-system/cilium", "kube-system/coredns", "kube-system/spegel"]);
+        expect((await runStack({ gitopsDir: FIXTURE, edit: (v) => ({ ...v, platform: undefined }) })).plainOutputs().platformReleases).toEqual([]);
+    });
+
     it("install the chart, version and values of the app directory, substituted with this stack's cluster-vars", async () => {
         const run = await runStack({ edit: withPlatform([CILIUM, SPEGEL]), gitopsDir: FIXTURE });
         const [cilium, spegel] = platformReleases(run);
