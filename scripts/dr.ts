@@ -1,9 +1,10 @@
-// Disaster recovery: `npm run dr -- <stack> [--kubeconfig FILE] [--yes]`. Brings a stack back onto a cluster
-// rebuilt under the same name: runs the preflight (preflight/, the same checks as `npm run check`, against the
-// rebuilt cluster's kubeconfig), then refreshes the stack against the new cluster (the vanished in-cluster objects
-// leave the state) and runs the update that re-creates them. Nothing outside the cluster (tunnel, DNS, buckets, deploy
-// key, webhook) has a reason to change; each step shows its preview first. The command lines are built by the pure
-// functions below, which test/dr-script.test.ts checks without a CLI.
+// Disaster recovery: `npm run dr -- <stack> [--kubeconfig FILE] [--yes] [--allow-outside NAME]… [--verify-wait S]`.
+// Brings a stack back onto a cluster rebuilt under the same name: runs the preflight (preflight/, the same checks as
+// `npm run check`, against the rebuilt cluster's kubeconfig), refreshes the stack against the new cluster (the
+// vanished in-cluster objects leave the state), reads the update's preview as JSON and refuses it if it would create,
+// replace or delete anything outside the cluster, applies it, and ends with `npm run verify --wait` (verify/). The
+// command lines and the judgement of the preview are pure functions below, which test/dr-script.test.ts checks
+// without a CLI.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,33 +12,57 @@ import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
 import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type PreflightOptions } from "../preflight";
-import { parseOrExit, UsageError, userPath, runAsMain } from "./cli";
+import { MAX_WAIT_SECONDS } from "../verify/defaults";
+import { progressLine, reportText } from "../verify/report";
+import { flagValue, parseOrExit, UsageError, userPath, runAsMain } from "./cli";
 
 export { UsageError };
-export const USAGE = "usage: npm run dr -- <stack> [--kubeconfig FILE] [--yes]";
+export const USAGE = "usage: npm run dr -- <stack> [--kubeconfig FILE] [--yes] [--allow-outside NAME] [--verify-wait SECONDS]";
 const PROJECT = "cluster-bootstrap";
+
+/** How long the closing verify waits for Flux to restore the cluster, unless --verify-wait says otherwise. */
+export const DR_VERIFY_WAIT_SECONDS = 600;
 
 const HELP = `${USAGE}
 
 Brings stack <stack> back onto its cluster rebuilt under the same name (docs/operations.md: Disaster recovery).
 First the preflight (the checks of \`npm run check\`, with the rebuilt cluster's kubeconfig); then, each step
-previewed and applied only on an explicit y:
+previewed and applied only on an explicit y (or with --yes):
   1. with --kubeconfig: store FILE as the stack's secret kubeconfig (read from standard input, never on a command line)
-  2. pulumi refresh --run-program: the in-cluster objects that vanished leave the state
-  3. pulumi up: installs the platform releases from gitops.branch in order (the nodes turn Ready with the CNI), then
+  2. pulumi refresh --run-program: the in-cluster objects the state still holds vanished with the old cluster and
+     leave the state: flux-system, its Secrets, cluster-vars, cluster-secrets, the Receiver, with flux.managedBy
+     program the Flux Operator, FluxInstance, GitRepository and Kustomization, and any platform release still in the
+     state. Without it \`pulumi up\` compares the program with the state, not the cluster, finds nothing changed and
+     re-creates none of them. --run-program, so the refresh reaches the new cluster through the kubeconfig in config
+     rather than the old one recorded in the state.
+  3. pulumi preview --json, judged before anything is applied: a step that creates, replaces or deletes a Cloudflare,
+     GitHub, random or TLS resource (tunnel, DNS record, bucket, token, Access object, deploy key, webhook, the secrets
+     they derive from) is refused, each named, and nothing is applied. A rebuild has no reason to change them; if one
+     must change (a record deleted by hand, say), allow that step by name with --allow-outside. In-cluster steps
+     (kubernetes:*) are allowed, so is the handover's retained delete of a release Flux has taken over; provider
+     steps (pulumi:providers:*) only hold the providers' settings and are allowed (the kubeconfig update is expected).
+     Updates in place outside the cluster are shown, not refused.
+  4. pulumi up: installs the platform releases from gitops.branch in order (the nodes turn Ready with the CNI), then
      re-creates flux-system, Flux, the Secrets (secret zero included), cluster-vars, the GitRepository, Kustomization
      and Receiver; with flux.managedBy: repository, flux-system, the Secrets and cluster-vars come first and the
      repository's flux-operator and flux-instance are among the platform releases
-Nothing outside the cluster should change; a preview that says otherwise is the moment to stop.
+  5. npm run verify --wait: the tunnel connects, the webhook delivers, Flux and the platform releases are Ready,
+     cluster-vars matches, the backup token reaches its buckets; the run's exit code is verify's
 
 options:
-  <stack>            the stack to recover, as \`pulumi stack ls\` names it (e.g. infra, or org/infra)
-  --kubeconfig FILE  the rebuilt cluster's kubeconfig, stored in the stack first (relative to where you run npm);
-                     without it the stack's stored kubeconfig, else the ambient KUBECONFIG, must reach the new cluster
-  -y, --yes          apply every step without asking (needed without a terminal; previews still run)
-  -h, --help         this text
+  <stack>                the stack to recover, as \`pulumi stack ls\` names it (e.g. infra, or org/infra)
+  --kubeconfig FILE      the rebuilt cluster's kubeconfig, stored in the stack first (relative to where you run npm);
+                         without it the stack's stored kubeconfig, else the ambient KUBECONFIG, must reach the new cluster
+  -y, --yes              apply every step without asking (needed without a terminal; previews still run)
+  --allow-outside NAME   allow the preview's create, replace or delete of the outside-the-cluster resource NAME, its
+                         name as the refusal shows it (the last part of its URN, e.g. edge-cname-grafana.example.com);
+                         repeat the flag for each
+  --verify-wait SECONDS  how long the closing verify keeps checking while Flux restores the cluster (default
+                         ${DR_VERIFY_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}; 0 checks once)
+  -h, --help             this text
 
-exit codes: 0 recovered, 1 a check or a step failed (or you stopped it), 2 a usage error
+exit codes: 0 recovered and verified, 1 a check, a step or verify failed, a step was refused (or you stopped it),
+2 a usage error
 `;
 
 export interface DrOptions {
@@ -47,6 +72,10 @@ export interface DrOptions {
     yes: boolean;
     /** The rebuilt cluster's kubeconfig, stored into the stack's secret `kubeconfig` before anything else. */
     kubeconfigFile?: string;
+    /** Names of outside-the-cluster resources whose create, replace or delete the preview may show (`--allow-outside`). */
+    allowOutside: string[];
+    /** How long the closing verify waits for every check to pass (`--verify-wait`). */
+    verifyWaitSeconds: number;
 }
 
 /** A command line, run without a shell. */
@@ -61,6 +90,8 @@ export interface Command {
 export function parseDrArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DrOptions {
     let yes = false;
     let kubeconfigFile: string | undefined;
+    const allowOutside: string[] = [];
+    let verifyWaitSeconds = DR_VERIFY_WAIT_SECONDS;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -69,18 +100,32 @@ export function parseDrArgs(argv: string[], env: NodeJS.ProcessEnv = process.env
             kubeconfigFile = argv[++i];
             if (kubeconfigFile === undefined || kubeconfigFile.startsWith("-")) throw new UsageError("--kubeconfig needs a file");
         } else if (a.startsWith("--kubeconfig=")) kubeconfigFile = a.slice("--kubeconfig=".length);
-        else if (a === "-h" || a === "--help") throw new UsageError("");
+        else if (a === "--allow-outside" || a.startsWith("--allow-outside=")) {
+            const { value, next } = flagValue(argv, i, "--allow-outside", "a resource name, as the refusal shows it");
+            allowOutside.push(value);
+            i = next;
+        } else if (a === "--verify-wait" || a.startsWith("--verify-wait=")) {
+            const { value, next } = flagValue(argv, i, "--verify-wait", "a number of seconds");
+            if (!/^\d+$/.test(value) || Number(value) > MAX_WAIT_SECONDS) {
+                throw new UsageError(`--verify-wait ${JSON.stringify(value)}: give a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+            }
+            verifyWaitSeconds = Number(value);
+            i = next;
+        } else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
     }
     if (rest.length !== 1) throw new UsageError("name one stack");
     if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(rest[0])) throw new UsageError(`"${rest[0]}" is not a stack name`);
     if (kubeconfigFile === "") throw new UsageError("--kubeconfig needs a file");
-    return { stack: rest[0], yes, kubeconfigFile: kubeconfigFile === undefined ? undefined : userPath(kubeconfigFile, env) };
+    return {
+        stack: rest[0], yes, kubeconfigFile: kubeconfigFile === undefined ? undefined : userPath(kubeconfigFile, env),
+        allowOutside, verifyWaitSeconds,
+    };
 }
 
 /** Why the run must not start, or undefined. Prompts need a terminal; without one only `--yes` may proceed. */
-export function refusal(opts: DrOptions, stdinIsTTY: boolean): string | undefined {
+export function refusal(opts: Pick<DrOptions, "stack" | "yes">, stdinIsTTY: boolean): string | undefined {
     if (!opts.yes && !stdinIsTTY) {
         return "no terminal to ask on: run it in a terminal, or pass --yes to apply every step without asking";
     }
@@ -99,7 +144,7 @@ export function isYes(answer: string): boolean {
 }
 
 /** The preflight the recovery starts with: every check of `npm run check`, the cluster reached with the new kubeconfig. */
-export function drPreflight(opts: DrOptions, readFile: (file: string) => string = (f) => fs.readFileSync(f, "utf8")): PreflightOptions {
+export function drPreflight(opts: Pick<DrOptions, "stack" | "yes" | "kubeconfigFile">, readFile: (file: string) => string = (f) => fs.readFileSync(f, "utf8")): PreflightOptions {
     return {
         stack: opts.stack,
         ...(opts.kubeconfigFile ? { kubeconfig: { text: readFile(opts.kubeconfigFile), source: opts.kubeconfigFile } } : {}),
@@ -112,11 +157,13 @@ export interface Step {
     explain: string;
     /** Shown before asking; undefined when there is nothing to preview. */
     preview?: Command;
+    /** The preview prints JSON (`pulumi preview --json`), read and judged by {@link judgePreview} instead of shown. */
+    judged?: boolean;
     apply: Command;
 }
 
 /** The recovery itself. Every Pulumi step runs the program (`--run-program`), so it uses the new kubeconfig. */
-export function recoverySteps(opts: DrOptions): Step[] {
+export function recoverySteps(opts: Pick<DrOptions, "stack" | "yes" | "kubeconfigFile">): Step[] {
     const s = ["--stack", opts.stack];
     const unattended = opts.yes ? ["--non-interactive"] : [];
     const steps: Step[] = [];
@@ -127,11 +174,18 @@ export function recoverySteps(opts: DrOptions): Step[] {
             apply: { cmd: "pulumi", args: ["config", "set", "--secret", "kubeconfig", ...s], stdinFile: opts.kubeconfigFile },
         });
     }
+    // Needed even under the handover rule (issue 21: a plain `pulumi up` installs again the platform releases Flux has
+    // not taken over): the in-cluster objects the stack still owns (flux-system, its Secrets, cluster-vars and
+    // cluster-secrets, the Receiver, with the program's Flux the operator release, FluxInstance, GitRepository and
+    // Kustomization, and any platform release still in the state) are in the state as they were on the old cluster. `pulumi up` diffs the program against the state, not against
+    // the cluster: their inputs are unchanged, so without a refresh each would be `same` and none re-created.
+    // `--run-program`: without it a refresh reads through the provider configuration recorded in the state, which
+    // is the old cluster's kubeconfig.
     steps.push({
         title: "refresh the state against the rebuilt cluster",
         explain: "expect deletes only: in-cluster objects that vanished with the old cluster leave the state. "
             + "Anything outside the cluster (tunnel, DNS records, buckets, deploy key, webhook) should show no change; "
-            + "if it does, someone changed it by hand: stop and look.",
+            + "if it does, someone changed it by hand: the next step refuses to re-create or replace it unless you allow it.",
         preview: { cmd: "pulumi", args: ["refresh", ...s, "--run-program", "--preview-only", "--diff", ...unattended] },
         apply: { cmd: "pulumi", args: ["refresh", ...s, "--run-program", "--yes", ...unattended] },
     });
@@ -143,11 +197,123 @@ export function recoverySteps(opts: DrOptions): Step[] {
             + "instance are platform releases, the GitRepository and Kustomization the FluxInstance's, and a "
             + "FluxInstancePatch waits for it) and an update of the Kubernetes provider "
             + "(its kubeconfig changed, its clusterIdentifier did not, so nothing is replaced). "
-            + "Any replace or delete outside the cluster means something else is wrong: stop.",
-        preview: { cmd: "pulumi", args: ["preview", ...s, "--diff", ...unattended] },
+            + "The preview is read as JSON: a create, replace or delete outside the cluster is refused before anything is applied.",
+        preview: { cmd: "pulumi", args: ["preview", ...s, "--json", ...unattended] },
+        judged: true,
         apply: { cmd: "pulumi", args: ["up", ...s, "--yes", ...unattended] },
     });
     return steps;
+}
+
+// ---- judging the preview (`pulumi preview --json`) ----
+
+/**
+ * One step of `pulumi preview --json`: the CLI prints a PreviewDigest, `{ steps: [{ op, urn, oldState, newState, … }] }`
+ * (pulumi pkg/display/json.go, pkg/backend/display/json.go ShowPreviewDigest). `same` steps are left out of it; a
+ * replacement shows as one logical `replace` step (its create-replacement and delete-replaced halves are hidden from
+ * JSON output unless asked for); `oldState`/`newState` are apitype.ResourceV3, whose `retainOnDelete` marks a delete
+ * that leaves the object where it is.
+ */
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    /** The resource's type token, e.g. `cloudflare:index/dnsRecord:DnsRecord`. */
+    type: string;
+    /** The resource's name: the last part of its URN, as `--allow-outside` takes it. */
+    name: string;
+    /** A delete of a resource with `retainOnDelete`: it leaves the state only. */
+    retained: boolean;
+}
+
+/** Packages whose resources live outside the cluster (random and TLS: the secrets and keys those derive from). */
+export const OUTSIDE_PACKAGES = ["cloudflare", "github", "random", "tls"] as const;
+
+/**
+ * Operations that create, replace or delete. Not among them: `update` (in place: shown, not refused), `import`
+ * (adopts an existing object), `read`, `refresh`, and the `discard` steps of read resources, none of which changes
+ * anything outside.
+ */
+export const CHANGING_OPS = ["create", "replace", "create-replacement", "delete", "delete-replaced", "import-replacement"] as const;
+
+/** `urn:pulumi:<stack>::<project>::<parent types$…$type>::<name>` → its type and name. */
+export function urnParts(urn: string): { type: string; name: string } {
+    const parts = urn.split("::");
+    return { type: (parts[2] ?? "").split("$").pop() ?? "", name: parts.slice(3).join("::") };
+}
+
+/** The steps of `pulumi preview --json`'s output, or undefined when the text is not that JSON. */
+export function previewSteps(json: string): PreviewStep[] | undefined {
+    let digest: unknown;
+    try {
+        digest = JSON.parse(json);
+    } catch {
+        return undefined;
+    }
+    if (!digest || typeof digest !== "object" || Array.isArray(digest)) return undefined;
+    const steps = (digest as { steps?: unknown }).steps ?? [];
+    if (!Array.isArray(steps)) return undefined;
+    return steps.flatMap((raw: unknown) => {
+        const st = raw as { op?: unknown; urn?: unknown; oldState?: { type?: unknown; retainOnDelete?: unknown }; newState?: { type?: unknown } };
+        if (typeof st?.op !== "string" || typeof st.urn !== "string") return [];
+        const fromUrn = urnParts(st.urn);
+        const type = [st.newState?.type, st.oldState?.type].find((t): t is string => typeof t === "string") ?? fromUrn.type;
+        const retained = st.oldState?.retainOnDelete === true && (st.op === "delete" || st.op === "delete-replaced");
+        return [{ op: st.op, urn: st.urn, type, name: fromUrn.name, retained }];
+    });
+}
+
+/** Whether a type lives outside the cluster. `pulumi:providers:*` does not: a provider is settings held in the state. */
+export function isOutside(type: string): boolean {
+    return OUTSIDE_PACKAGES.some((p) => type.startsWith(`${p}:`));
+}
+
+export interface Judgement {
+    /** Creates, replaces and deletes outside the cluster that no `--allow-outside` names: the run stops. */
+    refused: PreviewStep[];
+    /** The same, named by `--allow-outside`. */
+    allowed: PreviewStep[];
+    /** Updates in place outside the cluster: shown, not refused. */
+    updates: PreviewStep[];
+    /** Every step that changes something, in the preview's order. */
+    changes: PreviewStep[];
+    /** `--allow-outside` names that match no step (a typo, or a change that is no longer there). */
+    unused: string[];
+}
+
+/**
+ * The rule of a recovery: nothing outside the cluster is created, replaced or deleted unless allowed by name. Steps of
+ * `kubernetes:*` (the handover's retained deletes included), components, the stack and providers pass.
+ */
+export function judgePreview(steps: PreviewStep[], allowOutside: readonly string[]): Judgement {
+    const changes = steps.filter((st) => st.op !== "same");
+    const outside = changes.filter((st) => isOutside(st.type) && (CHANGING_OPS as readonly string[]).includes(st.op));
+    const allowed = outside.filter((st) => allowOutside.includes(st.name));
+    return {
+        refused: outside.filter((st) => !allowOutside.includes(st.name)),
+        allowed,
+        updates: changes.filter((st) => isOutside(st.type) && st.op === "update"),
+        changes,
+        unused: allowOutside.filter((n) => !outside.some((st) => st.name === n)),
+    };
+}
+
+/** `delete cloudflare:index/r2Bucket:R2Bucket backups-infra-volsync (retained: …)`: how a step is named. */
+export function stepLine(st: PreviewStep): string {
+    return `${st.op} ${st.type} ${st.name}${st.retained ? " (retained: the object stays, the stack stops owning it)" : ""}`;
+}
+
+/** What the run prints when it refuses the preview: each step, and the command that allows them. */
+export function refusalLines(opts: Pick<DrOptions, "stack" | "allowOutside" | "yes" | "kubeconfigFile">, j: Judgement): string[] {
+    const q = (v: string) => display({ cmd: v, args: [] });
+    const names = [...new Set(j.refused.map((st) => st.name))];
+    const again = ["npm run dr --", opts.stack, ...(opts.yes ? ["--yes"] : []), ...[...opts.allowOutside, ...names].flatMap((n) => ["--allow-outside", q(n)])].join(" ");
+    return [
+        `Refused: the preview would change ${j.refused.length} resource${j.refused.length === 1 ? "" : "s"} outside the cluster, which a rebuild has no reason to touch:`,
+        ...j.refused.map((st) => `  ✗ ${stepLine(st)}`),
+        "Nothing was applied. Look at why first (`pulumi preview --diff`): a resource changed or deleted by hand, a changed",
+        "config value, a provider upgrade. If the change is wanted, allow each step by name:",
+        `  ${again}`,
+    ];
 }
 
 interface StackFacts {
@@ -196,6 +362,26 @@ export function fluxRestoreNotes(stack: string, facts: StackFacts): string[] {
 }
 
 // ---- running it (test/dr-script.test.ts runs it against a fake pulumi CLI) ----
+
+/**
+ * Runs a JSON preview with its standard output captured (progress and errors still on the terminal). The variable
+ * that turns `preview --json` into a stream of engine events is removed: the digest is what is judged.
+ */
+function runCaptured(c: Command): SpawnSyncReturns<string> {
+    const env = { ...process.env };
+    delete env.PULUMI_ENABLE_STREAMING_JSON_PREVIEW;
+    return spawnSync(c.cmd, c.args, { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** The errors a failed `preview --json` reported in its digest (Pulumi masks secrets in its own diagnostics). */
+export function previewErrors(json: string): string[] {
+    try {
+        const d = JSON.parse(json) as { diagnostics?: Array<{ severity?: unknown; message?: unknown }> };
+        return (d.diagnostics ?? []).filter((x) => x.severity === "error" && typeof x.message === "string").map((x) => (x.message as string).trim());
+    } catch {
+        return [];
+    }
+}
 
 /** Runs a step's command on the user's terminal (its preview and prompts are theirs to see). */
 function run(c: Command): SpawnSyncReturns<string> {
@@ -264,7 +450,27 @@ async function main(): Promise<number> {
         say();
         say(`Step ${i + 1}/${steps.length}: ${step.title}`);
         say(`  ${step.explain}`);
-        if (step.preview) {
+        if (step.preview && step.judged) {
+            say(`  $ ${display(step.preview)}`);
+            const r = runCaptured(step.preview);
+            const planned = r.stdout ? previewSteps(r.stdout) : undefined;
+            if (!ok(r) || !planned) {
+                for (const e of r.stdout ? previewErrors(r.stdout) : []) say(`  error: ${e}`);
+                say(`Preview failed: ${ok(r) ? `${display(step.preview)} printed no preview JSON` : failure(step.preview, r)}. `
+                    + `Stopped before step ${i + 1}; nothing of this step was applied.`);
+                return 1;
+            }
+            const j = judgePreview(planned, opts.allowOutside);
+            say(j.changes.length ? `  The preview changes ${j.changes.length} resource${j.changes.length === 1 ? "" : "s"}:` : "  The preview changes nothing.");
+            for (const st of j.changes) say(`    ${stepLine(st)}`);
+            for (const st of j.updates) say(`  ! outside the cluster, updated in place: ${st.type} ${st.name}`);
+            for (const st of j.allowed) say(`  ! outside the cluster, allowed by --allow-outside: ${stepLine(st)}`);
+            for (const n of j.unused) say(`  ! --allow-outside ${n}: no create, replace or delete of that name in the preview`);
+            if (j.refused.length) {
+                for (const l of refusalLines(opts, j)) say(l);
+                return 1;
+            }
+        } else if (step.preview) {
             say(`  $ ${display(step.preview)}`);
             const r = run(step.preview);
             if (!ok(r)) {
@@ -287,6 +493,23 @@ async function main(): Promise<number> {
     const stackFile = path.join(ROOT, `Pulumi.${opts.stack.split("/").pop()}.yaml`);
     const facts = fs.existsSync(stackFile) ? stackFacts(fs.readFileSync(stackFile, "utf8")) : { buckets: [] };
     for (const line of fluxRestoreNotes(opts.stack, facts)) say(line);
+
+    // The run ends with what verify finds, once Flux has had the time to restore the cluster.
+    say();
+    say(`Verify (the checks of \`npm run verify\`${opts.verifyWaitSeconds ? `, checking again for up to ${opts.verifyWaitSeconds} s while Flux restores the cluster` : ""}):`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runVerify } = require("../verify") as typeof import("../verify");
+    const verified = await runVerify({
+        stack: opts.stack,
+        waitSeconds: opts.verifyWaitSeconds,
+        onRound: (failing, left) => process.stderr.write(progressLine(failing, left)),
+    });
+    process.stdout.write(reportText(opts.stack, verified));
+    if (verified.failures > 0) {
+        say(`The recovery of ${opts.stack} is applied but not verified: see the failed checks above.`);
+        return 1;
+    }
+    say(`Stack ${opts.stack} is recovered and verified.`);
     return 0;
 }
 

@@ -7,21 +7,34 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-    display, drPreflight, failure, fluxRestoreNotes, isYes, parseDrArgs, recoverySteps, refusal, stackFacts, UsageError,
+    display, DR_VERIFY_WAIT_SECONDS, drPreflight, failure, fluxRestoreNotes, isYes, judgePreview, parseDrArgs, previewErrors, previewSteps,
+    recoverySteps, refusal, refusalLines, stackFacts, UsageError, urnParts,
 } from "../scripts/dr";
 import { ROOT } from "../config/keys";
 import { SECRETS, world, type World } from "./preflight-fixture";
 import { testKubeconfig } from "./harness";
+import { ACCOUNT, OUTPUT_SECRETS, TUNNEL_ID, verifyWorld } from "./verify-fixture";
 
 const line = (c: { cmd: string; args: string[] }) => [c.cmd, ...c.args].join(" ");
 
 describe("dr arguments", () => {
     it("takes one stack and the flags", () => {
-        expect(parseDrArgs(["infra"])).toEqual({ stack: "infra", yes: false, kubeconfigFile: undefined });
+        const defaults = { allowOutside: [], verifyWaitSeconds: DR_VERIFY_WAIT_SECONDS };
+        expect(parseDrArgs(["infra"])).toEqual({ stack: "infra", yes: false, kubeconfigFile: undefined, ...defaults });
         expect(parseDrArgs(["--yes", "apps", "--kubeconfig", "new.yaml"], { INIT_CWD: "/home/me/clusters" }))
-            .toEqual({ stack: "apps", yes: true, kubeconfigFile: "/home/me/clusters/new.yaml" });
+            .toEqual({ stack: "apps", yes: true, kubeconfigFile: "/home/me/clusters/new.yaml", ...defaults });
         expect(parseDrArgs(["monosense/infra", "--kubeconfig=/tmp/k"], { INIT_CWD: "/home/me" }))
-            .toEqual({ stack: "monosense/infra", yes: false, kubeconfigFile: "/tmp/k" });
+            .toEqual({ stack: "monosense/infra", yes: false, kubeconfigFile: "/tmp/k", ...defaults });
+        expect(DR_VERIFY_WAIT_SECONDS).toBe(600);
+    });
+
+    it("takes --allow-outside once per name, and --verify-wait in whole seconds", () => {
+        expect(parseDrArgs(["infra", "--allow-outside", "edge-cname-a.monosense.dev", "--allow-outside=backups-token", "--verify-wait", "0"]))
+            .toMatchObject({ allowOutside: ["edge-cname-a.monosense.dev", "backups-token"], verifyWaitSeconds: 0 });
+        expect(parseDrArgs(["infra", "--verify-wait=1200"]).verifyWaitSeconds).toBe(1200);
+        expect(() => parseDrArgs(["infra", "--allow-outside"])).toThrow("--allow-outside needs a resource name, as the refusal shows it");
+        expect(() => parseDrArgs(["infra", "--verify-wait", "1.5"])).toThrow('--verify-wait "1.5": give a whole number of seconds from 0 to 3600');
+        expect(() => parseDrArgs(["infra", "--verify-wait", "3601"])).toThrow(UsageError);
     });
 
     it("resolves the kubeconfig from where the user typed the command (npm's INIT_CWD), not the repository", () => {
@@ -81,8 +94,10 @@ describe("dr steps", () => {
         const steps = recoverySteps({ stack: "infra", yes: false });
         expect(steps.map((s) => [s.preview && line(s.preview), line(s.apply)])).toEqual([
             ["pulumi refresh --stack infra --run-program --preview-only --diff", "pulumi refresh --stack infra --run-program --yes"],
-            ["pulumi preview --stack infra --diff", "pulumi up --stack infra --yes"],
+            ["pulumi preview --stack infra --json", "pulumi up --stack infra --yes"],
         ]);
+        // The update's preview is read and judged, not only shown; the refresh's is shown.
+        expect(steps.map((st) => st.judged === true)).toEqual([false, true]);
     });
 
     it("never destroys, replaces or skips a preview", () => {
@@ -114,6 +129,109 @@ describe("dr steps", () => {
 
     it("quotes what it shows", () => {
         expect(display({ cmd: "pulumi", args: ["up", "--message", "it's back"] })).toBe(`pulumi up --message 'it'\\''s back'`);
+    });
+});
+
+// `pulumi preview --json` output in the CLI's own shape (pulumi pkg/display/json.go PreviewDigest): `same` steps left out,
+// a replacement as one `replace` step, old and new state as apitype.ResourceV3 with the resource's type and options.
+const URN = (parent: string, type: string, name: string) => `urn:pulumi:infra::cluster-bootstrap::${parent ? `${parent}$` : ""}${type}::${name}`;
+const step = (op: string, parent: string, type: string, name: string, state: Record<string, unknown> = {}) => {
+    const urn = URN(parent, type, name);
+    const res = { urn, custom: true, type, ...state };
+    return {
+        op, urn, provider: "",
+        ...(op === "create" ? { newState: res } : op === "delete" ? { oldState: res } : { oldState: res, newState: res }),
+        ...(op === "update" ? { diffReasons: ["kubeconfig"] } : {}),
+        detailedDiff: null,
+    };
+};
+const digest = (...steps: unknown[]) => JSON.stringify({ config: { "cluster-bootstrap:cluster": "[secret]" }, steps, duration: 1200000000, changeSummary: {} }, null, 4);
+const CNAME = step("create", "cluster-bootstrap:edge:ClusterEdge", "cloudflare:index/dnsRecord:DnsRecord", "edge-cname-grafana.monosense.dev");
+const IN_CLUSTER = [
+    step("update", "", "pulumi:providers:kubernetes", "k8s"),
+    step("create", "cluster-bootstrap:flux:FluxInstall", "kubernetes:core/v1:Namespace", "flux-namespace"),
+    step("create", "cluster-bootstrap:flux:FluxInstall", "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "flux-instance"),
+    step("replace", "cluster-bootstrap:contract:ClusterContract", "kubernetes:core/v1:ConfigMap", "contract-vars"),
+    // The handover: Flux took cilium over, the program no longer registers it, retainOnDelete leaves it in the cluster.
+    step("delete", "cluster-bootstrap:platform:PlatformReleases", "kubernetes:helm.sh/v3:Release", "platform-kube-system-cilium", { retainOnDelete: true }),
+    step("create", "", "pulumi:providers:cloudflare", "default_6_22_1"),
+];
+
+describe("dr judges the update's preview", () => {
+    it("reads the steps of `pulumi preview --json`: op, type and name from the URN, retained deletes", () => {
+        expect(urnParts(URN("cluster-bootstrap:edge:ClusterEdge", "cloudflare:index/dnsRecord:DnsRecord", "edge-cname-a.monosense.dev")))
+            .toEqual({ type: "cloudflare:index/dnsRecord:DnsRecord", name: "edge-cname-a.monosense.dev" });
+        const steps = previewSteps(digest(...IN_CLUSTER, CNAME))!;
+        expect(steps.map((st) => `${st.op} ${st.type} ${st.name} ${st.retained}`)).toEqual([
+            "update pulumi:providers:kubernetes k8s false",
+            "create kubernetes:core/v1:Namespace flux-namespace false",
+            "create kubernetes:fluxcd.controlplane.io/v1:FluxInstance flux-instance false",
+            "replace kubernetes:core/v1:ConfigMap contract-vars false",
+            "delete kubernetes:helm.sh/v3:Release platform-kube-system-cilium true",
+            "create pulumi:providers:cloudflare default_6_22_1 false",
+            "create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev false",
+        ]);
+        // A preview of no change has no steps key at all (omitempty).
+        expect(previewSteps(JSON.stringify({ config: {}, changeSummary: { same: 40 } }))).toEqual([]);
+        expect(previewSteps("error: could not load plugin")).toBeUndefined();
+        expect(previewSteps("[]")).toBeUndefined();
+    });
+
+    it("refuses a Cloudflare create, naming the step and the flag that allows it", () => {
+        const j = judgePreview(previewSteps(digest(...IN_CLUSTER, CNAME))!, []);
+        expect(j.refused.map((st) => st.name)).toEqual(["edge-cname-grafana.monosense.dev"]);
+        expect(refusalLines({ stack: "infra", yes: true, allowOutside: [] }, j)).toEqual([
+            "Refused: the preview would change 1 resource outside the cluster, which a rebuild has no reason to touch:",
+            "  ✗ create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev",
+            "Nothing was applied. Look at why first (`pulumi preview --diff`): a resource changed or deleted by hand, a changed",
+            "config value, a provider upgrade. If the change is wanted, allow each step by name:",
+            "  npm run dr -- infra --yes --allow-outside edge-cname-grafana.monosense.dev",
+        ]);
+    });
+
+    it("passes it with --allow-outside naming it, and says which names matched nothing", () => {
+        const j = judgePreview(previewSteps(digest(...IN_CLUSTER, CNAME))!, ["edge-cname-grafana.monosense.dev", "edge-cname-typo"]);
+        expect(j.refused).toEqual([]);
+        expect(j.allowed.map((st) => st.name)).toEqual(["edge-cname-grafana.monosense.dev"]);
+        expect(j.unused).toEqual(["edge-cname-typo"]);
+    });
+
+    it("passes in-cluster steps, the handover's retained delete and provider steps", () => {
+        const j = judgePreview(previewSteps(digest(...IN_CLUSTER))!, []);
+        expect(j.refused).toEqual([]);
+        expect(j.changes).toHaveLength(IN_CLUSTER.length);
+    });
+
+    it.each([
+        ["create", "cluster-bootstrap:backups:BackupBuckets", "cloudflare:index/r2Bucket:R2Bucket", "backups-infra-volsync"],
+        ["replace", "cluster-bootstrap:edge:ClusterEdge", "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared", "edge-tunnel"],
+        ["delete", "cluster-bootstrap:access:ClusterAccess", "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication", "access-app-grafana.monosense.dev"],
+        ["replace", "cluster-bootstrap:gitops:GitOpsHandoff", "github:index/repositoryDeployKey:RepositoryDeployKey", "gitops-deploy-key"],
+        ["create-replacement", "cluster-bootstrap:webhook:PushReconcile", "github:index/repositoryWebhook:RepositoryWebhook", "push-reconcile-github"],
+        ["replace", "cluster-bootstrap:webhook:PushReconcile", "random:index/randomPassword:RandomPassword", "push-reconcile-token"],
+        ["delete-replaced", "cluster-bootstrap:gitops:GitOpsHandoff", "tls:index/privateKey:PrivateKey", "gitops-key"],
+    ])("refuses a %s of %s's %s", (op, parent, type, name) => {
+        expect(judgePreview(previewSteps(digest(step(op, parent, type, name)))!, []).refused.map((st) => `${st.op} ${st.name}`)).toEqual([`${op} ${name}`]);
+    });
+
+    it("refuses a retained delete outside the cluster too: the object stays, but the stack would stop owning it", () => {
+        const bucket = step("delete", "cluster-bootstrap:backups:BackupBuckets", "cloudflare:index/r2Bucket:R2Bucket", "backups-infra-volsync", { retainOnDelete: true, protect: true });
+        const j = judgePreview(previewSteps(digest(bucket))!, []);
+        expect(refusalLines({ stack: "infra", yes: false, allowOutside: [] }, j)[1])
+            .toBe("  ✗ delete cloudflare:index/r2Bucket:R2Bucket backups-infra-volsync (retained: the object stays, the stack stops owning it)");
+    });
+
+    it("shows an update in place outside the cluster without refusing it", () => {
+        const j = judgePreview(previewSteps(digest(step("update", "cluster-bootstrap:edge:ClusterEdge",
+            "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig", "edge-tunnel-config")))!, []);
+        expect([j.refused.length, j.updates.map((st) => st.name)]).toEqual([0, ["edge-tunnel-config"]]);
+    });
+
+    it("passes on the errors a failed preview reports", () => {
+        expect(previewErrors(JSON.stringify({ diagnostics: [
+            { message: "stack infra changes cluster \"infra\"", severity: "info" },
+            { urn: "x", message: "error: ClusterIdentityError: the cluster belongs to \"apps\"\n", severity: "error" },
+        ] }))).toEqual(['error: ClusterIdentityError: the cluster belongs to "apps"']);
     });
 });
 
@@ -163,29 +281,66 @@ describe("npm run dr", () => {
         expect(w.pulumiCalls().map((c) => c[0])).toEqual(["version"]);
     });
 
-    it("checks the rebuilt cluster through the given kubeconfig, stores it from standard input, then refreshes and updates", async () => {
-        const w = await world();
+    it("checks the rebuilt cluster through the given kubeconfig, stores it from standard input, refreshes, judges the preview, updates, then verifies", async () => {
+        const w = await verifyWorld();
         worlds.push(w);
         // The stack still holds the lost cluster's kubeconfig; the new one, relative to where the user is, reaches the fake API.
         w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: "https://127.0.0.9:6443", token: "old-cluster-token-not-real" });
-        w.scenario.run = { "config set": "", refresh: "", preview: "", up: "" };
+        w.scenario.run = { "config set": "", refresh: "", preview: digest(...IN_CLUSTER), up: "" };
         w.save();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-"));
-        const kubeconfig = testKubeconfig({ server: w.kube.url, token: SECRETS.kubeToken, caData: w.kube.caData });
+        const kubeconfig = testKubeconfig({ server: w.kube.url, token: SECRETS.kubeToken, caData: w.kube.caData, context: "admin@infra" });
         fs.writeFileSync(path.join(dir, "new.yaml"), kubeconfig);
-        const r = await dr(w.env({ INIT_CWD: dir }), "infra", "--yes", "--kubeconfig", "new.yaml");
+        const r = await dr(w.env({ INIT_CWD: dir }), "infra", "--yes", "--kubeconfig", "new.yaml", "--verify-wait", "0");
         expect(r.status, r.stdout + r.stderr).toBe(0);
         expect(r.stdout).toContain(`  ✓ Kubernetes API: answers at ${w.kube.url} (context "admin@infra"), kubeconfig: ${path.join(dir, "new.yaml")}`);
-        const steps = w.pulumiCalls().filter((c) => !["version", "whoami", "stack"].includes(c[0]) && !(c[0] === "config" && c[1] !== "set"));
-        expect(steps.map((c) => c.join(" "))).toEqual([
+        const calls = w.pulumiCalls().map((c) => c.join(" "));
+        const steps = calls.filter((c) => !/^(version|whoami|stack ls|config --json|config get)/.test(c));
+        expect(steps).toEqual([
             "config set --secret kubeconfig --stack infra",
             "refresh --stack infra --run-program --preview-only --diff --non-interactive",
             "refresh --stack infra --run-program --yes --non-interactive",
-            "preview --stack infra --diff --non-interactive",
+            "preview --stack infra --json --non-interactive",
             "up --stack infra --yes --non-interactive",
+            // verify, after the apply, with the kubeconfig the run stored
+            "stack output --json --stack infra",
+            "stack output --json --show-secrets --stack infra",
         ]);
         expect(fs.readFileSync(`${w.env().FAKE_PULUMI_LOG}.stdin`, "utf8")).toBe(kubeconfig);
+        expect(r.stdout).toContain("  The preview changes 6 resources:\n    update pulumi:providers:kubernetes k8s\n");
+        expect(r.stdout).toContain("    delete kubernetes:helm.sh/v3:Release platform-kube-system-cilium (retained: the object stays, the stack stops owning it)\n");
         expect(r.stdout).toContain("Pulumi's part for infra is done.");
-        expect(r.stdout + r.stderr).not.toContain(SECRETS.kubeToken);
+        expect(r.stdout).toMatch(/\nKubernetes and Flux\n  ✓ FluxInstance flux-system\/flux: Ready/);
+        expect(r.stdout).toMatch(/Everything checked holds for stack infra\.\nStack infra is recovered and verified\.\n$/);
+        for (const secret of [SECRETS.kubeToken, ...Object.values(OUTPUT_SECRETS)]) expect(r.stdout + r.stderr).not.toContain(secret);
+    });
+
+    it("refuses a preview that creates a Cloudflare record, before anything is applied, naming it and the flag", async () => {
+        const w = await world();
+        worlds.push(w);
+        w.scenario.run = { refresh: "", preview: digest(...IN_CLUSTER, CNAME), up: "" };
+        w.save();
+        const r = await dr(w.env(), "infra", "--yes");
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("Refused: the preview would change 1 resource outside the cluster, which a rebuild has no reason to touch:\n"
+            + "  ✗ create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev\n");
+        expect(r.stdout).toMatch(/\n {2}npm run dr -- infra --yes --allow-outside edge-cname-grafana\.monosense\.dev\n$/);
+        expect(w.pulumiCalls().map((c) => c[0])).not.toContain("up");
+    });
+
+    it("applies it with --allow-outside naming the step, then ends with verify's result", async () => {
+        const w = await verifyWorld();
+        worlds.push(w);
+        w.scenario.run = { refresh: "", preview: digest(...IN_CLUSTER, CNAME), up: "" };
+        w.save();
+        // cloudflared has not connected: verify fails, and so does the run.
+        w.cloudflareRoutes[`/accounts/${ACCOUNT}/cfd_tunnel/${TUNNEL_ID}/connections`] = { status: 200, body: { success: true, errors: [], messages: [], result: [] } };
+        const r = await dr(w.env(), "infra", "--yes", "--allow-outside", "edge-cname-grafana.monosense.dev", "--verify-wait", "0");
+        expect(r.stdout).toContain("  ! outside the cluster, allowed by --allow-outside: create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev\n");
+        const calls = w.pulumiCalls().map((c) => c.slice(0, 2).join(" "));
+        expect(calls.indexOf("stack output")).toBeGreaterThan(calls.indexOf("up --stack"));
+        expect(r.stdout).toContain("  ✗ Tunnel infra: no connector: cloudflared has not connected");
+        expect(r.stdout).toMatch(/The recovery of infra is applied but not verified: see the failed checks above\.\n$/);
+        expect(r.status).toBe(1);
     });
 });

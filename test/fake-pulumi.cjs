@@ -14,8 +14,17 @@ const die = (code, text) => {
 };
 // `stack ls`, `config get`, `config set`, or the first word (`config --json --stack x` is `config`).
 const command = args[0] === "stack" || (args[0] === "config" && ["get", "set"].includes(args[1])) ? `${args[0]} ${args[1]}` : args[0];
-// What a command was given on standard input (`config set` without a value reads it), for the test to compare.
-if (command === "config set" && process.env.FAKE_PULUMI_LOG) fs.writeFileSync(`${process.env.FAKE_PULUMI_LOG}.stdin`, fs.readFileSync(0));
+// What a command was given on standard input (`config set` without a value reads it), for the test to compare; and,
+// as the CLI does, the key set to it in the stack's config, so later commands read the new value.
+if (command === "config set") {
+    const stdin = fs.readFileSync(0);
+    if (process.env.FAKE_PULUMI_LOG) fs.writeFileSync(`${process.env.FAKE_PULUMI_LOG}.stdin`, stdin);
+    const key = args.slice(2).find((a, i, rest) => !a.startsWith("-") && rest[i - 1] !== "--stack");
+    if (key && args.length > 2) {
+        scenario.config[key.includes(":") ? key : "cluster-bootstrap:" + key] = { value: stdin.toString("utf8"), secret: args.includes("--secret") };
+        fs.writeFileSync(process.env.FAKE_PULUMI_SCENARIO, JSON.stringify(scenario));
+    }
+}
 const flag = (name) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
