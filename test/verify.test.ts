@@ -35,7 +35,7 @@ const ALL_SECRETS = [...Object.values(SECRETS), ...Object.values(OUTPUT_SECRETS)
 
 async function verify(opts: Partial<VerifyOptions> = {}) {
     w.save();
-    const report = await runVerify({ stack: w.scenario.stack, env: w.env(), timeoutMs: 3000, ...opts });
+    const report = await runVerify({ stack: w.scenario.stack, env: w.env(), timeoutMs: 20_000, ...opts });
     const results = report.sections.flatMap((s) => s.results);
     const lines = results.map(renderLine);
     // Whatever happened, no secret is printed.
@@ -239,6 +239,13 @@ describe("verify names each broken promise", () => {
         expect(line("R2 token: bucket list")).toMatch(/^✗ R2 token: bucket list: the backup token lists the account's buckets/);
     });
 
+    it("an API error that quotes a secret output, printed with the secret blanked", async () => {
+        w.githubRoutes["/repos/monosense/k8s-ops/hooks"] = { status: 403, body: { message: `Must have admin rights to see ${OUTPUT_SECRETS.webhookUrl}` } };
+        const { line } = await verify();
+        expect(line("GitHub webhook")).toBe("✗ GitHub webhook: listing the repository's webhooks answered HTTP 403: Must have admin rights to see [secret] "
+            + "(token from github:token) → the token needs Webhooks: read on the repository (fine-grained) or admin:repo_hook (classic)");
+    });
+
     it("a stack that cannot be read: every section still printed, with what was not checked", async () => {
         w.scenario.version = "v3.200.0";
         const { report, lines } = await verify();
@@ -341,12 +348,12 @@ describe("npm run verify", () => {
 
     it("prints every section and exits 0 when everything holds, 1 when something does not", async () => {
         w.save();
-        const good = await run(w.env(), "infra", "--timeout", "5");
+        const good = await run(w.env(), "infra", "--timeout", "20");
         expect(good.status, good.stdout + good.stderr).toBe(0);
         expect(good.stdout).toMatch(/\nCloudflare\n  ✓ Tunnel infra: /);
         expect(good.stdout).toMatch(/\nEverything checked holds for stack infra\.\n$/);
         w.clusterVars = { ...w.clusterVars!, CLUSTER_DOMAIN: "other.dev" };
-        const bad = await run(w.env(), "infra", "--timeout", "5");
+        const bad = await run(w.env(), "infra", "--timeout", "20");
         expect(bad.status).toBe(1);
         expect(bad.stdout).toContain('  ✗ ConfigMap flux-system/cluster-vars: CLUSTER_DOMAIN is "other.dev", the stack says "monosense.dev"');
         expect(bad.stdout).toMatch(/\n1 check failed: fix it .*\n$/);
