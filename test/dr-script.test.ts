@@ -15,6 +15,9 @@ import { SECRETS, world, type World } from "./preflight-fixture";
 import { testKubeconfig } from "./harness";
 import { ACCOUNT, OUTPUT_SECRETS, TUNNEL_ID, verifyWorld } from "./verify-fixture";
 
+// A run of the script with its fake CLI calls and the SDKs loaded: a bound for a loaded machine, not a speed goal.
+const SPAWN = 120_000;
+
 const line = (c: { cmd: string; args: string[] }) => [c.cmd, ...c.args].join(" ");
 
 describe("dr arguments", () => {
@@ -313,7 +316,7 @@ describe("npm run dr", () => {
         expect(r.stdout).toMatch(/\nKubernetes and Flux\n  ✓ FluxInstance flux-system\/flux: Ready/);
         expect(r.stdout).toMatch(/Everything checked holds for stack infra\.\nStack infra is recovered and verified\.\n$/);
         for (const secret of [SECRETS.kubeToken, ...Object.values(OUTPUT_SECRETS)]) expect(r.stdout + r.stderr).not.toContain(secret);
-    });
+    }, SPAWN);
 
     it("refuses a preview that creates a Cloudflare record, before anything is applied, naming it and the flag", async () => {
         const w = await world();
@@ -326,7 +329,7 @@ describe("npm run dr", () => {
             + "  ✗ create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev\n");
         expect(r.stdout).toMatch(/\n {2}npm run dr -- infra --yes --allow-outside edge-cname-grafana\.monosense\.dev\n$/);
         expect(w.pulumiCalls().map((c) => c[0])).not.toContain("up");
-    });
+    }, SPAWN);
 
     it("applies it with --allow-outside naming the step, then ends with verify's result", async () => {
         const w = await verifyWorld();
@@ -342,5 +345,5 @@ describe("npm run dr", () => {
         expect(r.stdout).toContain("  ✗ Tunnel infra: no connector: cloudflared has not connected");
         expect(r.stdout).toMatch(/The recovery of infra is applied but not verified: see the failed checks above\.\n$/);
         expect(r.status).toBe(1);
-    });
+    }, SPAWN);
 });

@@ -43,6 +43,9 @@ async function verify(opts: Partial<VerifyOptions> = {}) {
     return { report, results, lines, line: (title: string) => lines.find((l) => l.slice(2).startsWith(`${title}:`)) };
 }
 
+// Two runs of the script, each loading the SDKs: a bound for a loaded machine, not a speed goal.
+const SPAWNS = 120_000;
+
 const statuses = (results: CheckResult[]) => results.map((r) => `${r.status} ${r.title}`);
 
 describe("verify of a healthy stack", () => {
@@ -358,7 +361,7 @@ describe("npm run verify", () => {
         expect(bad.stdout).toContain('  ✗ ConfigMap flux-system/cluster-vars: CLUSTER_DOMAIN is "other.dev", the stack says "monosense.dev"');
         expect(bad.stdout).toMatch(/\n1 check failed: fix it .*\n$/);
         for (const secret of ALL_SECRETS) expect(good.stdout + good.stderr + bad.stdout + bad.stderr).not.toContain(secret);
-    });
+    }, SPAWNS);
 
     it("parses its arguments", () => {
         expect(parseVerifyArgs(["infra"])).toEqual({ stack: "infra", waitSeconds: 0, timeoutMs: 15_000 });
