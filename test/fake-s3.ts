@@ -22,6 +22,8 @@ export interface FakeS3 {
     /** Buckets the key is scoped to; with `accountWide`, the key reaches every bucket and may list them. */
     buckets: Set<string>;
     accountWide: boolean;
+    /** Never answer: a call must give up on its own bound. */
+    hang: boolean;
     requests: FakeS3Request[];
     close(): Promise<void>;
 }
@@ -33,11 +35,12 @@ const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>${body}`;
 const error = (code: string, message: string) => xml(`<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
 
 export async function fakeS3(opts: { accessKeyId: string; buckets: string[] }): Promise<FakeS3> {
-    const s3: Partial<FakeS3> = { accessKeyId: opts.accessKeyId, buckets: new Set(opts.buckets), accountWide: false, requests: [] };
+    const s3: Partial<FakeS3> = { accessKeyId: opts.accessKeyId, buckets: new Set(opts.buckets), accountWide: false, hang: false, requests: [] };
     const server = http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
         const auth = AUTHORIZATION.exec(req.headers.authorization ?? "");
         s3.requests!.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, accessKeyId: auth?.[1], region: auth?.[3] });
+        if (s3.hang) return;
         const answer = (status: number, body: string) => {
             res.writeHead(status, { "content-type": "application/xml" });
             res.end(body);

@@ -249,6 +249,13 @@ describe("verify names each broken promise", () => {
             + "(token from github:token) → the token needs Webhooks: read on the repository (fine-grained) or admin:repo_hook (classic)");
     });
 
+    it("an S3 endpoint that does not answer, given up on within the bound", async () => {
+        w.s3.hang = true;
+        const { line } = await verify({ timeoutMs: 8000 });
+        expect(line("R2 bucket infra-volsync")).toMatch(/^✗ R2 bucket infra-volsync: the backup token cannot list it: no answer within 8 s → /);
+        expect(line("R2 token scope")).toBe("✗ R2 token scope: not proven: listing infra-scope-probe, a bucket outside the stack, got no answer within 8 s");
+    });
+
     it("a stack that cannot be read: every section still printed, with what was not checked", async () => {
         w.scenario.version = "v3.200.0";
         const { report, lines } = await verify();
