@@ -197,6 +197,22 @@ describe("verify names each broken promise", () => {
         expect(line("GitRepository flux-system/k8s-ops")).toMatch(/^✗ GitRepository flux-system\/k8s-ops: not Ready yet: Progressing: Reconciliation in progress → /);
     });
 
+    it("with flux.managedBy repository, the GitRepository the FluxInstance's sync names (else the namespace's name)", async () => {
+        w.scenario.config["cluster-bootstrap:flux"] = { value: { managedBy: "repository" } };
+        const instancePath = objectPathOf("fluxcd.controlplane.io/v1", "fluxinstances", "flux-system", "flux");
+        w.objects.set(objectPathOf("source.toolkit.fluxcd.io/v1", "gitrepositories", "flux-system", "flux-system"),
+            fluxObject("source.toolkit.fluxcd.io/v1", "GitRepository", "flux-system", "flux-system"));
+        const first = await verify();
+        expect(first.line("GitRepository flux-system/flux-system")).toMatch(/^✓ /);
+        (w.objects.get(instancePath) as { spec?: unknown }).spec = { sync: { kind: "GitRepository", name: "k8s-ops", url: "ssh://git@github.com/monosense/k8s-ops" } };
+        const named = await verify();
+        expect(named.line("GitRepository flux-system/k8s-ops")).toMatch(/^✓ /);
+        w.objects.delete(instancePath);
+        const none = await verify();
+        expect(none.line("FluxInstance flux-system/flux")).toMatch(/^✗ FluxInstance flux-system\/flux: not found in the cluster → /);
+        expect(none.line("GitRepository")).toBe("- GitRepository: not checked: the FluxInstance whose sync names it was not found");
+    });
+
     it("a platform release's HelmRelease that is missing or failing", async () => {
         w.objects.delete(objectPathOf("helm.toolkit.fluxcd.io/v2", "helmreleases", "kube-system", "coredns"));
         w.objects.set(objectPathOf("helm.toolkit.fluxcd.io/v2", "helmreleases", "kube-system", "spegel"),
