@@ -2,7 +2,7 @@
 // and Cloudflare APIs) plus the stack's outputs, a connected tunnel, its DNS records, a webhook with a successful last
 // delivery, Ready Flux objects, a cluster-vars as the stack writes it, and a fake R2 S3 endpoint. It starts healthy;
 // each test breaks one thing.
-import type { FluxObject } from "../components/flux-await";
+import type { FluxObject } from "../cluster/flux-await";
 import { fakeS3, type FakeS3 } from "./fake-s3";
 import { k8sStatus, type FakeAnswer, type FakeRequest } from "./fake-apis";
 import { SECRETS, world, type World } from "./preflight-fixture";

@@ -3,7 +3,7 @@
 // and `--wait` keeps checking until a check turns green.
 import { spawn } from "node:child_process";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT } from "../offline/runtime";
+import { ROOT } from "../config/keys";
 import { renderLine, type CheckResult } from "../preflight/result";
 import { parseVerifyArgs } from "../scripts/verify";
 import { runVerify, type VerifyOptions } from "../verify";

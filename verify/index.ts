@@ -4,7 +4,7 @@
 // cluster-vars as the stack writes it) and R2 (the backup token reaches its buckets and nothing else). With a wait, the
 // checks run again until all pass or the time is up. Every call is bounded; every printed line is scrubbed of every
 // secret the stack holds.
-import * as path from "node:path";
+import { ROOT } from "../config/keys";
 import { scrub, skip, type CheckResult } from "../preflight/result";
 import { envSecretStrings } from "../preflight/secret-values";
 import { PreflightSetupError } from "../preflight/http";
@@ -14,9 +14,6 @@ import { readStack, type VerifyFacts } from "./facts";
 import { githubVerify } from "./github";
 import { kubernetesVerify } from "./kubernetes";
 import { r2Verify } from "./r2";
-
-/** The project's root: where `Pulumi.yaml` is, and where the `pulumi` commands run. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface VerifySection {
     name: string;
@@ -84,7 +81,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
 
     const stackLines: CheckResult[] = [];
     const stack: VerifySection = { name: `Stack ${opts.stack}`, results: stackLines };
-    const facts = await readStack({ stack: opts.stack, cwd: opts.cwd ?? PROJECT_ROOT, env, timeoutMs }, stackLines, secrets);
+    const facts = await readStack({ stack: opts.stack, cwd: opts.cwd ?? ROOT, env, timeoutMs }, stackLines, secrets);
     if (!facts) {
         // Every section is printed, so the whole list of what is checked is visible.
         const sections = [stack, ...FAMILIES.map((f) => ({ name: f.name, results: [skip(f.name, "not checked: the stack could not be read (see above)")] }))];

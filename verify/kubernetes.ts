@@ -1,17 +1,16 @@
 // The cluster after an apply, with the stack's own kubeconfig and context: Flux's objects are Ready (each judged by
-// components/flux-await.ts `readiness`, the rule `pulumi up` waits by), the platform releases' HelmReleases are Ready,
+// cluster/flux-await.ts `readiness`, the rule `pulumi up` waits by), the platform releases' HelmReleases are Ready,
 // flux-system/cluster-vars holds what the stack writes, and the Receiver GitHub calls is Ready. Read-only, each call
 // bounded.
 import type { PlainConfig } from "../config";
-import { FLUX_NAMESPACE } from "../config/routing";
-import { loadKubeConfig, withTimeout } from "../components/cluster-identity";
-import { clusterPart, CLUSTER_VARS } from "../components/contract";
+import { CLUSTER_VARS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, RECEIVER_NAME } from "../config/names";
+import { objectPath, readiness, type FluxObject } from "../cluster/flux-await";
+import { loadKubeConfig, withTimeout } from "../cluster/identity";
+import { r2ContractPart } from "../components/backups";
+import { clusterPart } from "../components/contract";
 import { edgeContractPart } from "../components/edge";
-import { FLUX_INSTANCE_NAME } from "../components/flux";
-import { objectPath, readiness, type FluxObject } from "../components/flux-await";
 import { hubUrls } from "../components/hub";
-import { r2ContractPart, r2Endpoint } from "../components/r2";
-import { RECEIVER_NAME } from "../components/webhook";
+import { r2Endpoint } from "../providers/r2";
 import { fail, ok, skip, type CheckResult } from "../preflight/result";
 import { missingOutput, stringOutput, type VerifyFacts } from "./facts";
 

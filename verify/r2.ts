@@ -8,7 +8,7 @@
 // scoped token's list answered 403), and refuses ListBuckets to the Object Read/Write permission groups, which only
 // the Admin tiers may call (R2 docs, "Authentication: Permissions"; ashwathstephen/sairo#45).
 import type { S3Client } from "@aws-sdk/client-s3";
-import { r2Endpoint } from "../components/r2";
+import { r2Endpoint } from "../providers/r2";
 import { loopbackOverride } from "../preflight/http";
 import { fail, ok, skip, warn, type CheckResult } from "../preflight/result";
 import { missingOutput, stringOutput, type VerifyFacts } from "./facts";
