@@ -4,15 +4,18 @@
 // Speed: the fake CLI answers in-process through the preflight's runner seam (a few tests run the real spawn path);
 // the bound is generous everywhere except where a fake never answers, so no result depends on the machine's speed.
 import { spawn } from "node:child_process";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type CheckResult } from "../preflight";
-import { apiBase } from "../preflight/http";
+import { chartCheck, MANIFEST_ACCEPT } from "../preflight/charts";
+import { apiBase, testBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";
 import { scrub } from "../preflight/result";
 import { parseCheckArgs } from "../scripts/check";
-import { SECRETS, world, type World } from "./preflight-fixture";
-import { TEST_AGE_KEY } from "./harness";
+import { anonymousToken, SECRETS, world, type World } from "./preflight-fixture";
+import { TEST_AGE_KEY, testKubeconfig } from "./harness";
 
 let w: World;
 const worlds: World[] = [];
@@ -42,6 +45,15 @@ async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = GENEROUS_MS, 
 }
 
 const statuses = (results: CheckResult[]) => results.map((r) => `${r.status} ${r.title}`);
+
+/** A loopback port nothing listens on: listened on, then closed. */
+async function closedPort(): Promise<number> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
 
 describe("a healthy setup", () => {
     beforeEach(fresh);
@@ -207,6 +219,25 @@ describe("the stack's config and secrets", () => {
         for (const r of [ok, bad]) expect(r.lines.join("\n")).not.toContain("op-connect-SENTINEL-0005");
     });
 
+    it("lists every check of every section when the config is invalid, with the reason for each one not checked", async () => {
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "not a repository", branch: "main", path: "clusters/infra/flux" };
+        delete w.scenario.config["cluster-bootstrap:cloudflareAccountId"];
+        const { report, lines } = await check();
+        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        const section = (name: string) => report.sections.find((s) => s.name === name)!.results.map(renderLine);
+        const gitops = "not checked: cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)";
+        expect(section("GitHub")).toEqual(["GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys",
+            "GitHub webhooks"].map((t) => `- ${t}: ${gitops}`));
+        const account = "not checked: cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)";
+        expect(section("Cloudflare")).toEqual(["Cloudflare token", "Cloudflare zone monosense.dev", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups"]
+            .map((t) => `- ${t}: ${account}`));
+        expect(section("Helm charts")).toEqual(["kubernetes/apps/kube-system/cilium/app", "kubernetes/apps/kube-system/coredns/app", "kubernetes/apps/kube-system/spegel/app"]
+            .map((p) => `- Chart of ${p}: not checked: the stack config is not valid (see the Stack config lines)`));
+        // The cluster is checked with what is usable.
+        expect(section("Kubernetes")[0]).toMatch(/^✓ Kubernetes API/);
+        expect(lines.filter((l) => l.startsWith("✗ Stack config")).length).toBeGreaterThan(0);
+    });
+
     it("runs the program's own validation, with the real age key", async () => {
         w.scenario.config["cluster-bootstrap:sops"].value = { recipient: "age1j3hsfptdfsfwvkf504etjkrtmajny9csrfh5s24uqh6fchmg5dgqg087ek" };
         const { lines } = await check();
@@ -348,10 +379,110 @@ describe("Cloudflare", () => {
             + "→ enable R2 once in the dashboard (R2 Object Storage); it asks for a payment method");
     });
 
+    it("names a permission group cloudflare:apiToken cannot grant (is_selectable false), as the program's lookup would", async () => {
+        w.unselectable = ["DNS Write"];
+        expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "DNS Write": cloudflare:apiToken cannot grant it '
+            + "(the account's list says isSelectable: false), so creating the token that needs it would fail; give cloudflare:apiToken this permission itself "
+            + "(README: Tokens and their minimal permissions): the program's lookup would fail the same way");
+    });
+
     it("names a permission group the account does not list, as the program's lookup would", async () => {
         w.cloudflareRoutes[`${account}/tokens/permission_groups?name=Workers+R2+Storage+Bucket+Item+Read`] = { status: 200, body: { success: true, errors: [], result: [] } };
         expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "Workers R2 Storage Bucket Item Read": '
             + "expected exactly one, found 0 (groups returned: none): the program's lookup would fail the same way");
+    });
+});
+
+describe("an API that cannot be reached", () => {
+    beforeEach(fresh);
+
+    it("names a refused connection for every API, the cluster's and the chart registries' included", async () => {
+        const [githubPort, cloudflarePort, kubePort, chartsPort] = await Promise.all([closedPort(), closedPort(), closedPort(), closedPort()]);
+        w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: `https://127.0.0.1:${kubePort}`, token: SECRETS.kubeToken, caData: w.kube.caData });
+        const { find, lines } = await check({
+            CLUSTER_BOOTSTRAP_TEST_GITHUB_API: `http://127.0.0.1:${githubPort}`,
+            CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API: `http://127.0.0.1:${cloudflarePort}`,
+            CLUSTER_BOOTSTRAP_TEST_CHARTS: `http://127.0.0.1:${chartsPort}`,
+        });
+        expect(find("GitHub token")?.detail).toBe("the GitHub API: connection refused");
+        expect(find("Cloudflare token")?.detail).toBe("the Cloudflare API: connection refused");
+        expect(find("Kubernetes API")?.detail).toBe(`https://127.0.0.1:${kubePort} (context "admin@infra"): connection refused (kubeconfig: cluster-bootstrap:kubeconfig)`);
+        expect(lines).toContain("✗ Chart flux-operator 0.60.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator): the registry: connection refused");
+        // Without GitHub, the app directories cannot be read: their charts are listed, not checked.
+        expect(lines).toContain("- Chart of kubernetes/apps/kube-system/cilium/app: not checked: its app directory cannot be read (the GitHub API: connection refused)");
+        expect(lines.join("\n")).not.toMatch(/fetch failed|TypeError/);
+    });
+
+    it("names a TLS failure of the Kubernetes API, by the verification code", async () => {
+        // The fake's certificate is self-signed, and this kubeconfig does not vouch for it.
+        w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: w.kube.url, token: SECRETS.kubeToken });
+        expect((await check()).find("Kubernetes API")?.detail).toBe(`${w.kube.url} (context "admin@infra"): TLS failure (DEPTH_ZERO_SELF_SIGNED_CERT) (kubeconfig: cluster-bootstrap:kubeconfig)`);
+    });
+
+    it("names the bound for a Cloudflare API that never answers", async () => {
+        // The fake never answers: only the bound ends the call, whatever the machine's speed.
+        w.cloudflare.handler = () => "hang";
+        expect((await check({}, 300)).find("Cloudflare token")?.detail).toBe("the Cloudflare API: timed out after 0.3 s");
+    });
+});
+
+describe("Helm charts", () => {
+    beforeEach(fresh);
+    const cilium = "Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)";
+
+    it("asks an OCI registry as Helm does: an anonymous token from the challenge's realm, then the manifest by tag", async () => {
+        await check();
+        const asked = w.registry.requests.filter((r) => r.path.startsWith("/v2/cilium/") || r.path === "/token" && r.query.get("scope") === "repository:cilium/charts/cilium:pull");
+        expect(asked.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ""} ${r.authorization ?? "-"}`)).toEqual([
+            "HEAD /v2/cilium/charts/cilium/manifests/1.18.4 -",
+            "GET /token?service=fake-registry&scope=repository%3Acilium%2Fcharts%2Fcilium%3Apull -",
+            `HEAD /v2/cilium/charts/cilium/manifests/1.18.4 Bearer ${anonymousToken("cilium/charts/cilium")}`,
+        ]);
+        expect(asked[2].accept).toBe(MANIFEST_ACCEPT);
+        expect(w.registry.requests.filter((r) => r.path.endsWith("/index.yaml")).map((r) => `${r.method} ${r.path}`)).toEqual(["GET /spegel-org/charts/index.yaml"]);
+    });
+
+    it("fails a platform release whose chart tag the registry does not have, naming where to fix it", async () => {
+        w.charts["cilium/charts/cilium"] = ["1.18.3"];
+        const { lines, report } = await check();
+        expect(lines).toContain(`✗ ${cilium}: not in the registry (HTTP 404): \`pulumi preview\` would fail at the Helm provider's check `
+            + "→ fix the chart's version in kubernetes/apps/kube-system/cilium/app (the OCIRepository's spec.ref.tag, or the HelmRelease's spec.chart.spec.version)");
+        expect(report.failures).toBe(1);
+    });
+
+    it("fails a chart version missing from a Helm repository's index.yaml", async () => {
+        w.helmIndexes["spegel-org/charts"].spegel = ["0.3.0", "0.5.0"];
+        expect((await check()).find("Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)")).toMatchObject({
+            status: "fail", detail: "not in the repository: `pulumi preview` would fail at the Helm provider's check",
+        });
+    });
+
+    it("fails the Flux Operator chart at a flux.operatorChartVersion the registry does not have, in program mode only", async () => {
+        w.scenario.config["cluster-bootstrap:flux"].value = { version: "2.7.x", operatorChartVersion: "0.61.0" };
+        expect((await check()).lines).toContain("✗ Chart flux-operator 0.61.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator): not in the registry (HTTP 404): "
+            + "`pulumi preview` would fail at the Helm provider's check → set cluster-bootstrap:flux.operatorChartVersion to a version the registry has");
+    });
+
+    it("fails an app directory the program would refuse, with the program's message", async () => {
+        const file = "kubernetes/apps/kube-system/cilium/app/helmrelease.yaml";
+        const text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cilium\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: cilium\n"
+            + "  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n";
+        w.githubRoutes[`/repos/monosense/k8s-ops/contents/${file}`] = { status: 200, body: { type: "file", encoding: "base64", content: Buffer.from(text).toString("base64") } };
+        expect((await check()).find("Chart of kubernetes/apps/kube-system/cilium/app")).toMatchObject({
+            status: "fail", detail: `cluster-bootstrap:platform.releases[0]: ${file}: spec.valuesFrom is not supported: bootstrap values come from spec.values only`,
+        });
+    });
+
+    it("fails a registry that refuses anonymous pulls, and takes a range as Helm does: the highest matching tag", async () => {
+        const opts = { env: w.env(), timeoutMs: GENEROUS_MS, fix: "fix it" };
+        expect(await chartCheck({ chart: "oci://127.0.0.1:5000/cilium/charts/cilium", version: "1.18.x" }, opts))
+            .toEqual({ status: "ok", title: "Chart cilium 1.18.x (oci://127.0.0.1:5000/cilium/charts/cilium)", detail: "in the registry as 1.18.4" });
+        expect(await chartCheck({ chart: "spegel", version: "~0.3", repositoryUrl: "https://127.0.0.1:8443/spegel-org/charts" }, opts))
+            .toMatchObject({ status: "ok", detail: "in the repository as 0.3.0" });
+        w.registry.handler = () => ({ status: 401, headers: { "www-authenticate": 'Basic realm="private"' } });
+        expect(await chartCheck({ chart: "oci://127.0.0.1:5000/private/chart", version: "1.0.0" }, opts)).toMatchObject({
+            status: "fail", detail: "the registry asks for credentials (basic); the bootstrap pulls charts anonymously",
+        });
     });
 });
 
@@ -360,6 +491,9 @@ describe("guards", () => {
         expect(apiBase("github", {})).toBe("https://api.github.com");
         expect(apiBase("cloudflare", { CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API: "http://127.0.0.1:1234/" })).toBe("http://127.0.0.1:1234");
         expect(() => apiBase("github", { CLUSTER_BOOTSTRAP_TEST_GITHUB_API: "https://collector.example" })).toThrow(/tests only and must name a loopback address/);
+        expect(testBase("charts", {})).toBeUndefined();
+        expect(testBase("charts", { CLUSTER_BOOTSTRAP_TEST_CHARTS: "http://127.0.0.1:5000/" })).toBe("http://127.0.0.1:5000");
+        expect(() => testBase("charts", { CLUSTER_BOOTSTRAP_TEST_CHARTS: "https://registry.example" })).toThrow(/CLUSTER_BOOTSTRAP_TEST_CHARTS is for tests only and must name a loopback address/);
     });
 
     it("scrubs secrets, whole and line by line, from anything passed on", () => {
