@@ -7,7 +7,8 @@ import { fail, lastLine, ok, skip, type CheckResult } from "./result";
 /**
  * The oldest Pulumi CLI the program works with: 3.238.0 is the first whose failing after-create/update hook fails and
  * stops `pulumi up` (pulumi/pulumi#22935), which the Flux waits rely on (cluster/flux-await.ts); older CLIs only warn
- * and carry on. It also covers `replacementTrigger` (3.215) and `pulumi refresh --run-program`, which the DR script uses.
+ * and carry on. It also covers `replacementTrigger` (engine 3.208; its Node SDK side, 3.211, comes with package.json, per
+ * pulumi's CHANGELOG) and `pulumi refresh --run-program`, which the DR script uses.
  */
 export const MIN_PULUMI_VERSION = "3.238.0";
 
