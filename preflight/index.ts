@@ -23,6 +23,8 @@ export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from
 export { renderLine, type CheckResult } from "./result";
 
 
+/** The last section: every chart the run installs, in install order. */
+export const CHARTS_SECTION = "Helm charts";
 
 export interface PreflightOptions {
     stack: string;
@@ -149,9 +151,6 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     return finish();
 }
 
-/** The last section: every chart the run installs, in install order. */
-export const CHARTS_SECTION = "Helm charts";
-
 /** A secret set as JSON text (a whole list with `--secret`), parsed; undefined for any other text. */
 function parsedJson(text: string): unknown {
     try {
@@ -236,7 +235,7 @@ async function chartsFamily(valid: PlainConfig | undefined, raw: Record<string, 
     const releases = valid.platform.releases.map(async (entry, i): Promise<CheckResult> => {
         const facts = await repository;
         if (!facts.reader) return skip(of(entry.path), `not checked: its app directory cannot be read (${facts.stopped ?? "see the GitHub lines"})`);
-        if (!facts.directories.has(entry.path)) return skip(of(entry.path), "not checked: no such directory (see its GitHub path line)");
+        if (!facts.directories.has(entry.path)) return skip(of(entry.path), "not checked: its directory could not be read (see its GitHub path line)");
         let ref: ChartRef;
         try {
             ref = await readAppRelease(entry, facts.reader, where, known);

@@ -514,32 +514,38 @@ describe("npm run check", () => {
         child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
 
+    // Two processes at once, each loading the SDKs: slow on a busy machine, so the test may take long; nothing in it
+    // depends on how long (each call's bound is far above what a loopback answer takes).
+    const SPAWNS_MS = 180_000;
+
     it("prints one line per check and exits 0 when nothing failed, 1 when something did", async () => {
-        await fresh();
-        w.save();
-        // A bound no loopback call comes near, so the exit codes do not depend on the machine's speed.
-        const good = await runCheck(w.env(), "infra", "--timeout", "120");
+        const healthy = await fresh();
+        const broken = await fresh();
+        broken.cloudflareRoutes["/accounts/eca0833f608b5745af030307a99bdbb4/r2/buckets"] = {
+            status: 403, body: { success: false, errors: [{ code: 10042, message: "Please enable R2 through the Cloudflare Dashboard." }] },
+        };
+        healthy.save();
+        broken.save();
+        const [good, bad] = await Promise.all([
+            runCheck(healthy.env(), "infra", "--timeout", "120"),
+            runCheck(broken.env(), "infra", "--timeout", "120"),
+        ]);
         expect(good.status, good.stdout + good.stderr).toBe(0);
         expect(good.stdout).toMatch(/^Preflight of stack infra \(each call bounded to 120 s;/);
         expect(good.stdout).toContain("\n  ✓ Cloudflare R2: enabled on the account\n");
         expect(good.stdout).toMatch(/Nothing failed: `pulumi up --stack infra` has what it needs\.\n$/);
-        w.cloudflareRoutes["/accounts/eca0833f608b5745af030307a99bdbb4/r2/buckets"] = {
-            status: 403, body: { success: false, errors: [{ code: 10042, message: "Please enable R2 through the Cloudflare Dashboard." }] },
-        };
-        const bad = await runCheck(w.env(), "infra", "--timeout", "120");
         expect(bad.status).toBe(1);
         expect(bad.stdout).toMatch(/1 check failed: fix it and run `npm run check -- infra` again\.\n$/);
         for (const r of [good, bad]) {
             for (const secret of [...Object.values(SECRETS), TEST_AGE_KEY]) expect(r.stdout + r.stderr).not.toContain(secret);
             expect(r.stderr).toBe("");
         }
-    });
+    }, SPAWNS_MS);
 
     it("explains itself with --help and refuses usage mistakes with exit 2", async () => {
-        const help = await runCheck(process.env, "--help");
+        const [help, wrong] = await Promise.all([runCheck(process.env, "--help"), runCheck(process.env, "infra", "--force")]);
         expect(help.status).toBe(0);
         expect(help.stdout).toContain("--timeout SECONDS");
-        const wrong = await runCheck(process.env, "infra", "--force");
         expect(wrong.status).toBe(2);
         expect(wrong.stderr.split("\n")[0]).toBe("unknown option --force");
         for (const [args, message] of [[[], "name the stack to check"], [["infra", "--timeout", "0"], '--timeout "0": give a number of seconds above 0, at most 600'],
@@ -547,5 +553,5 @@ describe("npm run check", () => {
             expect(() => parseCheckArgs([...args]), String(args)).toThrow(message);
         }
         expect(parseCheckArgs(["org/infra", "--timeout=2.5"])).toEqual({ stack: "org/infra", timeoutMs: 2500 });
-    });
+    }, SPAWNS_MS);
 });
