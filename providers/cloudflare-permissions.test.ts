@@ -25,7 +25,7 @@ describe("permission groups", () => {
     it("refuses a group the calling token cannot grant, and takes one that says nothing of it", () => {
         expect(() => permissionGroupId([{ id: "d", name: "DNS Write", isSelectable: false }], "DNS Write")).toThrow(
             'Cloudflare permission group "DNS Write": cloudflare:apiToken cannot grant it (the account\'s list says isSelectable: false), '
-            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (README: Tokens and their minimal permissions)");
+            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (docs/configuration.md: Tokens and their minimal permissions)");
         expect(permissionGroupId([{ id: "d", name: "DNS Write", isSelectable: true }], "DNS Write")).toBe("d");
         expect(permissionGroupId([{ id: "d", name: "DNS Write" }], "DNS Write")).toBe("d");
     });

@@ -26,7 +26,7 @@ export function permissionGroupId(results: ReadonlyArray<{ id: string; name: str
     }
     if (found[0].isSelectable === false) {
         throw new Error(`Cloudflare permission group ${JSON.stringify(name)}: cloudflare:apiToken cannot grant it (the account's list says isSelectable: false), `
-            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (README: Tokens and their minimal permissions)");
+            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (docs/configuration.md: Tokens and their minimal permissions)");
     }
     return found[0].id;
 }

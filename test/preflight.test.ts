@@ -383,7 +383,7 @@ describe("Cloudflare", () => {
         w.unselectable = ["DNS Write"];
         expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "DNS Write": cloudflare:apiToken cannot grant it '
             + "(the account's list says isSelectable: false), so creating the token that needs it would fail; give cloudflare:apiToken this permission itself "
-            + "(README: Tokens and their minimal permissions): the program's lookup would fail the same way");
+            + "(docs/configuration.md: Tokens and their minimal permissions): the program's lookup would fail the same way");
     });
 
     it("names a permission group the account does not list, as the program's lookup would", async () => {
