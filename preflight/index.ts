@@ -22,7 +22,6 @@ export { DEFAULT_TIMEOUT_MS } from "./http";
 export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from "./pulumi";
 export { renderLine, type CheckResult } from "./result";
 
-
 /** The last section: every chart the run installs, in install order. */
 export const CHARTS_SECTION = "Helm charts";
 
