@@ -26,9 +26,11 @@ export interface ClusterIdentity {
 
 /** Thrown when the target cluster cannot be read or is not this stack's; printed without a stack trace. */
 export class ClusterIdentityError extends pulumi.RunError {
-    constructor(message: string) {
+    /** `cause`: the client's own error, for a caller that names it (the preflight: connection refused, TLS …). */
+    constructor(message: string, options?: { cause?: unknown }) {
         super(message);
         this.name = "ClusterIdentityError";
+        if (options) this.cause = options.cause;
     }
 }
 
@@ -107,7 +109,7 @@ export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDE
         const reason = status === 401 || status === 403
             ? `it refused the credentials (HTTP ${status}); reading ${FLUX_NAMESPACE}/${CLUSTER_VARS} needs get on configmaps there`
             : status !== undefined ? `it answered HTTP ${status}` : (e as Error).message;
-        throw new ClusterIdentityError(`cannot check which cluster ${describeTarget(identity)} is: ${reason}`);
+        throw new ClusterIdentityError(`cannot check which cluster ${describeTarget(identity)} is: ${reason}`, { cause: e });
     }
     return identity;
 }

@@ -9,9 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config";
 import { mergeContract, type ContractPart } from "./contract";
-import {
-    AppProblem, appRelease, kustomizationResources, KUSTOMIZATION_FILES, renderValues, unsetVariableProblem, type AppFile, type AppRelease,
-} from "../flux/helmrelease";
+import { AppProblem, readAppRelease, renderValues, unsetVariableProblem, type AppRelease } from "../flux/helmrelease";
 
 /**
  * Inputs Pulumi keeps as first installed: once Flux owns a release, the repository changes its chart, version and
@@ -69,23 +67,7 @@ export async function readPlatformReleases(releases: PlatformReleaseConfig[], so
 
     const results = await Promise.all(releases.map(async (entry): Promise<AppRelease | string> => {
         try {
-            let kustomization: AppFile | undefined;
-            for (const name of KUSTOMIZATION_FILES) {
-                const file = `${entry.path}/${name}`;
-                const text = await read(file);
-                if (text !== undefined) {
-                    kustomization = { file, text };
-                    break;
-                }
-            }
-            if (!kustomization) throw new AppProblem(`${entry.path}: no kustomization.yaml on ${where}`);
-            const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
-            const files = await Promise.all(listed.map(async (file) => {
-                const text = await read(file);
-                if (text === undefined) throw new AppProblem(`${file}: not found on ${where} (${kustomization.file} lists it)`);
-                return { file, text };
-            }));
-            return appRelease(entry.path, files, entry.namespace, known);
+            return await readAppRelease(entry, read, where, known);
         } catch (e) {
             if (e instanceof AppProblem) return e.message;
             throw e;

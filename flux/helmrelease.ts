@@ -233,6 +233,32 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     };
 }
 
+/**
+ * Reads one entry's app directory through `read` (a file's text, undefined when it is missing) and returns its
+ * release: the kustomization first (in kustomize's order of names), then the files it lists. `where` names the source
+ * in messages (`branch main of owner/repo`). Throws {@link AppProblem}; a reader's own error passes through.
+ */
+export async function readAppRelease(entry: { path: string; namespace: string }, read: (file: string) => Promise<string | undefined>,
+    where: string, known: Record<string, string>): Promise<AppRelease> {
+    let kustomization: AppFile | undefined;
+    for (const name of KUSTOMIZATION_FILES) {
+        const file = `${entry.path}/${name}`;
+        const text = await read(file);
+        if (text !== undefined) {
+            kustomization = { file, text };
+            break;
+        }
+    }
+    if (!kustomization) throw new AppProblem(`${entry.path}: no kustomization.yaml on ${where}`);
+    const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
+    const files = await Promise.all(listed.map(async (file) => {
+        const text = await read(file);
+        if (text === undefined) throw new AppProblem(`${file}: not found on ${where} (${kustomization.file} lists it)`);
+        return { file, text };
+    }));
+    return appRelease(entry.path, files, entry.namespace, known);
+}
+
 function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace: string, known: Record<string, string>, dir: string):
     Pick<AppRelease, "chart" | "version" | "repositoryUrl"> {
     const spec = isRecord(hr.spec) ? hr.spec : {};

@@ -132,6 +132,11 @@ export interface InvokeContext {
     gitopsDir?: string;
     /** What the answer depends on beyond its arguments, as the API has it (the tunnel's secret, for its token). */
     registered?: Registered;
+    /**
+     * Permission groups the calling token cannot grant: the list answers them with `isSelectable: false`, as the API
+     * does for a group the token may not put in a token it creates. None by default.
+     */
+    unselectablePermissionGroups?: readonly string[];
 }
 
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
@@ -165,7 +170,8 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
                 outputs: {
                     ...inputs,
                     results: groups.map((g) => ({
-                        id: placeholder(`permission-group/${g}/id`), name: g, category: "", isSelectable: true, scopes: [PERMISSION_GROUP_SCOPES[g]],
+                        id: placeholder(`permission-group/${g}/id`), name: g, category: "",
+                        isSelectable: !(ctx.unselectablePermissionGroups ?? []).includes(g), scopes: [PERMISSION_GROUP_SCOPES[g]],
                     })),
                 },
             };

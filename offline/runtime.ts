@@ -106,6 +106,8 @@ export interface RunOptions {
      * placeholders (see `placeholderStackOutputs`), with a note saying so.
      */
     stackOutputs?: Readonly<Record<string, StackOutputs>>;
+    /** Permission groups the fake Cloudflare answers as not grantable by the calling token (`isSelectable: false`). */
+    unselectablePermissionGroups?: readonly string[];
 }
 
 /**
@@ -199,7 +201,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered }).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered, unselectablePermissionGroups: opts.unselectablePermissionGroups }).outputs,
         },
         project,
         opts.stack,

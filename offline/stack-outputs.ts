@@ -59,3 +59,17 @@ export function readStackOutputs(file: string): Record<string, StackOutputs> {
     }
     return parseStackOutputs(text, file);
 }
+
+/**
+ * A note when `--stack-outputs FILE` gives outputs the run did not read: none at all when the program referenced no
+ * stack (a stack without `hub`), else the stacks the file names that it did not reference. Undefined when all is used.
+ */
+export function unusedStackOutputsNote(file: string, given: readonly string[], referenced: readonly string[]): string | undefined {
+    if (referenced.length === 0) {
+        return `--stack-outputs ${file} is unused: this stack references no other stack (it sets no cluster-bootstrap:hub)`;
+    }
+    const unused = given.filter((s) => !referenced.includes(s));
+    if (unused.length === 0) return undefined;
+    return `${file}: the outputs of ${unused.map((s) => JSON.stringify(s)).join(", ")} are unused: this stack references only `
+        + `${referenced.map((s) => JSON.stringify(s)).join(", ")} (cluster-bootstrap:hub.stack)`;
+}

@@ -1,5 +1,5 @@
 // Cloudflare: the token is active, the zone is in the account, R2 is enabled, and the permission groups the program
-// looks up by name exist. Read-only calls throughout.
+// looks up by name exist and may be granted by the token. Read-only calls throughout.
 import { DNS_PERMISSION_GROUPS, permissionGroupId, R2_OBJECT_PERMISSION_GROUPS, ZONE_PERMISSION_SCOPE } from "../providers/cloudflare-permissions";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, warn, type CheckResult } from "./result";
@@ -12,6 +12,11 @@ export const PERMISSION_GROUP_LOOKUPS: ReadonlyArray<{ name: string; scope?: str
     ...R2_OBJECT_PERMISSION_GROUPS.map((name) => ({ name })),
     ...DNS_PERMISSION_GROUPS.map((name) => ({ name, scope: ZONE_PERMISSION_SCOPE })),
 ];
+
+/** Titles of the checks {@link cloudflareChecks} makes, in order (the zone's with the domain, when known). */
+export function cloudflareCheckTitles(domain?: string): string[] {
+    return ["Cloudflare token", domain ? `Cloudflare zone ${domain}` : "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups"];
+}
 
 /** Cloudflare's error code for an account that has not enabled R2 ("Please enable R2 through the Cloudflare Dashboard."). */
 export const R2_NOT_ENABLED = 10042;
@@ -112,9 +117,12 @@ export async function cloudflareChecks(o: CloudflareCheckOptions, out: CheckResu
             out.push(fail("Cloudflare permission groups", `the token may not list them (${errorsOf(a)})`, "give the token Account API Tokens: Edit on the account"));
             return;
         }
+        // The REST answer's `is_selectable` is the provider's `isSelectable`, which the program's rule reads.
         const results = (a.body as Envelope).result;
+        const groups = (Array.isArray(results) ? results as Array<{ id: string; name: string; is_selectable?: unknown }> : [])
+            .map((g) => ({ id: g.id, name: g.name, ...(typeof g.is_selectable === "boolean" ? { isSelectable: g.is_selectable } : {}) }));
         try {
-            permissionGroupId(Array.isArray(results) ? results as Array<{ id: string; name: string }> : [], name);
+            permissionGroupId(groups, name);
             found.push(JSON.stringify(name));
         } catch (e) {
             problems.push((e as Error).message);

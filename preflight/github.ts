@@ -5,6 +5,32 @@ import { parse as parseYaml } from "yaml";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, warn, type CheckResult } from "./result";
 
+/** Titles of the checks {@link githubChecks} makes, in order, with what is known of the values they check. */
+export function githubCheckTitles(o: { repository?: string; branch?: string; paths?: string[] } = {}): string[] {
+    return [
+        "GitHub token",
+        o.repository ? `GitHub repository ${o.repository}` : "GitHub repository",
+        o.branch ? `GitHub branch ${o.branch}` : "GitHub branch",
+        ...(o.paths?.length ? o.paths.map((p) => `GitHub path ${p}`) : ["GitHub paths"]),
+        "GitHub .sops.yaml", "GitHub deploy keys", "GitHub webhooks",
+    ];
+}
+
+/**
+ * A file of the repository at the branch, as the program's `getRepositoryFile` reads it: its text, or undefined for a
+ * missing file or a directory. Throws {@link NoAnswer} when GitHub does not answer, an Error when it refuses.
+ */
+export type RepositoryReader = (file: string) => Promise<string | undefined>;
+
+export interface GitHubFacts {
+    /** Reads the repository's files at the branch; undefined when the checks found it cannot. */
+    reader?: RepositoryReader;
+    /** `platformPaths` found to be directories on the branch. */
+    directories: Set<string>;
+    /** Why there is no reader, in a few words. */
+    stopped?: string;
+}
+
 export interface GitHubCheckOptions {
     token: string;
     /** `github:token` or `GITHUB_TOKEN`. */
@@ -59,7 +85,7 @@ export function sopsRecipients(text: string): string[] | undefined {
     return found;
 }
 
-export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): Promise<void> {
+export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): Promise<GitHubFacts> {
     const base = apiBase("github", o.env);
     const headers = {
         authorization: `Bearer ${o.token}`,
@@ -70,10 +96,13 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     const get = (p: string) => getJson(`${base}${p}`, headers, o.timeoutMs);
     const full = `${o.owner}/${o.repo}`;
     const repoPath = `/repos/${encodeURIComponent(o.owner)}/${encodeURIComponent(o.repo)}`;
-    const unreachable = (title: string, e: unknown) => {
+    const directories = new Set<string>();
+    const unreachable = (title: string, e: unknown): GitHubFacts => {
         if (!(e instanceof NoAnswer)) throw e;
         out.push(fail(title, `the GitHub API: ${e.message}`));
+        return { directories, stopped: `the GitHub API: ${e.message}` };
     };
+    const stopped = (why: string): GitHubFacts => ({ directories, stopped: why });
 
     // The rate-limit endpoint answers any valid token, whatever its permissions, and costs no request quota.
     let rate: Answer;
@@ -84,11 +113,11 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     }
     if (rate.status === 401) {
         out.push(fail("GitHub token", `rejected (HTTP 401${said(rate)}), from ${o.tokenFrom}`, "create a new fine-grained token (docs/configuration.md: Tokens) and set it again"));
-        return;
+        return stopped("the GitHub token was rejected");
     }
     if (rate.status !== 200) {
         out.push(fail("GitHub token", `the API answered HTTP ${rate.status}${said(rate)}, from ${o.tokenFrom}`));
-        return;
+        return stopped("the GitHub token could not be checked");
     }
     const kind = o.token.startsWith("github_pat_") ? "fine-grained" : o.token.startsWith("ghp_") ? "classic" : "token";
     const scopes = rate.headers.get("x-oauth-scopes");
@@ -104,7 +133,7 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         out.push(fail(`GitHub repository ${full}`, repo.status === 404
             ? "not found, or the token cannot see it (a fine-grained token sees only the repositories it was given)"
             : `HTTP ${repo.status}${said(repo)}`, "check cluster-bootstrap:gitops.repository and the token's repository access"));
-        return;
+        return stopped(`the repository ${full} could not be read`);
     }
     const actual = (repo.body as { full_name?: unknown } | undefined)?.full_name;
     out.push(ok(`GitHub repository ${full}`, typeof actual === "string" && actual.toLowerCase() !== full.toLowerCase() ? `found as ${actual} (renamed?)` : "found"));
@@ -122,12 +151,14 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     } catch (e) {
         return unreachable(`GitHub branch ${o.branch}`, e);
     }
+    let why: string | undefined;
     if (branch.status === 403) {
         noContents(`GitHub branch ${o.branch}`, branch);
+        why = "the token may not read the repository's contents";
     } else if (branch.status !== 200) {
         out.push(fail(`GitHub branch ${o.branch}`, branch.status === 404 ? `does not exist on ${full}` : `HTTP ${branch.status}${said(branch)}`,
             "push the branch, or fix cluster-bootstrap:gitops.branch"));
-        return;
+        return stopped(`the branch ${o.branch} could not be read`);
     } else {
         out.push(ok(`GitHub branch ${o.branch}`, "exists"));
         const dirs: Array<[string, string]> = [["cluster-bootstrap:gitops.path", o.path], ...o.platformPaths.map((p, i): [string, string] => [`cluster-bootstrap:platform.releases[${i}].path`, p])];
@@ -144,7 +175,10 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
             else if (a.status === 404) out.push(fail(title, `does not exist on ${o.branch}`, `create it, or fix ${key}`));
             else if (a.status !== 200) out.push(fail(title, `HTTP ${a.status}${said(a)}`));
             else if (!Array.isArray(a.body)) out.push(fail(title, "is a file, not a directory", `fix ${key}`));
-            else out.push(ok(title, `a directory on ${o.branch}`));
+            else {
+                out.push(ok(title, `a directory on ${o.branch}`));
+                directories.add(dir);
+            }
         }
         if (o.recipient) await sopsCheck(get, `${repoPath}/contents/.sops.yaml?ref=${encodeURIComponent(o.branch)}`, o, out, noContents);
     }
@@ -165,6 +199,17 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         if (a.status === 200) out.push(ok(title, `the token may list them (the run needs ${permission}; write access is not tried)`));
         else out.push(fail(title, `the token may not list them (HTTP ${a.status}${said(a)})${needs(a)}`, `give the token ${permission} on ${full}`));
     }
+    if (why) return stopped(why);
+    const reader: RepositoryReader = async (file) => {
+        const a = await get(`${repoPath}/contents/${segments(file)}?ref=${encodeURIComponent(o.branch)}`);
+        if (a.status === 404) return undefined;
+        if (a.status !== 200) throw new Error(`reading ${file} from GitHub answered HTTP ${a.status}${said(a)}`);
+        const content = a.body as { content?: unknown; encoding?: unknown } | unknown[] | undefined;
+        // A directory is a list: no content, as the program's data source answers.
+        if (Array.isArray(content) || typeof content?.content !== "string") return undefined;
+        return content.encoding === "base64" ? Buffer.from(content.content, "base64").toString("utf8") : content.content;
+    };
+    return { reader, directories };
 }
 
 async function sopsCheck(get: (p: string) => Promise<Answer>, p: string, o: GitHubCheckOptions, out: CheckResult[],

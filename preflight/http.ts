@@ -1,5 +1,11 @@
-// Bounded JSON GETs to the GitHub and Cloudflare APIs. Every call has a short timeout, and the only way to point a
-// call elsewhere is a test-only variable that must name a loopback address, so no setting can send a token away.
+// Bounded calls to the GitHub and Cloudflare APIs and to chart registries. Every call has a short timeout, and the only
+// way to point a call elsewhere is a test-only variable that must name a loopback address, so no setting can send a
+// token away.
+import { networkCause } from "./network";
+
+/** Bound on each network call and each `pulumi` command. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
 export const GITHUB_API = "https://api.github.com";
 export const CLOUDFLARE_API = "https://api.cloudflare.com/client/v4";
 
@@ -10,13 +16,20 @@ export const CLOUDFLARE_API = "https://api.cloudflare.com/client/v4";
 export const TEST_API_ENV = {
     github: "CLUSTER_BOOTSTRAP_TEST_GITHUB_API",
     cloudflare: "CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API",
+    /** Every chart registry and Helm repository (and a registry's token endpoint) is served from this one base. */
+    charts: "CLUSTER_BOOTSTRAP_TEST_CHARTS",
 } as const;
 
 export class PreflightSetupError extends Error {}
 
 /** The API base URL, honouring the test-only override. */
-export function apiBase(which: keyof typeof TEST_API_ENV, env: NodeJS.ProcessEnv): string {
-    return loopbackOverride(TEST_API_ENV[which], env) ?? (which === "github" ? GITHUB_API : CLOUDFLARE_API);
+export function apiBase(which: "github" | "cloudflare", env: NodeJS.ProcessEnv): string {
+    return testBase(which, env) ?? (which === "github" ? GITHUB_API : CLOUDFLARE_API);
+}
+
+/** The test-only base URL for `which`, undefined when unset; refuses one that is not on a loopback address. */
+export function testBase(which: keyof typeof TEST_API_ENV, env: NodeJS.ProcessEnv): string | undefined {
+    return loopbackOverride(TEST_API_ENV[which], env);
 }
 
 /**
@@ -45,24 +58,46 @@ export interface Answer {
     body: unknown;
 }
 
-/** Why a call got no answer at all. */
+/** Why a call got no answer at all: the cause named by {@link networkCause} (`connection refused`, `timed out after 15 s` …). */
 export class NoAnswer extends Error {}
+
+/**
+ * `fetch` bounded by `timeoutMs` (reading the body included); throws {@link NoAnswer} naming the cause on a timeout
+ * or a network failure. `read` takes the body while the bound still runs.
+ */
+async function bounded<T>(url: string, init: RequestInit, timeoutMs: number, read: (res: Response) => Promise<T>): Promise<T> {
+    try {
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+        return await read(res);
+    } catch (e) {
+        const cause = networkCause(e, timeoutMs);
+        if (cause === undefined) throw e;
+        throw new NoAnswer(cause);
+    }
+}
 
 /** GET `url` with the given headers, at most `timeoutMs`; throws {@link NoAnswer} on timeout or network failure. */
 export async function getJson(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
-    let res: Response;
-    try {
-        res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
-    } catch (e) {
-        const err = e as Error & { cause?: { code?: string } };
-        if (err.name === "TimeoutError" || err.name === "AbortError") throw new NoAnswer(`no answer within ${timeoutMs / 1000} s`);
-        throw new NoAnswer(`unreachable (${err.cause?.code ?? err.name})`);
-    }
-    let body: unknown;
-    try {
-        body = await res.json();
-    } catch {
-        body = undefined;
-    }
-    return { status: res.status, headers: res.headers, body };
+    return bounded(url, { headers }, timeoutMs, async (res) => {
+        const text = await res.text();
+        let body: unknown;
+        try {
+            body = JSON.parse(text);
+        } catch {
+            body = undefined;
+        }
+        return { status: res.status, headers: res.headers, body };
+    });
+}
+
+export interface TextAnswer {
+    status: number;
+    headers: Headers;
+    /** The body as text ("" for HEAD). */
+    text: string;
+}
+
+/** A GET or HEAD with the given headers, at most `timeoutMs`, the body as text; throws {@link NoAnswer} like {@link getJson}. */
+export async function fetchText(url: string, init: { method?: "GET" | "HEAD"; headers?: Record<string, string> }, timeoutMs: number): Promise<TextAnswer> {
+    return bounded(url, init, timeoutMs, async (res) => ({ status: res.status, headers: res.headers, text: init.method === "HEAD" ? "" : await res.text() }));
 }

@@ -1,24 +1,29 @@
 // Preflight: everything `pulumi up` needs, checked before it runs, one line per item (`npm run check -- <stack>`).
-// Families in order: this machine and Pulumi, the stack's config and secrets, then the cluster, GitHub and Cloudflare
-// side by side. A check that needs an earlier one that failed is left out. Every call is bounded; secret values are
-// decrypted into memory only, and every printed line is scrubbed of them.
+// Families in order: this machine and Pulumi, the stack's config and secrets, then the cluster, GitHub, Cloudflare and
+// the Helm charts side by side. Every section is always printed: a check that needs an earlier one that failed is
+// listed as not checked, with the reason, so the whole list of what is still ahead shows from the first run. Every
+// call is bounded; secret values are decrypted into memory only, and every printed line is scrubbed of them.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isCloudflareAccountId, isDnsName, normaliseRepoPath, PROJECT, ROOT, type PlainConfig } from "../config";
-import { cloudflareChecks } from "./cloudflare";
-import { githubChecks } from "./github";
-import { PreflightSetupError } from "./http";
-import { kubernetesChecks } from "./kubernetes";
-import { pulumiChecks, readSecrets, type ConfigEntry } from "./pulumi";
+import { isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, type PlainConfig } from "../config";
+import { FLUX_OPERATOR_CHART } from "../components/flux";
+import { clusterPart } from "../components/contract";
+import { AppProblem, readAppRelease } from "../flux/helmrelease";
+import { chartCheck, type ChartRef } from "./charts";
+import { cloudflareChecks, cloudflareCheckTitles } from "./cloudflare";
+import { githubChecks, githubCheckTitles, type GitHubFacts } from "./github";
+import { DEFAULT_TIMEOUT_MS, NoAnswer, PreflightSetupError } from "./http";
+import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
+import { pulumiChecks, readSecrets, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
-import { platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
+import { NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
 
-export { MIN_PULUMI_VERSION } from "./pulumi";
+export { DEFAULT_TIMEOUT_MS } from "./http";
+export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from "./pulumi";
 export { renderLine, type CheckResult } from "./result";
 
-
-/** Bound on each network call and each `pulumi` command. */
-export const DEFAULT_TIMEOUT_MS = 15_000;
+/** The last section: every chart the run installs, in install order. */
+export const CHARTS_SECTION = "Helm charts";
 
 export interface PreflightOptions {
     stack: string;
@@ -29,6 +34,8 @@ export interface PreflightOptions {
     cwd?: string;
     /** A kubeconfig to use instead of the stack's (the DR script's rebuilt cluster), with where it came from. */
     kubeconfig?: { text: string; source: string };
+    /** Runs each `pulumi` command (default: the CLI on PATH); tests answer in-process. Each call is bounded by `timeoutMs`. */
+    pulumi?: PulumiRunner;
 }
 
 export interface PreflightSection {
@@ -48,6 +55,9 @@ export function nodeCheck(root: string, version = process.versions.node): CheckR
     const have = Number(version.split(".")[0]);
     return have >= want ? ok("Node.js", `${version} (.nvmrc: ${want})`) : fail("Node.js", `${version} is older than ${want} (.nvmrc)`, "use Node 24, e.g. `nvm use`");
 }
+
+/** Each title as not checked, for the reason given. */
+const notChecked = (titles: readonly string[], why: string): CheckResult[] => titles.map((t) => skip(t, `not checked: ${why}`));
 
 export async function runPreflight(opts: PreflightOptions): Promise<PreflightReport> {
     const env = opts.env ?? process.env;
@@ -69,19 +79,35 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
         }
         return { sections, failures: sections.flatMap((s) => s.results).filter((r) => r.status === "fail").length };
     };
+    const cfgTitle = `Stack ${opts.stack}: config and secrets`;
+    /** The sections after the config, every check in them not checked. */
+    const restNotChecked = (why: string) => {
+        section("Kubernetes").push(...notChecked(KUBERNETES_CHECKS, why));
+        section("GitHub").push(...notChecked(githubCheckTitles(), why));
+        section("Cloudflare").push(...notChecked(cloudflareCheckTitles(), why));
+        section(CHARTS_SECTION).push(...notChecked(["Helm charts"], why));
+    };
 
     const local = section("This machine and Pulumi");
     local.push(nodeCheck(cwd));
-    const { config } = await pulumiChecks({ stack: opts.stack, cwd, env, timeoutMs, readConfig: true }, local);
-    if (!config) return finish();
+    const { config, stopped } = await pulumiChecks({ stack: opts.stack, cwd, env, timeoutMs, readConfig: true, run: opts.pulumi }, local);
+    if (!config) {
+        const why = `the stack's config could not be read (${stopped ?? "see above"})`;
+        section(cfgTitle).push(...notChecked([...NEEDED_SECRETS.map((n) => `Secret ${n.key}`), "Stack secrets", "Stack config"], why));
+        restNotChecked(why);
+        return finish();
+    }
 
-    const cfg = section(`Stack ${opts.stack}: config and secrets`);
+    const cfg = section(cfgTitle);
     cfg.push(...secretPresence(opts.stack, config, env));
     const keys = secretKeys(config);
-    const read = await readSecrets(keys, { stack: opts.stack, cwd, env, timeoutMs });
+    const read = await readSecrets(keys, { stack: opts.stack, cwd, env, timeoutMs, run: opts.pulumi });
     if ("problem" in read) {
         cfg.push(fail("Stack secrets", `cannot be decrypted: ${read.problem}`,
             "for a passphrase stack set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE); for a KMS key, log in to its cloud"));
+        const why = "the stack's secrets could not be decrypted";
+        cfg.push(...notChecked(["Stack config"], why));
+        restNotChecked(why);
         return finish();
     }
     const decrypted = new Map<string, ConfigEntry>(read.values);
@@ -104,7 +130,9 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     const kube = section("Kubernetes");
     const github = section("GitHub");
     const cloudflare = section("Cloudflare");
+    const charts = section(CHARTS_SECTION);
     const kubeconfigText = str(values.values.kubeconfig);
+    const repository = githubFamily(values.values, values.raw, valid, decrypted, env, timeoutMs, github, gitops);
     await Promise.all([
         kubernetesChecks({
             target: { kubeconfig: kubeconfigText, context: str(values.values.kubeContext) },
@@ -115,8 +143,9 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
             platformReleases: platformPaths(values.raw).length > 0,
             timeoutMs,
         }, kube),
-        githubFamily(values.values, values.raw, valid, decrypted, env, timeoutMs, github, gitops),
+        repository,
         cloudflareFamily(values.values, valid, decrypted, env, timeoutMs, cloudflare, cluster),
+        chartsFamily(valid, values.raw, repository, env, timeoutMs, charts),
     ]);
     return finish();
 }
@@ -138,45 +167,91 @@ function stringsIn(v: unknown): string[] {
     return [];
 }
 
+/** The GitHub checks; what they found decides whether the charts' app directories can be read. */
 async function githubFamily(values: Record<string, unknown>, raw: Record<string, unknown>, valid: PlainConfig | undefined, decrypted: ReadonlyMap<string, ConfigEntry>,
-    env: NodeJS.ProcessEnv, timeoutMs: number, out: CheckResult[], gitops: Record<string, unknown>): Promise<void> {
-    const token = tokenFor("github:token", decrypted, env);
-    if (!token) return void out.push(skip("GitHub", "no token (see the Secret github:token line)"));
+    env: NodeJS.ProcessEnv, timeoutMs: number, out: CheckResult[], gitops: Record<string, unknown>): Promise<GitHubFacts> {
     // Checked with what the config holds even when another key is wrong, as long as these values are usable.
     const repository = valid ? `${valid.gitops.owner}/${valid.gitops.repositoryName}` : typeof gitops.repository === "string" ? gitops.repository : "";
     const [owner, repo, extra] = repository.split("/");
     const branch = valid?.gitops.branch ?? (typeof gitops.branch === "string" ? gitops.branch : undefined);
     const dir = valid?.gitops.path ?? (typeof gitops.path === "string" ? normaliseRepoPath(gitops.path) : undefined);
-    if (!owner || !repo || extra !== undefined || !branch || !dir) {
-        return void out.push(skip("GitHub", "cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)"));
-    }
+    const paths = platformPaths(raw).map(normaliseRepoPath);
+    const usable = Boolean(owner && repo && extra === undefined && branch && dir);
+    const titles = () => githubCheckTitles(usable ? { repository, branch, paths: [dir!, ...paths] } : {});
+    const stop = (why: string): GitHubFacts => {
+        out.push(...notChecked(titles(), why));
+        return { directories: new Set(), stopped: why };
+    };
+    const token = tokenFor("github:token", decrypted, env);
+    if (!token) return stop("no token (see the Secret github:token line)");
+    if (!usable) return stop("cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)");
     const recipient = valid?.sops.recipient ?? (values.sops as { recipient?: unknown } | undefined)?.recipient;
     try {
-        await githubChecks({
-            token: token.token, tokenFrom: token.from, owner, repo, branch, path: dir,
-            platformPaths: platformPaths(raw).map(normaliseRepoPath),
+        return await githubChecks({
+            token: token.token, tokenFrom: token.from, owner, repo, branch: branch!, path: dir!,
+            platformPaths: paths,
             recipient: typeof recipient === "string" && recipient.startsWith("age1") ? recipient : undefined,
             env, timeoutMs,
         }, out);
     } catch (e) {
         if (!(e instanceof PreflightSetupError)) throw e;
         out.push(fail("GitHub", e.message));
+        return { directories: new Set(), stopped: e.message };
     }
 }
 
 async function cloudflareFamily(values: Record<string, unknown>, valid: PlainConfig | undefined, decrypted: ReadonlyMap<string, ConfigEntry>,
     env: NodeJS.ProcessEnv, timeoutMs: number, out: CheckResult[], cluster: Record<string, unknown>): Promise<void> {
+    const domain = valid?.cluster.domain ?? (typeof cluster.domain === "string" && isDnsName(cluster.domain) ? cluster.domain : undefined);
     const token = tokenFor("cloudflare:apiToken", decrypted, env);
-    if (!token) return void out.push(skip("Cloudflare", "no token (see the Secret cloudflare:apiToken line)"));
+    if (!token) return void out.push(...notChecked(cloudflareCheckTitles(domain), "no token (see the Secret cloudflare:apiToken line)"));
     const accountId = valid?.cloudflareAccountId ?? values.cloudflareAccountId;
     if (typeof accountId !== "string" || !isCloudflareAccountId(accountId)) {
-        return void out.push(skip("Cloudflare", "cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)"));
+        return void out.push(...notChecked(cloudflareCheckTitles(domain), "cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)"));
     }
-    const domain = valid?.cluster.domain ?? (typeof cluster.domain === "string" && isDnsName(cluster.domain) ? cluster.domain : undefined);
     try {
         await cloudflareChecks({ token: token.token, tokenFrom: token.from, accountId, domain, env, timeoutMs }, out);
     } catch (e) {
         if (!(e instanceof PreflightSetupError)) throw e;
         out.push(fail("Cloudflare", e.message));
     }
+}
+
+/**
+ * The chart of every platform release (its app directory read from the repository as the program reads it) and, when
+ * the program runs Flux, the Flux Operator's; all checked at once, listed in install order.
+ */
+async function chartsFamily(valid: PlainConfig | undefined, raw: Record<string, unknown>, repository: Promise<GitHubFacts>,
+    env: NodeJS.ProcessEnv, timeoutMs: number, out: CheckResult[]): Promise<void> {
+    const of = (p: string) => `Chart of ${p}`;
+    if (!valid) {
+        const paths = platformPaths(raw).map(normaliseRepoPath);
+        out.push(...notChecked(paths.length ? paths.map(of) : ["Helm charts"], "the stack config is not valid (see the Stack config lines)"));
+        return;
+    }
+    const known = Object.fromEntries(Object.entries(clusterPart(valid.cluster).vars).filter((e): e is [string, string] => typeof e[1] === "string"));
+    const where = `branch ${valid.gitops.branch} of ${valid.gitops.repository}`;
+    const releases = valid.platform.releases.map(async (entry, i): Promise<CheckResult> => {
+        const facts = await repository;
+        if (!facts.reader) return skip(of(entry.path), `not checked: its app directory cannot be read (${facts.stopped ?? "see the GitHub lines"})`);
+        if (!facts.directories.has(entry.path)) return skip(of(entry.path), "not checked: its directory could not be read (see its GitHub path line)");
+        let ref: ChartRef;
+        try {
+            ref = await readAppRelease(entry, facts.reader, where, known);
+        } catch (e) {
+            if (e instanceof AppProblem) return fail(of(entry.path), `${platformKey(i)}: ${e.message}`);
+            if (e instanceof NoAnswer) return fail(of(entry.path), `the GitHub API: ${e.message}`);
+            return fail(of(entry.path), (e as Error).message);
+        }
+        return chartCheck(ref, { env, timeoutMs, fix: `fix the chart's version in ${entry.path} (the OCIRepository's spec.ref.tag, or the HelmRelease's spec.chart.spec.version)` });
+    });
+    const operator = valid.flux.managedBy === "program"
+        ? [chartCheck({ chart: FLUX_OPERATOR_CHART, version: valid.flux.operatorChartVersion },
+            { env, timeoutMs, fix: `set ${PROJECT}:flux.operatorChartVersion to a version the registry has` })]
+        : [];
+    const lines = await Promise.all([...releases, ...operator].map((p) => p.catch((e: unknown) => {
+        if (!(e instanceof PreflightSetupError)) throw e;
+        return fail("Helm charts", e.message);
+    })));
+    out.push(...lines);
 }

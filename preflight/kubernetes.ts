@@ -1,7 +1,11 @@
 // The cluster: its API answers with the kubeconfig and context the stack names, it is this stack's cluster (the same
 // identity rule the program applies before registering anything), and its nodes are registered.
 import { describeTarget, identityProblem, loadKubeConfig, readClusterIdentity, withTimeout, type ClusterTarget } from "../cluster/identity";
+import { networkCause } from "./network";
 import { fail, ok, warn, type CheckResult } from "./result";
+
+/** The checks of this family, in order: what is listed as not checked when the family cannot run. */
+export const KUBERNETES_CHECKS = ["Kubernetes API", "Kubernetes cluster identity", "Kubernetes nodes"] as const;
 
 export interface KubernetesCheckOptions {
     target: ClusterTarget;
@@ -31,12 +35,15 @@ export function nodesLine(nodes: Array<{ name: string; ready: boolean }>, platfo
 }
 
 export async function kubernetesChecks(o: KubernetesCheckOptions, out: CheckResult[]): Promise<void> {
+    const fix = "check cluster-bootstrap:kubeContext (or kubeconfig) and that the API server is reachable from here";
     let id;
     try {
         id = await readClusterIdentity(o.target, o.timeoutMs);
     } catch (e) {
-        out.push(fail("Kubernetes API", `${(e as Error).message} (kubeconfig: ${o.source})`,
-            "check cluster-bootstrap:kubeContext (or kubeconfig) and that the API server is reachable from here"));
+        // No answer at all: the cause (refused, TLS, name), not the client's `fetch failed`.
+        const cause = networkCause((e as Error).cause, o.timeoutMs);
+        const server = cause === undefined ? undefined : await targetOf(o.target);
+        out.push(fail("Kubernetes API", `${cause === undefined ? (e as Error).message : `${server ? `${server}: ` : ""}${cause}`} (kubeconfig: ${o.source})`, fix));
         return;
     }
     out.push(ok("Kubernetes API", `answers at ${describeTarget(id)}, kubeconfig: ${o.source}`));
@@ -58,8 +65,19 @@ export async function kubernetesChecks(o: KubernetesCheckOptions, out: CheckResu
             ready: (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
         })), o.platformReleases));
     } catch (e) {
-        const code = (e as { code?: number }).code;
-        out.push(fail("Kubernetes nodes", code !== undefined ? `listing them answered HTTP ${code}` : (e as Error).message,
-            code === 401 || code === 403 ? "the run needs cluster-admin (it installs CRDs and a cluster-wide operator)" : undefined));
+        const code = (e as { code?: unknown }).code;
+        const status = typeof code === "number" ? code : undefined;
+        out.push(fail("Kubernetes nodes", status !== undefined ? `listing them answered HTTP ${status}` : networkCause(e, o.timeoutMs) ?? (e as Error).message,
+            status === 401 || status === 403 ? "the run needs cluster-admin (it installs CRDs and a cluster-wide operator)" : undefined));
+    }
+}
+
+/** `https://… (context "x")` for the message, or undefined when the kubeconfig itself is the problem. */
+async function targetOf(target: ClusterTarget): Promise<string | undefined> {
+    try {
+        const { kc } = await loadKubeConfig(target);
+        return describeTarget({ server: kc.getCurrentCluster()!.server, context: kc.getCurrentContext() });
+    } catch {
+        return undefined;
     }
 }

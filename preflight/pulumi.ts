@@ -2,12 +2,13 @@
 // it. Secret values are read with `pulumi config get`, which decrypts them; they stay in memory and are never printed.
 import { execFile } from "node:child_process";
 import * as semver from "semver";
-import { fail, lastLine, ok, type CheckResult } from "./result";
+import { fail, lastLine, ok, skip, type CheckResult } from "./result";
 
 /**
  * The oldest Pulumi CLI the program works with: 3.238.0 is the first whose failing after-create/update hook fails and
  * stops `pulumi up` (pulumi/pulumi#22935), which the Flux waits rely on (cluster/flux-await.ts); older CLIs only warn
- * and carry on. It also covers `replacementTrigger` (3.215) and `pulumi refresh --run-program`, which the DR script uses.
+ * and carry on. It also covers `replacementTrigger` (engine 3.208; its Node SDK side, 3.211, comes with package.json, per
+ * pulumi's CHANGELOG) and `pulumi refresh --run-program`, which the DR script uses.
  */
 export const MIN_PULUMI_VERSION = "3.238.0";
 
@@ -22,8 +23,20 @@ export interface CliResult {
     stderr: string;
 }
 
+export interface RunOptions {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    timeoutMs: number;
+}
+
+/**
+ * Runs one `pulumi` command and says how it ended. {@link runPulumi} runs the CLI; tests pass one that answers
+ * in-process. Whatever it is, the checks bound each call by `timeoutMs` themselves.
+ */
+export type PulumiRunner = (args: string[], opts: RunOptions) => Promise<CliResult>;
+
 /** Runs `pulumi` with the given arguments, no shell, no terminal, at most `timeoutMs`. */
-export function runPulumi(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CliResult> {
+export function runPulumi(args: string[], opts: RunOptions): Promise<CliResult> {
     return new Promise((resolve) => {
         const child = execFile("pulumi", args, {
             cwd: opts.cwd,
@@ -46,6 +59,18 @@ export function runPulumi(args: string[], opts: { cwd: string; env: NodeJS.Proce
         // Nothing to read from us: a prompt (a passphrase) fails at once instead of waiting.
         child.stdin?.end();
     });
+}
+
+/**
+ * `run(args)` bounded by `timeoutMs`: a runner that does not answer in time counts as a command that did not finish
+ * (the real one kills its child at the same bound).
+ */
+export function boundedRun(run: PulumiRunner, args: string[], opts: RunOptions): Promise<CliResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<CliResult>((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false, missing: false, timedOut: true, code: null, stdout: "", stderr: "" }), opts.timeoutMs);
+    });
+    return Promise.race([run(args, opts), timedOut]).finally(() => clearTimeout(timer));
 }
 
 /** What went wrong running a command, for a one-line message: not found, timed out, or its exit code and reason. */
@@ -113,6 +138,8 @@ export function parseConfigJson(json: string): ConfigView | undefined {
 export interface PulumiFacts {
     /** The stack's config as the CLI merges it (stack file, project, environments); undefined when it could not be read. */
     config?: ConfigView;
+    /** Why the checks stopped before the config, in a few words (`the Pulumi CLI is missing`); undefined when they did not. */
+    stopped?: string;
 }
 
 export interface PulumiCheckOptions {
@@ -122,26 +149,37 @@ export interface PulumiCheckOptions {
     timeoutMs: number;
     /** Whether to read the stack's config (the DR script needs only the CLI, the login and the stack). */
     readConfig: boolean;
+    /** Runs each `pulumi` command (default {@link runPulumi}, the CLI on PATH). */
+    run?: PulumiRunner;
 }
+
+/** Titles of the checks {@link pulumiChecks} makes, in order. */
+export const pulumiCheckTitles = (stack: string) => ["Pulumi CLI", "Pulumi login", `Pulumi stack ${stack}`];
 
 /** The CLI, its version, the login, the stack and its config; each needs the one before it. */
 export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): Promise<PulumiFacts> {
-    const run = (args: string[]) => runPulumi(args, { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
+    const runner = o.run ?? runPulumi;
+    const run = (args: string[]) => boundedRun(runner, args, { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
     const install = "install or upgrade it: https://www.pulumi.com/docs/install/, then open a new shell";
+    // A check that failed leaves the ones after it listed as not checked, with the reason in a few words.
+    const stop = (stopped: string, from: number): PulumiFacts => {
+        for (const title of pulumiCheckTitles(o.stack).slice(from)) out.push(skip(title, `not checked: ${stopped}`));
+        return { stopped };
+    };
 
     const version = await run(["version"]);
     if (!version.ok) {
         out.push(fail("Pulumi CLI", cliFailure("pulumi version", version, o.timeoutMs), version.missing ? install : undefined));
-        return {};
+        return stop(version.missing ? "the Pulumi CLI is missing" : "the Pulumi CLI did not run", 1);
     }
     const v = parsePulumiVersion(version.stdout);
     if (!v) {
         out.push(fail("Pulumi CLI", `\`pulumi version\` printed no version (${JSON.stringify(lastLine(version.stdout).slice(0, 60))})`));
-        return {};
+        return stop("the Pulumi CLI did not say its version", 1);
     }
     if (semver.lt(v, MIN_PULUMI_VERSION)) {
         out.push(fail("Pulumi CLI", `${v} is older than ${MIN_PULUMI_VERSION}, the first whose failing resource hooks stop \`pulumi up\` (the Flux waits rely on it)`, install));
-        return {};
+        return stop(`the Pulumi CLI is older than ${MIN_PULUMI_VERSION}`, 1);
     }
     out.push(ok("Pulumi CLI", `${v} (${MIN_PULUMI_VERSION} or later needed)`));
 
@@ -149,7 +187,7 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
     if (!whoami.ok) {
         out.push(fail("Pulumi login", cliFailure("pulumi whoami", whoami, o.timeoutMs),
             "log in to the backend that holds the state: `pulumi login` (docs/operations.md: Where the state lives)"));
-        return {};
+        return stop("not logged in to a Pulumi backend", 2);
     }
     let who: { user?: unknown; url?: unknown } = {};
     try {
@@ -162,13 +200,13 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
     const stacks = await run(["stack", "ls", "--json"]);
     if (!stacks.ok) {
         out.push(fail(`Pulumi stack ${o.stack}`, cliFailure("pulumi stack ls", stacks, o.timeoutMs)));
-        return {};
+        return { stopped: "the stacks could not be listed" };
     }
     if (!stackListed(stacks.stdout, o.stack)) {
         const names = stackNames(stacks.stdout) ?? [];
         out.push(fail(`Pulumi stack ${o.stack}`, `not in this backend (stacks of this project there: ${names.length ? names.join(", ") : "none"})`,
             `create it with \`pulumi stack init ${o.stack}\`, or log in to the backend that has it (docs/configuration.md: Adapting the project to your own cluster)`));
-        return {};
+        return { stopped: `no stack ${o.stack} in this backend` };
     }
     out.push(ok(`Pulumi stack ${o.stack}`, "exists"));
     if (!o.readConfig) return {};
@@ -177,7 +215,7 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
     const config = cfg.ok ? parseConfigJson(cfg.stdout) : undefined;
     if (!config) {
         out.push(fail("Stack config", cfg.ok ? "`pulumi config --json` printed something that is not its JSON" : cliFailure("pulumi config", cfg, o.timeoutMs)));
-        return {};
+        return { stopped: "`pulumi config` failed" };
     }
     return { config };
 }
@@ -189,7 +227,7 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
 export async function readSecrets(keys: string[], o: Omit<PulumiCheckOptions, "readConfig">): Promise<{ values: Map<string, ConfigEntry> } | { problem: string }> {
     const values = new Map<string, ConfigEntry>();
     for (const key of keys) {
-        const r = await runPulumi(["config", "get", "--json", key, "--stack", o.stack], { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
+        const r = await boundedRun(o.run ?? runPulumi, ["config", "get", "--json", key, "--stack", o.stack], { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
         if (!r.ok) return { problem: cliFailure(`pulumi config get ${key}`, r, o.timeoutMs) };
         let parsed: { value?: unknown; objectValue?: unknown };
         try {

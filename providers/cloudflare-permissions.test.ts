@@ -22,6 +22,14 @@ describe("permission groups", () => {
         expect(() => permissionGroupId([], "X")).toThrow('Cloudflare permission group "X": expected exactly one, found 0 (groups returned: none)');
     });
 
+    it("refuses a group the calling token cannot grant, and takes one that says nothing of it", () => {
+        expect(() => permissionGroupId([{ id: "d", name: "DNS Write", isSelectable: false }], "DNS Write")).toThrow(
+            'Cloudflare permission group "DNS Write": cloudflare:apiToken cannot grant it (the account\'s list says isSelectable: false), '
+            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (docs/configuration.md: Tokens and their minimal permissions)");
+        expect(permissionGroupId([{ id: "d", name: "DNS Write", isSelectable: true }], "DNS Write")).toBe("d");
+        expect(permissionGroupId([{ id: "d", name: "DNS Write" }], "DNS Write")).toBe("d");
+    });
+
     it("refuses two groups of the same name rather than picking one", () => {
         expect(() => permissionGroupId([{ id: "a", name: "DNS Write" }, { id: "b", name: "DNS Write" }], "DNS Write"))
             .toThrow('Cloudflare permission group "DNS Write": expected exactly one, found 2');

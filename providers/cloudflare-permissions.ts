@@ -13,13 +13,20 @@ export function policyResourcesJson(keys: readonly string[]): string {
 
 /**
  * The id of the group called exactly `name` among a lookup's results. The API's name filter is not
- * documented as exact, so the match is checked here; a missing group is an error, never an empty policy.
+ * documented as exact, so the match is checked here; a missing group is an error, never an empty policy. A group the
+ * calling token may not put in a token it creates (`isSelectable: false`, "whether the caller can select this
+ * permission group when creating a token", in the provider's result type and Cloudflare's list answer) is refused
+ * too: the token's creation would fail, after the buckets and the tunnel already exist.
  */
-export function permissionGroupId(results: ReadonlyArray<{ id: string; name: string }>, name: string): string {
+export function permissionGroupId(results: ReadonlyArray<{ id: string; name: string; isSelectable?: boolean }>, name: string): string {
     const found = results.filter((g) => g.name === name);
     if (found.length !== 1) {
         const seen = results.length === 0 ? "none" : results.map((g) => JSON.stringify(g.name)).join(", ");
         throw new Error(`Cloudflare permission group ${JSON.stringify(name)}: expected exactly one, found ${found.length} (groups returned: ${seen})`);
+    }
+    if (found[0].isSelectable === false) {
+        throw new Error(`Cloudflare permission group ${JSON.stringify(name)}: cloudflare:apiToken cannot grant it (the account's list says isSelectable: false), `
+            + "so creating the token that needs it would fail; give cloudflare:apiToken this permission itself (docs/configuration.md: Tokens and their minimal permissions)");
     }
     return found[0].id;
 }

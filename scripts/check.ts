@@ -1,6 +1,7 @@
 // Preflight: `npm run check -- <stack>`. Checks everything `pulumi up` needs before it runs (preflight/), one line per
 // item, and exits non-zero when anything would make the run fail.
-import { DEFAULT_TIMEOUT_MS, MIN_PULUMI_VERSION, renderLine, runPreflight } from "../preflight";
+import { DEFAULT_TIMEOUT_MS } from "../preflight/http";
+import { MIN_PULUMI_VERSION } from "../preflight/pulumi";
 import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run check -- <stack> [--timeout SECONDS]";
@@ -8,7 +9,8 @@ const USAGE = "usage: npm run check -- <stack> [--timeout SECONDS]";
 const HELP = `${USAGE}
 
 Checks, before \`pulumi up\`, everything the run needs, one line per item (✓ passed, ✗ failed with what to do,
-! worth knowing, - not checked because an earlier check failed):
+! worth knowing, - not checked because an earlier check failed, with the reason). Every section is printed, even
+when the stack's config cannot be read, so the whole list of what is ahead shows from the first run:
 
   this machine   Node.js against .nvmrc; the Pulumi CLI (${MIN_PULUMI_VERSION} or later), its login, the stack
   stack config   the secrets the run needs are set and encrypted; they decrypt (\`pulumi config get\`, held in
@@ -18,7 +20,10 @@ Checks, before \`pulumi up\`, everything the run needs, one line per item (✓ p
   GitHub         the token works; repository, branch, gitops.path and platform release paths exist; .sops.yaml
                  encrypts for sops.recipient; the token may manage deploy keys and webhooks
   Cloudflare     the token is active; the zone is in the account; R2 is enabled; the tunnel and the permission
-                 groups the program looks up are readable
+                 groups the program looks up are readable, and the token may grant them (isSelectable)
+  Helm charts    each platform release's chart (its app directory read as the program reads it) and, with
+                 flux.managedBy program, the Flux Operator chart at flux.operatorChartVersion exist in their
+                 registry (OCI: an anonymous pull token, then the manifest) or Helm repository (index.yaml)
 
 Nothing is changed anywhere. Run it from the repository, logged in to the state backend, with the same
 environment as \`pulumi up\` (PULUMI_CONFIG_PASSPHRASE, KUBECONFIG, GITHUB_TOKEN … when the stack relies on them).
@@ -60,6 +65,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
 async function main(): Promise<number> {
     const args = parseOrExit(() => parseCheckArgs(process.argv.slice(2)), HELP, USAGE);
     if (typeof args === "number") return args;
+    // The preflight, and the SDKs it loads, only once the arguments are good: --help and usage errors answer at once.
+    const { renderLine, runPreflight } = require("../preflight") as typeof import("../preflight");
     process.stdout.write(`Preflight of stack ${args.stack} (each call bounded to ${args.timeoutMs / 1000} s; secrets are decrypted into memory, never printed)\n`);
     const report = await runPreflight({ stack: args.stack, timeoutMs: args.timeoutMs });
     for (const s of report.sections) {

@@ -8,7 +8,8 @@ import { ConfigError } from "../config";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 import { ROOT } from "../config/keys";
-import { readStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
+import { STACK_REFERENCE } from "../offline/fakes";
+import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]";
@@ -158,6 +159,12 @@ async function main(): Promise<number> {
             process.stderr.write(`${(run.error as Error)?.stack ?? String(run.error)}\n`);
         }
         return 1;
+    }
+    if (stackOutputs !== undefined) {
+        // Accepted, but said when it changes nothing: a file meant for another stack is easy to pass by mistake.
+        const referenced = run.resources.filter((r) => r.type === STACK_REFERENCE).map((r) => String(r.inputs.name));
+        const unused = unusedStackOutputsNote(args.stackOutputs!, Object.keys(stackOutputs), referenced);
+        if (unused) process.stderr.write(`note: ${unused}\n`);
     }
     const plan = toPlanJson(run);
     process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderTree(plan));

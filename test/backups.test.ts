@@ -186,4 +186,19 @@ describe("the permission-group lookup", () => {
         expect(names("Workers%20R2%20Storage%20Bucket%20Item%20Write")).toEqual([]);
         expect(names("Workers R2 Storage Bucket Item Writ")).toEqual([]);
     });
+
+    it("answers every group as grantable unless told which ones the calling token cannot grant", () => {
+        const selectable = (name: string, unselectablePermissionGroups?: string[]) =>
+            (fakeInvoke(TOKEN, { accountId: ACCOUNT, name }, { unselectablePermissionGroups }).outputs.results as Array<{ isSelectable: boolean }>)[0].isSelectable;
+        expect(selectable("Workers R2 Storage Bucket Item Write")).toBe(true);
+        expect(selectable("Workers R2 Storage Bucket Item Write", ["Workers R2 Storage Bucket Item Write"])).toBe(false);
+        expect(selectable("Workers R2 Storage Bucket Item Read", ["Workers R2 Storage Bucket Item Write"])).toBe(true);
+    });
+
+    it("refuses a group cloudflare:apiToken cannot grant before the token is registered, naming it", async () => {
+        const run = await runStack({ unselectablePermissionGroups: ["Workers R2 Storage Bucket Item Write"] });
+        expect((run.error as Error | undefined)?.message).toContain('Cloudflare permission group "Workers R2 Storage Bucket Item Write": cloudflare:apiToken cannot grant it '
+            + "(the account's list says isSelectable: false), so creating the token that needs it would fail");
+        expect(run.ofType("AccountToken").map((r) => r.name)).not.toContain("backups-token");
+    });
 });

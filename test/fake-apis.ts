@@ -1,5 +1,5 @@
-// Fake HTTP(S) APIs on 127.0.0.1 for tests: the Kubernetes API server (HTTPS, a throw-away certificate), GitHub and
-// Cloudflare (HTTP). Each answers from a handler the test controls and records what it was asked.
+// Fake HTTP(S) APIs on 127.0.0.1 for tests: the Kubernetes API server (HTTPS, a throw-away certificate), GitHub,
+// Cloudflare and chart registries (HTTP). Each answers from a handler the test controls and records what it was asked.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -14,10 +14,11 @@ export interface FakeRequest {
     path: string;
     query: URLSearchParams;
     authorization?: string;
+    accept?: string;
 }
 
-/** A JSON answer, or "hang" for a server that never answers. */
-export type FakeAnswer = { status: number; body?: unknown; headers?: Record<string, string> } | "hang";
+/** A JSON answer (`body`), a text one (`text`, e.g. a Helm index.yaml), or "hang" for a server that never answers. */
+export type FakeAnswer = { status: number; body?: unknown; text?: string; headers?: Record<string, string> } | "hang";
 
 export interface FakeApi {
     url: string;
@@ -46,10 +47,17 @@ export async function fakeApi(opts: { tls?: boolean; handler?: (req: FakeRequest
     const api: Partial<FakeApi> = { requests: [], handler: opts.handler ?? (() => ({ status: 404, body: {} })) };
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
-        const request: FakeRequest = { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, authorization: req.headers.authorization };
+        const request: FakeRequest = {
+            method: req.method ?? "GET", path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, accept: req.headers.accept,
+        };
         api.requests!.push(request);
         const answer = api.handler!(request);
         if (answer === "hang") return;
+        if (answer.text !== undefined) {
+            res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
+            res.end(answer.text);
+            return;
+        }
         res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
         res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
     };

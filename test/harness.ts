@@ -60,6 +60,8 @@ export interface RunStackOptions {
     stackOutputs?: RunOptions["stackOutputs"];
     /** Secret settings handed over as plain values, as the CLI does when none of their values was set with --secret. */
     plainValues?: string[];
+    /** Permission groups the fake Cloudflare answers with `isSelectable: false`. */
+    unselectablePermissionGroups?: RunOptions["unselectablePermissionGroups"];
 }
 
 /**
@@ -99,7 +101,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({
         stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, gitopsDir: opts.gitopsDir,
-        stackOutputs: opts.stackOutputs,
+        stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
     });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));

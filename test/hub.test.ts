@@ -11,7 +11,7 @@ import { HUB_HOSTNAMES_OUTPUT, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import type { StackOutputs } from "../offline/fakes";
 import { toPlanJson } from "../offline/runtime";
 import { ROOT } from "../config/keys";
-import { parseStackOutputs, StackOutputsFileError } from "../offline/stack-outputs";
+import { parseStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { withAccess } from "./access-fixtures";
 import { isWireSecret, plainAt, reveal, runStack, type StackRun, type Values } from "./harness";
 
@@ -188,6 +188,7 @@ describe("npm run plan -- apps with a hub", () => {
         fs.writeFileSync(file, JSON.stringify(hubOutputs()));
         const r = plan("--stack-outputs", file);
         expect(r.stderr).not.toContain("no --stack-outputs file gives them");
+        expect(r.stderr).not.toContain("unused");
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain(CREDENTIALS.clientSecret);
         expect(r.stdout).not.toContain(CREDENTIALS.clientId);
@@ -201,6 +202,26 @@ describe("npm run plan -- apps with a hub", () => {
         const r = plan();
         expect(r.status).toBe(0);
         expect(r.stderr).toContain('note: outputs of stack "infra" are placeholders: no --stack-outputs file gives them\n');
+    });
+
+    it("says on stderr that --stack-outputs is unused on a stack with no hub, and still plans", () => {
+        const file = path.join(dir, "outputs-for-infra.json");
+        fs.writeFileSync(file, JSON.stringify(hubOutputs()));
+        // The committed infra stack has no hub: it references no stack.
+        const r = spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--json", "--stack-outputs", file], {
+            cwd: ROOT, encoding: "utf8",
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).toContain(`note: --stack-outputs ${file} is unused: this stack references no other stack (it sets no cluster-bootstrap:hub)\n`);
+        expect(JSON.parse(r.stdout).resources.some((x: { type: string }) => x.type === "pulumi:pulumi:StackReference")).toBe(false);
+        expect(r.stderr).not.toContain(CREDENTIALS.clientSecret);
+    });
+
+    it("names the stacks of a --stack-outputs file the program does not reference", () => {
+        expect(unusedStackOutputsNote("o.json", ["infra", "edge"], ["infra"]))
+            .toBe('o.json: the outputs of "edge" are unused: this stack references only "infra" (cluster-bootstrap:hub.stack)');
+        expect(unusedStackOutputsNote("o.json", ["infra"], ["infra"])).toBeUndefined();
+        expect(unusedStackOutputsNote("o.json", ["infra"], [])).toBe("--stack-outputs o.json is unused: this stack references no other stack (it sets no cluster-bootstrap:hub)");
     });
 
     it("exits 1 on a file it cannot use, 2 on a missing one, echoing nothing", () => {

@@ -1,16 +1,21 @@
-// The preflight (`npm run check`) against a fake `pulumi` CLI and fake Kubernetes, GitHub and Cloudflare APIs on
-// 127.0.0.1: a healthy world passes line by line, and each way a new user's setup goes wrong fails with one line that
-// says what to do, within the time bound, without printing a secret.
+// The preflight (`npm run check`) against a fake `pulumi` CLI and fake Kubernetes, GitHub, Cloudflare and chart
+// registry APIs on 127.0.0.1: a healthy world passes line by line, and each way a new user's setup goes wrong fails
+// with one line that says what to do, within the time bound, without printing a secret.
+// Speed: the fake CLI answers in-process through the preflight's runner seam (a few tests run the real spawn path);
+// the bound is generous everywhere except where a fake never answers, so no result depends on the machine's speed.
 import { spawn } from "node:child_process";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type CheckResult } from "../preflight";
-import { apiBase } from "../preflight/http";
+import { chartCheck, MANIFEST_ACCEPT } from "../preflight/charts";
+import { apiBase, testBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";
 import { scrub } from "../preflight/result";
 import { parseCheckArgs } from "../scripts/check";
-import { SECRETS, world, type World } from "./preflight-fixture";
-import { TEST_AGE_KEY } from "./harness";
+import { anonymousToken, SECRETS, world, type World } from "./preflight-fixture";
+import { TEST_AGE_KEY, testKubeconfig } from "./harness";
 
 let w: World;
 const worlds: World[] = [];
@@ -25,9 +30,13 @@ afterAll(async () => {
     await Promise.all(worlds.map((x) => x.close()));
 });
 
-async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 3000) {
+/** A bound no healthy loopback call comes near, however busy the machine: only a fake that never answers reaches it. */
+const GENEROUS_MS = 60_000;
+
+/** Runs the preflight on the world; `spawn` runs the real `pulumi` path (the fake CLI script on PATH) instead of in-process. */
+async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = GENEROUS_MS, opts: { spawn?: boolean } = {}) {
     w.save();
-    const report = await runPreflight({ stack: w.scenario.stack, env: w.env(extraEnv), timeoutMs });
+    const report = await runPreflight({ stack: w.scenario.stack, env: w.env(extraEnv), timeoutMs, ...(opts.spawn ? {} : { pulumi: w.pulumi }) });
     const results = report.sections.flatMap((s) => s.results);
     const lines = results.map(renderLine);
     // Whatever happened, no secret is printed.
@@ -36,6 +45,15 @@ async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 3000) {
 }
 
 const statuses = (results: CheckResult[]) => results.map((r) => `${r.status} ${r.title}`);
+
+/** A loopback port nothing listens on: listened on, then closed. */
+async function closedPort(): Promise<number> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
 
 describe("a healthy setup", () => {
     beforeEach(fresh);
@@ -53,7 +71,12 @@ describe("a healthy setup", () => {
             "ok GitHub path kubernetes/apps/kube-system/spegel/app",
             "ok GitHub .sops.yaml", "ok GitHub deploy keys", "ok GitHub webhooks",
             "ok Cloudflare token", "ok Cloudflare zone monosense.dev", "ok Cloudflare R2", "ok Cloudflare Tunnel", "ok Cloudflare permission groups",
+            // Each chart the run installs, in install order: the platform releases', then the Flux Operator's.
+            "ok Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)", "ok Chart coredns 1.45.0 (oci://127.0.0.1:5000/coredns/charts/coredns)",
+            "ok Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)",
+            "ok Chart flux-operator 0.60.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator)",
         ]);
+        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
         expect(lines).toContain("✓ Pulumi CLI: 3.259.0 (3.238.0 or later needed)");
         expect(lines).toContain("✓ Kubernetes nodes: 2 nodes, 2 Ready");
         expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", '
@@ -63,7 +86,9 @@ describe("a healthy setup", () => {
     });
 
     it("reads secrets one key at a time with `pulumi config get`, never with a value on a command line", async () => {
-        await check();
+        // The real spawn path: the fake CLI runs as a process, and its log is what the command lines were.
+        const { report, lines } = await check({}, GENEROUS_MS, { spawn: true });
+        expect(report.failures, lines.join("\n")).toBe(0);
         const calls = w.pulumiCalls();
         expect(calls.filter((c) => c[1] === "get").map((c) => c[3]).sort()).toEqual([
             "cloudflare:apiToken", "cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "github:token",
@@ -87,13 +112,28 @@ describe("a healthy setup", () => {
 describe("the Pulumi side", () => {
     beforeEach(fresh);
 
-    it("says the CLI is missing, and checks nothing that needs it", async () => {
-        const { results, lines } = await check({ PATH: "/nonexistent" });
-        expect(lines).toEqual([
+    it("says the CLI is missing, checks nothing that needs it, and lists every check still ahead", async () => {
+        // The real spawn path, with no `pulumi` to find.
+        const { results, lines, report } = await check({ PATH: "/nonexistent" }, GENEROUS_MS, { spawn: true });
+        expect(lines.slice(0, 2)).toEqual([
             expect.stringMatching(/^✓ Node\.js/),
             "✗ Pulumi CLI: the pulumi CLI is not on PATH → install or upgrade it: https://www.pulumi.com/docs/install/, then open a new shell",
         ]);
-        expect(results).toHaveLength(2);
+        expect(report.failures).toBe(1);
+        // Every section, every check in it, not checked, with the reason.
+        const why = "not checked: the stack's config could not be read (the Pulumi CLI is missing)";
+        expect(report.sections.map((s) => `${s.name}: ${s.results.length}`)).toEqual([
+            "This machine and Pulumi: 4", "Stack infra: config and secrets: 5", "Kubernetes: 3", "GitHub: 7", "Cloudflare: 5", "Helm charts: 1",
+        ]);
+        expect(lines.slice(2)).toEqual([
+            "- Pulumi login: not checked: the Pulumi CLI is missing", "- Pulumi stack infra: not checked: the Pulumi CLI is missing",
+            ...["Secret cluster-bootstrap:sopsAgeKey", "Secret cloudflare:apiToken", "Secret github:token", "Stack secrets", "Stack config",
+                "Kubernetes API", "Kubernetes cluster identity", "Kubernetes nodes",
+                "GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys", "GitHub webhooks",
+                "Cloudflare token", "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups", "Helm charts",
+            ].map((title) => `- ${title}: ${why}`),
+        ]);
+        expect(results.filter((r) => r.status !== "skip").map((r) => r.title)).toEqual(["Node.js", "Pulumi CLI"]);
     });
 
     it("refuses a CLI older than the minimum", async () => {
@@ -116,16 +156,19 @@ describe("the Pulumi side", () => {
 
     it("lists the stacks there are when the stack is not one of them", async () => {
         w.scenario.stacks = ["apps", "monosense/cluster-bootstrap/edge"];
-        expect((await check()).lines.at(-1)).toBe("✗ Pulumi stack infra: not in this backend (stacks of this project there: apps, monosense/cluster-bootstrap/edge) "
+        const { lines } = await check();
+        expect(lines.find((l) => l.includes("Pulumi stack infra"))).toBe("✗ Pulumi stack infra: not in this backend (stacks of this project there: apps, monosense/cluster-bootstrap/edge) "
             + "→ create it with `pulumi stack init infra`, or log in to the backend that has it (docs/configuration.md: Adapting the project to your own cluster)");
+        // The rest is listed, not checked.
+        expect(lines.at(-1)).toBe("- Helm charts: not checked: the stack's config could not be read (no stack infra in this backend)");
     });
 
     it("gives up on a command that does not finish, within the bound", async () => {
+        // The fake never answers whoami: only the bound ends the call, whatever the machine's speed.
         w.scenario.hang = ["whoami"];
-        const started = Date.now();
         const { find } = await check({}, 500);
         expect(find("Pulumi login")?.detail).toBe("`pulumi whoami` did not finish within 0.5 s");
-        expect(Date.now() - started).toBeLessThan(5000);
+        expect(w.pulumiCalls().map((c) => c[0])).toEqual(["version", "whoami"]);
     });
 });
 
@@ -158,7 +201,11 @@ describe("the stack's config and secrets", () => {
             status: "fail",
             detail: expect.stringMatching(/^cannot be decrypted: `pulumi config get cloudflare:apiToken` failed \(exit code 255\): error: getting secrets manager: passphrase must be set/),
         });
-        expect(results.some((r) => r.title.startsWith("Kubernetes") || r.title.startsWith("GitHub"))).toBe(false);
+        // Nothing after it is checked; each check is listed with the reason.
+        const later = results.filter((r) => /^(Kubernetes|GitHub|Cloudflare|Chart|Helm)/.test(r.title));
+        expect(later.length).toBeGreaterThan(0);
+        expect(later.every((r) => r.status === "skip" && r.detail === "not checked: the stack's secrets could not be decrypted")).toBe(true);
+        expect(find("Stack config")).toMatchObject({ status: "skip", detail: "not checked: the stack's secrets could not be decrypted" });
     });
 
     it("validates secret zero set as one secret JSON list, as the program reads it, and prints none of it", async () => {
@@ -170,6 +217,25 @@ describe("the stack's config and secrets", () => {
         const bad = await check();
         expect(bad.lines.find((l) => l.startsWith("✗ Stack config: cluster-bootstrap:bootstrapSecrets[0].namespace"))).toBeDefined();
         for (const r of [ok, bad]) expect(r.lines.join("\n")).not.toContain("op-connect-SENTINEL-0005");
+    });
+
+    it("lists every check of every section when the config is invalid, with the reason for each one not checked", async () => {
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "not a repository", branch: "main", path: "clusters/infra/flux" };
+        delete w.scenario.config["cluster-bootstrap:cloudflareAccountId"];
+        const { report, lines } = await check();
+        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        const section = (name: string) => report.sections.find((s) => s.name === name)!.results.map(renderLine);
+        const gitops = "not checked: cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)";
+        expect(section("GitHub")).toEqual(["GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys",
+            "GitHub webhooks"].map((t) => `- ${t}: ${gitops}`));
+        const account = "not checked: cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)";
+        expect(section("Cloudflare")).toEqual(["Cloudflare token", "Cloudflare zone monosense.dev", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups"]
+            .map((t) => `- ${t}: ${account}`));
+        expect(section("Helm charts")).toEqual(["kubernetes/apps/kube-system/cilium/app", "kubernetes/apps/kube-system/coredns/app", "kubernetes/apps/kube-system/spegel/app"]
+            .map((p) => `- Chart of ${p}: not checked: the stack config is not valid (see the Stack config lines)`));
+        // The cluster is checked with what is usable.
+        expect(section("Kubernetes")[0]).toMatch(/^✓ Kubernetes API/);
+        expect(lines.filter((l) => l.startsWith("✗ Stack config")).length).toBeGreaterThan(0);
     });
 
     it("runs the program's own validation, with the real age key", async () => {
@@ -272,10 +338,10 @@ describe("GitHub", () => {
     });
 
     it("gives up on an API that does not answer, within the bound", async () => {
+        // The fake never answers: only the bound ends the call, whatever the machine's speed.
         w.github.handler = () => "hang";
-        const started = Date.now();
-        expect((await check({}, 300)).find("GitHub token")?.detail).toBe("the GitHub API: no answer within 0.3 s");
-        expect(Date.now() - started).toBeLessThan(5000);
+        expect((await check({}, 300)).find("GitHub token")?.detail).toBe("the GitHub API: timed out after 0.3 s");
+        expect(w.github.requests.map((r) => r.path)).toEqual(["/rate_limit"]);
     });
 });
 
@@ -313,10 +379,110 @@ describe("Cloudflare", () => {
             + "→ enable R2 once in the dashboard (R2 Object Storage); it asks for a payment method");
     });
 
+    it("names a permission group cloudflare:apiToken cannot grant (is_selectable false), as the program's lookup would", async () => {
+        w.unselectable = ["DNS Write"];
+        expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "DNS Write": cloudflare:apiToken cannot grant it '
+            + "(the account's list says isSelectable: false), so creating the token that needs it would fail; give cloudflare:apiToken this permission itself "
+            + "(docs/configuration.md: Tokens and their minimal permissions): the program's lookup would fail the same way");
+    });
+
     it("names a permission group the account does not list, as the program's lookup would", async () => {
         w.cloudflareRoutes[`${account}/tokens/permission_groups?name=Workers+R2+Storage+Bucket+Item+Read`] = { status: 200, body: { success: true, errors: [], result: [] } };
         expect((await check()).lines).toContain('✗ Cloudflare permission groups: Cloudflare permission group "Workers R2 Storage Bucket Item Read": '
             + "expected exactly one, found 0 (groups returned: none): the program's lookup would fail the same way");
+    });
+});
+
+describe("an API that cannot be reached", () => {
+    beforeEach(fresh);
+
+    it("names a refused connection for every API, the cluster's and the chart registries' included", async () => {
+        const [githubPort, cloudflarePort, kubePort, chartsPort] = await Promise.all([closedPort(), closedPort(), closedPort(), closedPort()]);
+        w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: `https://127.0.0.1:${kubePort}`, token: SECRETS.kubeToken, caData: w.kube.caData });
+        const { find, lines } = await check({
+            CLUSTER_BOOTSTRAP_TEST_GITHUB_API: `http://127.0.0.1:${githubPort}`,
+            CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API: `http://127.0.0.1:${cloudflarePort}`,
+            CLUSTER_BOOTSTRAP_TEST_CHARTS: `http://127.0.0.1:${chartsPort}`,
+        });
+        expect(find("GitHub token")?.detail).toBe("the GitHub API: connection refused");
+        expect(find("Cloudflare token")?.detail).toBe("the Cloudflare API: connection refused");
+        expect(find("Kubernetes API")?.detail).toBe(`https://127.0.0.1:${kubePort} (context "admin@infra"): connection refused (kubeconfig: cluster-bootstrap:kubeconfig)`);
+        expect(lines).toContain("✗ Chart flux-operator 0.60.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator): the registry: connection refused");
+        // Without GitHub, the app directories cannot be read: their charts are listed, not checked.
+        expect(lines).toContain("- Chart of kubernetes/apps/kube-system/cilium/app: not checked: its app directory cannot be read (the GitHub API: connection refused)");
+        expect(lines.join("\n")).not.toMatch(/fetch failed|TypeError/);
+    });
+
+    it("names a TLS failure of the Kubernetes API, by the verification code", async () => {
+        // The fake's certificate is self-signed, and this kubeconfig does not vouch for it.
+        w.scenario.config["cluster-bootstrap:kubeconfig"].value = testKubeconfig({ server: w.kube.url, token: SECRETS.kubeToken });
+        expect((await check()).find("Kubernetes API")?.detail).toBe(`${w.kube.url} (context "admin@infra"): TLS failure (DEPTH_ZERO_SELF_SIGNED_CERT) (kubeconfig: cluster-bootstrap:kubeconfig)`);
+    });
+
+    it("names the bound for a Cloudflare API that never answers", async () => {
+        // The fake never answers: only the bound ends the call, whatever the machine's speed.
+        w.cloudflare.handler = () => "hang";
+        expect((await check({}, 300)).find("Cloudflare token")?.detail).toBe("the Cloudflare API: timed out after 0.3 s");
+    });
+});
+
+describe("Helm charts", () => {
+    beforeEach(fresh);
+    const cilium = "Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)";
+
+    it("asks an OCI registry as Helm does: an anonymous token from the challenge's realm, then the manifest by tag", async () => {
+        await check();
+        const asked = w.registry.requests.filter((r) => r.path.startsWith("/v2/cilium/") || r.path === "/token" && r.query.get("scope") === "repository:cilium/charts/cilium:pull");
+        expect(asked.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ""} ${r.authorization ?? "-"}`)).toEqual([
+            "HEAD /v2/cilium/charts/cilium/manifests/1.18.4 -",
+            "GET /token?service=fake-registry&scope=repository%3Acilium%2Fcharts%2Fcilium%3Apull -",
+            `HEAD /v2/cilium/charts/cilium/manifests/1.18.4 Bearer ${anonymousToken("cilium/charts/cilium")}`,
+        ]);
+        expect(asked[2].accept).toBe(MANIFEST_ACCEPT);
+        expect(w.registry.requests.filter((r) => r.path.endsWith("/index.yaml")).map((r) => `${r.method} ${r.path}`)).toEqual(["GET /spegel-org/charts/index.yaml"]);
+    });
+
+    it("fails a platform release whose chart tag the registry does not have, naming where to fix it", async () => {
+        w.charts["cilium/charts/cilium"] = ["1.18.3"];
+        const { lines, report } = await check();
+        expect(lines).toContain(`✗ ${cilium}: not in the registry (HTTP 404): \`pulumi preview\` would fail at the Helm provider's check `
+            + "→ fix the chart's version in kubernetes/apps/kube-system/cilium/app (the OCIRepository's spec.ref.tag, or the HelmRelease's spec.chart.spec.version)");
+        expect(report.failures).toBe(1);
+    });
+
+    it("fails a chart version missing from a Helm repository's index.yaml", async () => {
+        w.helmIndexes["spegel-org/charts"].spegel = ["0.3.0", "0.5.0"];
+        expect((await check()).find("Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)")).toMatchObject({
+            status: "fail", detail: "not in the repository: `pulumi preview` would fail at the Helm provider's check",
+        });
+    });
+
+    it("fails the Flux Operator chart at a flux.operatorChartVersion the registry does not have, in program mode only", async () => {
+        w.scenario.config["cluster-bootstrap:flux"].value = { version: "2.7.x", operatorChartVersion: "0.61.0" };
+        expect((await check()).lines).toContain("✗ Chart flux-operator 0.61.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator): not in the registry (HTTP 404): "
+            + "`pulumi preview` would fail at the Helm provider's check → set cluster-bootstrap:flux.operatorChartVersion to a version the registry has");
+    });
+
+    it("fails an app directory the program would refuse, with the program's message", async () => {
+        const file = "kubernetes/apps/kube-system/cilium/app/helmrelease.yaml";
+        const text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cilium\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: cilium\n"
+            + "  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n";
+        w.githubRoutes[`/repos/monosense/k8s-ops/contents/${file}`] = { status: 200, body: { type: "file", encoding: "base64", content: Buffer.from(text).toString("base64") } };
+        expect((await check()).find("Chart of kubernetes/apps/kube-system/cilium/app")).toMatchObject({
+            status: "fail", detail: `cluster-bootstrap:platform.releases[0]: ${file}: spec.valuesFrom is not supported: bootstrap values come from spec.values only`,
+        });
+    });
+
+    it("fails a registry that refuses anonymous pulls, and takes a range as Helm does: the highest matching tag", async () => {
+        const opts = { env: w.env(), timeoutMs: GENEROUS_MS, fix: "fix it" };
+        expect(await chartCheck({ chart: "oci://127.0.0.1:5000/cilium/charts/cilium", version: "1.18.x" }, opts))
+            .toEqual({ status: "ok", title: "Chart cilium 1.18.x (oci://127.0.0.1:5000/cilium/charts/cilium)", detail: "in the registry as 1.18.4" });
+        expect(await chartCheck({ chart: "spegel", version: "~0.3", repositoryUrl: "https://127.0.0.1:8443/spegel-org/charts" }, opts))
+            .toMatchObject({ status: "ok", detail: "in the repository as 0.3.0" });
+        w.registry.handler = () => ({ status: 401, headers: { "www-authenticate": 'Basic realm="private"' } });
+        expect(await chartCheck({ chart: "oci://127.0.0.1:5000/private/chart", version: "1.0.0" }, opts)).toMatchObject({
+            status: "fail", detail: "the registry asks for credentials (basic); the bootstrap pulls charts anonymously",
+        });
     });
 });
 
@@ -325,6 +491,9 @@ describe("guards", () => {
         expect(apiBase("github", {})).toBe("https://api.github.com");
         expect(apiBase("cloudflare", { CLUSTER_BOOTSTRAP_TEST_CLOUDFLARE_API: "http://127.0.0.1:1234/" })).toBe("http://127.0.0.1:1234");
         expect(() => apiBase("github", { CLUSTER_BOOTSTRAP_TEST_GITHUB_API: "https://collector.example" })).toThrow(/tests only and must name a loopback address/);
+        expect(testBase("charts", {})).toBeUndefined();
+        expect(testBase("charts", { CLUSTER_BOOTSTRAP_TEST_CHARTS: "http://127.0.0.1:5000/" })).toBe("http://127.0.0.1:5000");
+        expect(() => testBase("charts", { CLUSTER_BOOTSTRAP_TEST_CHARTS: "https://registry.example" })).toThrow(/CLUSTER_BOOTSTRAP_TEST_CHARTS is for tests only and must name a loopback address/);
     });
 
     it("scrubs secrets, whole and line by line, from anything passed on", () => {
@@ -345,31 +514,38 @@ describe("npm run check", () => {
         child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
 
+    // Two processes at once, each loading the SDKs: slow on a busy machine, so the test may take long; nothing in it
+    // depends on how long (each call's bound is far above what a loopback answer takes).
+    const SPAWNS_MS = 180_000;
+
     it("prints one line per check and exits 0 when nothing failed, 1 when something did", async () => {
-        await fresh();
-        w.save();
-        const good = await runCheck(w.env(), "infra", "--timeout", "5");
-        expect(good.status, good.stdout + good.stderr).toBe(0);
-        expect(good.stdout).toMatch(/^Preflight of stack infra \(each call bounded to 5 s;/);
-        expect(good.stdout).toContain("\n  ✓ Cloudflare R2: enabled on the account\n");
-        expect(good.stdout).toMatch(/Nothing failed: `pulumi up --stack infra` has what it needs\.\n$/);
-        w.cloudflareRoutes["/accounts/eca0833f608b5745af030307a99bdbb4/r2/buckets"] = {
+        const healthy = await fresh();
+        const broken = await fresh();
+        broken.cloudflareRoutes["/accounts/eca0833f608b5745af030307a99bdbb4/r2/buckets"] = {
             status: 403, body: { success: false, errors: [{ code: 10042, message: "Please enable R2 through the Cloudflare Dashboard." }] },
         };
-        const bad = await runCheck(w.env(), "infra");
+        healthy.save();
+        broken.save();
+        const [good, bad] = await Promise.all([
+            runCheck(healthy.env(), "infra", "--timeout", "120"),
+            runCheck(broken.env(), "infra", "--timeout", "120"),
+        ]);
+        expect(good.status, good.stdout + good.stderr).toBe(0);
+        expect(good.stdout).toMatch(/^Preflight of stack infra \(each call bounded to 120 s;/);
+        expect(good.stdout).toContain("\n  ✓ Cloudflare R2: enabled on the account\n");
+        expect(good.stdout).toMatch(/Nothing failed: `pulumi up --stack infra` has what it needs\.\n$/);
         expect(bad.status).toBe(1);
         expect(bad.stdout).toMatch(/1 check failed: fix it and run `npm run check -- infra` again\.\n$/);
         for (const r of [good, bad]) {
             for (const secret of [...Object.values(SECRETS), TEST_AGE_KEY]) expect(r.stdout + r.stderr).not.toContain(secret);
             expect(r.stderr).toBe("");
         }
-    });
+    }, SPAWNS_MS);
 
     it("explains itself with --help and refuses usage mistakes with exit 2", async () => {
-        const help = await runCheck(process.env, "--help");
+        const [help, wrong] = await Promise.all([runCheck(process.env, "--help"), runCheck(process.env, "infra", "--force")]);
         expect(help.status).toBe(0);
         expect(help.stdout).toContain("--timeout SECONDS");
-        const wrong = await runCheck(process.env, "infra", "--force");
         expect(wrong.status).toBe(2);
         expect(wrong.stderr.split("\n")[0]).toBe("unknown option --force");
         for (const [args, message] of [[[], "name the stack to check"], [["infra", "--timeout", "0"], '--timeout "0": give a number of seconds above 0, at most 600'],
@@ -377,5 +553,5 @@ describe("npm run check", () => {
             expect(() => parseCheckArgs([...args]), String(args)).toThrow(message);
         }
         expect(parseCheckArgs(["org/infra", "--timeout=2.5"])).toEqual({ stack: "org/infra", timeoutMs: 2500 });
-    });
+    }, SPAWNS_MS);
 });

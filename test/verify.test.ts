@@ -278,6 +278,9 @@ describe("verify names each broken promise", () => {
         expect(report.sections.map((s) => s.name)).toEqual(["Stack infra", "Cloudflare", "GitHub", "Kubernetes and Flux", "R2"]);
         expect(lines).toEqual([
             expect.stringMatching(/^✗ Pulumi CLI: 3\.200\.0 is older than 3\.238\.0/),
+            // The preflight's Pulumi checks list what they did not reach, as every other family does.
+            "- Pulumi login: not checked: the Pulumi CLI is older than 3.238.0",
+            "- Pulumi stack infra: not checked: the Pulumi CLI is older than 3.238.0",
             "- Cloudflare: not checked: the stack could not be read (see above)",
             "- GitHub: not checked: the stack could not be read (see above)",
             "- Kubernetes and Flux: not checked: the stack could not be read (see above)",
