@@ -16,6 +16,7 @@ import { DEFAULT_TIMEOUT_MS, NoAnswer, PreflightSetupError } from "./http";
 import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
 import { pulumiChecks, readSecrets, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
+import { configSecretStrings, envSecretStrings } from "./secret-values";
 import { NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
 
 export { DEFAULT_TIMEOUT_MS } from "./http";
@@ -72,7 +73,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     };
     const finish = (): PreflightReport => {
         // Tokens from the environment are as secret as the stack's.
-        for (const k of ["GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]) if (env[k]) secrets.push(env[k]!);
+        secrets.push(...envSecretStrings(env));
         if (opts.kubeconfig) secrets.push(opts.kubeconfig.text);
         for (const s of sections) {
             s.results = s.results.map((r) => ({ ...r, title: scrub(r.title, secrets), detail: r.detail && scrub(r.detail, secrets), fix: r.fix && scrub(r.fix, secrets) }));
@@ -111,10 +112,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
         return finish();
     }
     const decrypted = new Map<string, ConfigEntry>(read.values);
-    for (const e of decrypted.values()) {
-        if (e.value !== undefined) secrets.push(e.value, ...stringsIn(parsedJson(e.value)));
-        if (e.objectValue !== undefined) secrets.push(JSON.stringify(e.objectValue), ...stringsIn(e.objectValue));
-    }
+    secrets.push(...configSecretStrings(decrypted.values()));
     cfg.push(ok("Stack secrets", keys.length
         ? `${keys.length} decrypted with \`pulumi config get\` (${keys.join(", ")}), held in memory only and never printed`
         : "none set"));
@@ -148,23 +146,6 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
         chartsFamily(valid, values.raw, repository, env, timeoutMs, charts),
     ]);
     return finish();
-}
-
-/** A secret set as JSON text (a whole list with `--secret`), parsed; undefined for any other text. */
-function parsedJson(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return undefined;
-    }
-}
-
-/** Every string inside a value (a secret object's leaves), for scrubbing. */
-function stringsIn(v: unknown): string[] {
-    if (typeof v === "string") return [v];
-    if (Array.isArray(v)) return v.flatMap(stringsIn);
-    if (v && typeof v === "object") return Object.values(v).flatMap(stringsIn);
-    return [];
 }
 
 /** The GitHub checks; what they found decides whether the charts' app directories can be read. */
