@@ -30,6 +30,8 @@ export interface AppRelease {
     /** The release name helm-controller uses: `spec.releaseName`, or the HelmRelease's name, shortened past 53. */
     name: string;
     namespace: string;
+    /** The HelmRelease's own `metadata.name`, in `namespace`: the object through which Flux takes the release over. */
+    helmRelease: string;
     /** `oci://…` reference, or a chart name with {@link repositoryUrl}. */
     chart: string;
     /** Chart version (the OCIRepository tag, or the HelmRepository chart's version); undefined means the latest. */
@@ -222,6 +224,7 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     return {
         name,
         namespace,
+        helmRelease: hrName,
         ...chart,
         file: f,
         document: doc.text,
