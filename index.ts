@@ -257,6 +257,7 @@ function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
  * The repository runs Flux (`flux.managedBy: repository`, as in onedr0p/cluster-template): its own flux-operator and
  * flux-instance are two of the platform releases; flux-instance is installed only once everything its first sync
  * reads exists, and `pulumi up` returns once the FluxInstance is Ready (controllers up, the sync fetched and applied).
+ * Once Flux has taken both releases over (the FluxInstance Ready when read), neither is registered, nor the wait.
  * The program creates no Operator, FluxInstance, GitRepository or Kustomization of its own.
  */
 function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {

@@ -60,7 +60,8 @@ export interface FluxHandoverArgs {
  * provider awaits a Patch resource's `pulumi.com/waitFor` like any object's (pulumi-kubernetes await.go Creation). The
  * operator marks the instance Ready after its health check of everything it applied, the sync's GitRepository and
  * Kustomization included (flux-operator fluxinstance_controller.go apply, `spec.wait` defaults to true), so Ready means
- * the handoff worked. Pass the Kubernetes provider in `opts.provider`.
+ * the handoff worked. Once Flux has taken the flux-instance release over with its FluxInstance Ready, there is nothing
+ * to wait for and no patch. Pass the Kubernetes provider in `opts.provider`.
  */
 export class FluxHandover extends pulumi.ComponentResource {
     /**
