@@ -170,6 +170,8 @@ describe("what Flux has taken over, when the repository runs Flux", () => {
         const run = await runStack({ gitopsDir: GITOPS, clusterState: objects, edit: repositoryMode });
         expect(run.error).toBeUndefined();
         expect(releaseNames(run)).toEqual(["flux-operator", "flux-instance"]);
+        // Installed over a running Flux in the migrations: a failed install is never uninstalled (no `atomic`).
+        expect(platformReleases(run).map((r) => plainAt(r, "atomic"))).toEqual([false, false]);
         expect(run.one(PATCH).options.dependsOn).toEqual([run.one(RELEASE, "platform-flux-system-flux-instance").urn]);
         expect(run.one(RECEIVER).options.dependsOn).toContain(run.one(PATCH).urn);
     });
