@@ -29,9 +29,9 @@ export interface AppFile {
 export interface AppRelease {
     /** The release name helm-controller uses: `spec.releaseName`, or the HelmRelease's name, shortened past 53. */
     name: string;
-    namespace: string;
-    /** The HelmRelease's own `metadata.name`, in `namespace`: the object through which Flux takes the release over. */
+    /** The HelmRelease object's own name (`metadata.name`), in `namespace`: the object Flux reports Ready on. */
     helmRelease: string;
+    namespace: string;
     /** `oci://…` reference, or a chart name with {@link repositoryUrl}. */
     chart: string;
     /** Chart version (the OCIRepository tag, or the HelmRepository chart's version); undefined means the latest. */
@@ -223,8 +223,8 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     const substituted = !substitutionDisabled(doc.raw);
     return {
         name,
-        namespace,
         helmRelease: hrName,
+        namespace,
         ...chart,
         file: f,
         document: doc.text,
