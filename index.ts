@@ -4,6 +4,7 @@ import type * as github from "@pulumi/github";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { readyWait, type ReadyWait } from "./cluster/flux-await";
+import { handoverReport, readHandover } from "./cluster/handover";
 import { verifyClusterIdentity } from "./cluster/identity";
 import { ClusterAccess } from "./components/access";
 import { BackupBuckets } from "./components/backups";
@@ -65,6 +66,13 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         : { managedBy: "program", flux: cfg.flux };
     // With the program's Flux the repository must not bring its own: two owners of one FluxInstance.
     if (fluxMode.managedBy === "program") refuseRepositoryFlux(platformReleases);
+    // What Flux has taken over has one owner now: read from the verified cluster, with the identity check's client,
+    // before any of the cluster's objects is registered; those releases are said, listed and not registered.
+    const handover = await readHandover(ctx.cluster, cluster.target, platformReleases,
+        fluxMode.managedBy === "repository" ? fluxMode.repository : undefined);
+    const report = handoverReport(platformReleases, handover.takeovers);
+    report.notes.forEach((n) => ctx.note(n));
+    report.handedOver.forEach((h) => ctx.handedOver(h));
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -121,14 +129,15 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // Flux, one wiring per mode (below): both end with flux-system, the contract and secret zero in it, the handoff's
     // deploy key and Secrets, and the object the Receiver waits for.
     const shared: FluxWiring = {
-        cfg, wait, releases: platformReleases, parts: contractParts, k8s: k8sProvider, github: ghProvider,
+        cfg, wait, releases: platformReleases, takenOver: report.takenOver, clusterUid: handover.clusterUid,
+        parts: contractParts, k8s: k8sProvider, github: ghProvider,
     };
     const flux = fluxMode.managedBy === "program" ? programFlux(shared, fluxMode.flux) : repositoryRunsFlux(shared, fluxMode.repository);
 
     // A push reconciles in seconds: GitHub calls Flux's Receiver through the tunnel's flux-webhook route.
     const pushReconcile = new PushReconcile("push-reconcile", {
         namespace: flux.namespace,
-        fluxReady: [flux.ready],
+        fluxReady: flux.ready,
         gitRepositoryName: flux.gitops.gitRepositoryName,
         repository: cfg.gitops.repositoryName,
         domain: cfg.cluster.domain,
@@ -182,6 +191,10 @@ interface FluxWiring {
     wait: ReadyWait;
     /** The platform releases, read and checked, in install order. */
     releases: AppRelease[];
+    /** Indexes of the releases Flux has taken over: not registered. */
+    takenOver: ReadonlySet<number>;
+    /** The cluster's kube-system uid: a rebuilt cluster gets its releases installed again. */
+    clusterUid: string;
     /** What each capability hands to Flux through cluster-vars and cluster-secrets. */
     parts: ContractPart[];
     k8s: k8s.Provider;
@@ -193,8 +206,8 @@ interface FluxWired {
     /** flux-system, as the namespace's output. */
     namespace: pulumi.Output<string>;
     gitops: GitOpsHandoff;
-    /** Ready once Flux runs and has synced: the Receiver waits for it. */
-    ready: pulumi.Resource;
+    /** Ready once Flux runs and has synced: the Receiver waits for it (nothing when Flux ran before this run). */
+    ready: pulumi.Resource[];
     /** The Flux distribution version range the cluster follows. */
     version: string;
 }
@@ -231,6 +244,8 @@ function handoffArgs(w: FluxWiring, namespace: pulumi.Output<string>, contract: 
 function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     const platform = new PlatformReleases("platform", {
         releases: w.releases,
+        takenOver: w.takenOver,
+        clusterUid: w.clusterUid,
         parts: w.parts,
         strict: strictSubstitution(config.version),
     }, { provider: w.k8s });
@@ -238,13 +253,14 @@ function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     const { contract, secretZero } = inFluxNamespace(w, flux.namespace);
     const gitops = new GitOpsHandoff("gitops", { ...handoffArgs(w, flux.namespace, contract, secretZero), fluxReady: flux.ready },
         { providers: [w.k8s, w.github] });
-    return { namespace: flux.namespace, gitops, ready: flux.ready, version: flux.version };
+    return { namespace: flux.namespace, gitops, ready: [flux.ready], version: flux.version };
 }
 
 /**
  * The repository runs Flux (`flux.managedBy: repository`, as in onedr0p/cluster-template): its own flux-operator and
  * flux-instance are two of the platform releases; flux-instance is installed only once everything its first sync
  * reads exists, and `pulumi up` returns once the FluxInstance is Ready (controllers up, the sync fetched and applied).
+ * Once Flux has taken both releases over (the FluxInstance Ready when read), neither is registered, nor the wait.
  * The program creates no Operator, FluxInstance, GitRepository or Kustomization of its own.
  */
 function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
@@ -257,14 +273,18 @@ function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
     }, { providers: [w.k8s, w.github] });
     const platform = new PlatformReleases("platform", {
         releases: w.releases,
+        takenOver: w.takenOver,
+        clusterUid: w.clusterUid,
         parts: w.parts,
         strict: strictSubstitution(repo.version),
         before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...secretZero]]]),
     }, { provider: w.k8s });
+    // Once Flux has taken the instance over (its FluxInstance Ready when read), there is no release to wait after.
     const handover = new FluxHandover("flux-handover", {
-        instance: platform.releases[repo.instance],
+        instance: platform.byEntry[repo.instance],
         namespace,
         version: repo.version,
+        components: repo.components,
         timeoutSeconds: FLUX_READY_TIMEOUT_SECONDS + w.cfg.gitops.timeoutSeconds,
         wait: w.wait,
     }, { provider: w.k8s });

@@ -17,6 +17,17 @@ describe("which cluster a stack may change", () => {
             + 'cluster-bootstrap:renameFrom to "infra" for one run.');
     });
 
+    it("refuses a cluster-vars without CLUSTER_NAME, which the program always writes, naming it and this stack's cluster", () => {
+        const unnamed: ClusterIdentity = { ...at(), clusterVarsWithoutName: true };
+        expect(identityProblem({ stack: "infra", clusterName: "infra", found: unnamed })).toBe(
+            'the cluster at https://127.0.0.1:6443 (context "admin@infra") has a flux-system/cluster-vars without CLUSTER_NAME, which '
+            + 'this program always writes, so it belongs to something else, not to this stack\'s cluster.name "infra": stack infra would '
+            + "overwrite it and take over that cluster's Flux. Check cluster-bootstrap:kubeContext (or kubeconfig). If that ConfigMap is "
+            + 'this cluster\'s own, add CLUSTER_NAME: "infra" to it (or delete it) and run again.');
+        // No rename takes over such a cluster: there is no name to rename from.
+        expect(identityProblem({ stack: "infra", clusterName: "infra", found: unnamed, renameFrom: "" })).toBeDefined();
+    });
+
     it("lets a deliberate rename through, and only from the name it gives", () => {
         expect(identityProblem({ stack: "infra", clusterName: "infra2", found: at("infra"), renameFrom: "infra" })).toBeUndefined();
         expect(identityProblem({ stack: "infra", clusterName: "infra2", found: at("apps"), renameFrom: "infra" })).toBeDefined();

@@ -5,6 +5,7 @@
 // flux-system/cluster-vars, refuses a cluster whose CLUSTER_NAME is another, and says which cluster it targets.
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
+import type { ClusterReader } from "./reader";
 
 /** How the stack reaches its cluster, as the Kubernetes provider is configured. */
 export interface ClusterTarget {
@@ -22,6 +23,11 @@ export interface ClusterIdentity {
     context: string;
     /** `CLUSTER_NAME` of flux-system/cluster-vars; undefined when the cluster has none (a new or rebuilt cluster). */
     clusterName?: string;
+    /**
+     * True when flux-system/cluster-vars exists but holds no `CLUSTER_NAME`, which the program always writes: that
+     * ConfigMap belongs to something else, and the cluster is refused like another stack's.
+     */
+    clusterVarsWithoutName?: boolean;
 }
 
 /** Thrown when the target cluster cannot be read or is not this stack's; printed without a stack trace. */
@@ -42,6 +48,13 @@ export function describeTarget(id: Pick<ClusterIdentity, "server" | "context">):
 /** Why this stack must not change that cluster, or undefined. */
 export function identityProblem(args: { stack: string; clusterName: string; found: ClusterIdentity; renameFrom?: string }): string | undefined {
     const { found } = args;
+    if (found.clusterVarsWithoutName) {
+        return `the cluster at ${describeTarget(found)} has a ${FLUX_NAMESPACE}/${CLUSTER_VARS} without CLUSTER_NAME, which this `
+            + `program always writes, so it belongs to something else, not to this stack's cluster.name `
+            + `${JSON.stringify(args.clusterName)}: stack ${args.stack} would overwrite it and take over that cluster's Flux. Check `
+            + `cluster-bootstrap:kubeContext (or kubeconfig). If that ConfigMap is this cluster's own, add CLUSTER_NAME: `
+            + `${JSON.stringify(args.clusterName)} to it (or delete it) and run again.`;
+    }
     if (found.clusterName === undefined || found.clusterName === args.clusterName) return undefined;
     if (args.renameFrom !== undefined && found.clusterName === args.renameFrom) return undefined;
     return `the cluster at ${describeTarget(found)} belongs to ${JSON.stringify(found.clusterName)} (CLUSTER_NAME in `
@@ -97,11 +110,19 @@ export async function loadKubeConfig(target: ClusterTarget): Promise<{ k8s: Kube
  */
 export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDENTITY_TIMEOUT_MS): Promise<ClusterIdentity> {
     const { k8s, kc } = await loadKubeConfig(target);
-    const identity: ClusterIdentity = { server: kc.getCurrentCluster()!.server, context: kc.getCurrentContext() };
-    const api = kc.makeApiClient(k8s.CoreV1Api);
+    return readIdentityWith({ kc, core: kc.makeApiClient(k8s.CoreV1Api) }, timeoutMs);
+}
+
+/** {@link readClusterIdentity} with a client already connected (./reader.ts shares one per run). */
+export async function readIdentityWith(
+    c: { kc: import("@kubernetes/client-node").KubeConfig; core: import("@kubernetes/client-node").CoreV1Api }, timeoutMs: number,
+): Promise<ClusterIdentity> {
+    const identity: ClusterIdentity = { server: c.kc.getCurrentCluster()!.server, context: c.kc.getCurrentContext() };
     try {
-        const cm = await withTimeout(api.readNamespacedConfigMap({ name: CLUSTER_VARS, namespace: FLUX_NAMESPACE }), timeoutMs, "the API server");
-        identity.clusterName = cm.data?.CLUSTER_NAME;
+        const cm = await withTimeout(c.core.readNamespacedConfigMap({ name: CLUSTER_VARS, namespace: FLUX_NAMESPACE }), timeoutMs, "the API server");
+        const name = cm.data?.CLUSTER_NAME;
+        if (name) identity.clusterName = name;
+        else identity.clusterVarsWithoutName = true;
     } catch (e) {
         // 404: no cluster-vars (or no flux-system) yet, a cluster this program has not bootstrapped.
         if ((e as { code?: number }).code === 404) return identity;
@@ -113,18 +134,6 @@ export async function readClusterIdentity(target: ClusterTarget, timeoutMs = IDE
     }
     return identity;
 }
-
-/**
- * How the program reads the target cluster before registering anything. The real run reads the live cluster
- * ({@link liveClusterReader}); the offline plan and the tests pass their own, so no module state is patched.
- */
-export interface ClusterReader {
-    /** The target's server and context, and the `CLUSTER_NAME` its cluster-vars holds. */
-    identity(target: ClusterTarget): Promise<ClusterIdentity>;
-}
-
-/** The live cluster, through @kubernetes/client-node with the provider's kubeconfig and context. */
-export const liveClusterReader: ClusterReader = { identity: (target) => readClusterIdentity(target) };
 
 export interface VerifyArgs {
     /** Stack name, for messages. */
@@ -156,7 +165,7 @@ function plain(o: pulumi.Output<string>): Promise<string> {
  * Reads the target with `reader`, refuses a cluster that belongs to another stack, and names the cluster this run
  * changes through `announce` (a line in the preview's diagnostics).
  */
-export async function verifyClusterIdentity(args: VerifyArgs, reader: ClusterReader, announce: (message: string) => void): Promise<VerifiedCluster> {
+export async function verifyClusterIdentity(args: VerifyArgs, reader: Pick<ClusterReader, "identity">, announce: (message: string) => void): Promise<VerifiedCluster> {
     const kubeconfig = args.kubeconfig === undefined ? undefined : await plain(args.kubeconfig);
     const target: ClusterTarget = { kubeconfig, context: args.context };
     const found = await reader.identity(target);

@@ -36,12 +36,17 @@ export class FluxNamespace extends pulumi.ComponentResource {
 }
 
 export interface FluxHandoverArgs {
-    /** The flux-instance Helm release (the platform release at {@link RepositoryFlux.instance}). */
-    instance: pulumi.Resource;
+    /**
+     * The flux-instance Helm release (the platform release at {@link RepositoryFlux.instance}); undefined once Flux has
+     * taken it over, the FluxInstance Ready when the run read it (cluster/handover.ts): then nothing is waited for.
+     */
+    instance?: pulumi.Resource;
     /** flux-system, as the namespace's output. */
     namespace: pulumi.Input<string>;
     /** The distribution the instance follows, for the stack output. */
     version: string;
+    /** The controllers the instance runs, as the repository's flux-instance release says. */
+    components: string[];
     /** Bound on the wait: the controllers coming up, then the sync's first fetch and apply. */
     timeoutSeconds: number;
     /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
@@ -55,17 +60,26 @@ export interface FluxHandoverArgs {
  * provider awaits a Patch resource's `pulumi.com/waitFor` like any object's (pulumi-kubernetes await.go Creation). The
  * operator marks the instance Ready after its health check of everything it applied, the sync's GitRepository and
  * Kustomization included (flux-operator fluxinstance_controller.go apply, `spec.wait` defaults to true), so Ready means
- * the handoff worked. Pass the Kubernetes provider in `opts.provider`.
+ * the handoff worked. Once Flux has taken the flux-instance release over with its FluxInstance Ready, there is nothing
+ * to wait for and no patch. Pass the Kubernetes provider in `opts.provider`.
  */
 export class FluxHandover extends pulumi.ComponentResource {
-    /** The patch; created once the FluxInstance is Ready. Depend on it for any Flux object (the Receiver). */
-    public readonly ready: k8s.apiextensions.CustomResourcePatch;
+    /**
+     * The patch, created once the FluxInstance is Ready: depend on it for any Flux object (the Receiver). Empty when
+     * Flux has taken the instance over: the FluxInstance was Ready before anything was registered, so its CRDs and
+     * the GitRepository of its sync exist already, and there is nothing to wait for.
+     */
+    public readonly ready: pulumi.Resource[];
     /** The distribution version range the instance follows. */
     public readonly version: string;
+    /** The controllers the instance runs: the policy pack judges a writable deploy key by them. */
+    public readonly components: string[];
 
     constructor(name: string, args: FluxHandoverArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:flux-repository:FluxHandover", name, {}, opts);
-        this.ready = new k8s.apiextensions.CustomResourcePatch(`${name}-instance`, {
+        this.version = args.version;
+        this.components = args.components;
+        this.ready = args.instance === undefined ? [] : [new k8s.apiextensions.CustomResourcePatch(`${name}-instance`, {
             apiVersion: "fluxcd.controlplane.io/v1",
             kind: "FluxInstance",
             metadata: { name: FLUX_INSTANCE_NAME, namespace: args.namespace, annotations: handoverAnnotations(args.timeoutSeconds) },
@@ -77,8 +91,7 @@ export class FluxHandover extends pulumi.ComponentResource {
             retainOnDelete: true,
             // In `pulumi up`, polls the FluxInstance and logs the operator's reason until Ready (cluster/flux-await.ts).
             ...args.wait(args.timeoutSeconds),
-        });
-        this.version = args.version;
-        this.registerOutputs({ version: this.version });
+        })];
+        this.registerOutputs({ version: this.version, components: this.components });
     }
 }

@@ -2,7 +2,8 @@
 // nodes NotReady until one is installed, and the Flux Operator cannot start). Each comes from an app directory of the
 // GitOps repository, read from GitHub at `gitops.branch`, so the bootstrap installs exactly the chart, version and
 // values Flux will later reconcile, and Renovate updates one place. Installed in list order before the Flux Operator;
-// helm-controller then takes each release over (found in storage without HelmRelease history: upgraded in place).
+// helm-controller then takes each release over (found in storage without HelmRelease history: upgraded in place),
+// and from then on the program no longer registers it (cluster/handover.ts): one owner at a time.
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,19 +11,28 @@ import * as semver from "semver";
 import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config";
 import { mergeContract, type ContractPart } from "./contract";
 import { AppProblem, readAppRelease, renderValues, unsetVariableProblem, type AppRelease } from "../flux/helmrelease";
-
-/**
- * Inputs Pulumi keeps as first installed: once Flux owns a release, the repository changes its chart, version and
- * values, and Pulumi must neither show that as a diff nor roll it back. `version` must be named: the Helm provider
- * then takes the version of the release as last read (pulumi-kubernetes helm_release.go Diff), so a refresh that
- * saw Flux's upgrade does not turn into a downgrade. `name` and `namespace` are not listed: they are the release's
- * identity, and the resource name carries them, so they never change for one resource. `compat` is the SDK's own
- * marker, listed so that an SDK upgrade cannot turn into an update either.
- */
-export const HANDED_OVER = ["chart", "version", "repositoryOpts", "values", "createNamespace", "timeout", "compat"];
+import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
 
 /** Bound on one release becoming ready: the CNI's agents pull their images on every node of a fresh cluster. */
 export const PLATFORM_RELEASE_TIMEOUT_SECONDS = 600;
+
+/**
+ * How Helm installs and upgrades a release, as the home-ops and cluster-template helmfiles do (`wait`, `waitForJobs`,
+ * `cleanupOnFail`), checked against the pulumi-kubernetes Release schema (helm/v3/release.d.ts) and what its provider
+ * passes to Helm (provider/pkg/provider/helm_release.go: `Atomic` and `WaitForJobs` on install and upgrade,
+ * `CleanupOnFail` on upgrade; waiting itself is on unless `skipAwait`):
+ * - `waitForJobs`: the release is ready only once its Jobs have completed, so the next one starts on a finished one;
+ * - `cleanupOnFail`: a failed upgrade deletes the objects it created;
+ * - `atomic`: a failed install is uninstalled (Helm install.go failRelease: no history kept), so the release is not
+ *   left `failed` under a name the next install cannot re-use, and the next `pulumi up` installs it afresh; a failed
+ *   upgrade is rolled back. Not for the repository's flux-operator and flux-instance: the migrations to a repository
+ *   that runs Flux install them over a running Flux (Helm adopts the FluxInstance `flux` and the operator's objects),
+ *   and uninstalling them would delete the FluxInstance, whereupon the operator removes Flux from the cluster.
+ */
+export function installOptions(release: Pick<AppRelease, "chart">): { atomic: boolean; cleanupOnFail: true; waitForJobs: true } {
+    const chart = chartName(release.chart);
+    return { atomic: chart !== FLUX_OPERATOR_CHART_NAME && chart !== FLUX_INSTANCE_CHART_NAME, cleanupOnFail: true, waitForJobs: true };
+}
 
 /**
  * Whether Flux fails on an unset variable without a default: kustomize-controller v1.9 (Flux 2.9) turned the
@@ -129,20 +139,33 @@ export interface PlatformReleasesArgs {
      * waits for the Secrets its FluxInstance's first sync reads.
      */
     before?: ReadonlyMap<number, readonly pulumi.Resource[]>;
+    /**
+     * Indexes in `releases` of those Flux has taken over (cluster/handover.ts): not registered at all, so Pulumi drops
+     * them from its state (they were retained on delete) and leaves them to Flux. The others keep their order.
+     */
+    takenOver?: ReadonlySet<number>;
+    /**
+     * The cluster's `kube-system` Namespace uid, each release's `replacementTrigger`: on a rebuilt cluster it changes,
+     * so Pulumi installs the release again even where its state still holds the one the lost cluster ran.
+     */
+    clusterUid: string;
 }
 
 /**
- * One Helm release per entry, in order, each waiting for the previous one to be ready; retained on delete and never
- * updated by Pulumi once installed (see {@link HANDED_OVER}). A release depends on the resources behind the
- * variables its HelmRelease uses and on nothing else; its values are secret when it uses a cluster-secrets key.
- * Pass the Kubernetes provider in `opts.provider`.
+ * One Helm release per entry Flux has not taken over, in order, each waiting for the previous one registered to be
+ * ready; retained on delete. Until Flux takes it over the repository's current files are the truth, so a changed
+ * chart, version or value is an update, as for any resource. A release depends on the resources behind the variables
+ * its HelmRelease uses and on nothing else; its values are secret when it uses a cluster-secrets key. Pass the
+ * Kubernetes provider in `opts.provider`.
  */
 export class PlatformReleases extends pulumi.ComponentResource {
-    /** The releases, in install order. */
+    /** The releases registered, in install order. */
     public readonly releases: k8s.helm.v3.Release[];
-    /** `namespace/name` of each release, in install order. */
+    /** The release of each entry, by its index in `releases` of the args; undefined where Flux has taken it over. */
+    public readonly byEntry: Array<k8s.helm.v3.Release | undefined>;
+    /** `namespace/name` of each release registered, in install order. */
     public readonly names: string[];
-    /** What must wait for the platform: the last release (it waited for all the others), or nothing. */
+    /** What must wait for the platform: the last release registered (it waited for all the others), or nothing. */
     public readonly last: pulumi.Resource[];
 
     constructor(name: string, args: PlatformReleasesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -150,10 +173,11 @@ export class PlatformReleases extends pulumi.ComponentResource {
         const contract = mergeContract(args.parts);
 
         this.releases = [];
-        args.releases.forEach((r, i) => {
+        this.byEntry = args.releases.map((r, i) => {
+            if (args.takenOver?.has(i)) return undefined;
             const values = releaseValues(r, contract, args.strict, (m) => new pulumi.ResourceError(`${platformKey(i)}: ${m}`, this));
             const previous = this.releases[this.releases.length - 1];
-            this.releases.push(new k8s.helm.v3.Release(`${name}-${r.namespace}-${r.name}`, {
+            const release = new k8s.helm.v3.Release(`${name}-${r.namespace}-${r.name}`, {
                 name: r.name,
                 namespace: r.namespace,
                 chart: r.chart,
@@ -163,16 +187,20 @@ export class PlatformReleases extends pulumi.ComponentResource {
                 // The repos create most namespaces with the apps themselves, which Flux has not applied yet.
                 createNamespace: true,
                 timeout: PLATFORM_RELEASE_TIMEOUT_SECONDS,
+                ...installOptions(r),
             }, {
                 parent: this,
                 // Strictly in order: the CNI first, then whatever needs a network.
                 dependsOn: [...(previous ? [previous] : []), ...(args.before?.get(i) ?? [])],
+                // Like every in-cluster object: a destroy, and the handover to Flux, leave the release running.
                 retainOnDelete: true,
-                ignoreChanges: HANDED_OVER,
-            }));
+                replacementTrigger: args.clusterUid,
+            });
+            this.releases.push(release);
+            return release;
         });
 
-        this.names = args.releases.map((r) => `${r.namespace}/${r.name}`);
+        this.names = args.releases.filter((_, i) => this.byEntry[i] !== undefined).map((r) => `${r.namespace}/${r.name}`);
         this.last = this.releases.slice(-1);
         this.registerOutputs({ names: this.names });
     }

@@ -3,10 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ClusterIdentity, ClusterReader } from "../cluster/identity";
+import type { HandedOver } from "../cluster/handover";
+import type { ClusterIdentity } from "../cluster/identity";
+import type { ClusterReader, KubeObject } from "../cluster/reader";
 import { ROOT } from "../config/keys";
+import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 import type { ProgramContext } from "../context";
-import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
+import { findObject } from "./cluster-state";
+import { fakeInvoke, fakeOutputs, placeholder, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 
 
 // Signatures of the Pulumi wire format (see @pulumi/pulumi runtime/rpc).
@@ -80,6 +84,8 @@ export interface OfflineRun {
     componentOutputs: Record<string, Record<string, unknown>>;
     /** What the program noted (the cluster it targets, checks skipped for placeholders): the CLI shows them as info diagnostics. */
     notes: string[];
+    /** What Flux has taken over and the program no longer registers, in the order of the platform releases. */
+    handedOver: HandedOver[];
     /** The error that stopped the program, if any. */
     error?: unknown;
 }
@@ -95,10 +101,15 @@ export interface RunOptions {
     /** `pulumi preview` (default) or `pulumi up`. */
     preview?: boolean;
     /**
-     * What the target cluster says about itself (default: a new cluster, no cluster-vars), or the error reading it
-     * raises. No cluster is contacted offline.
+     * What the target cluster says about itself (default: what `clusterState` says, else a new cluster without
+     * cluster-vars), or the error reading it raises. No cluster is contacted offline.
      */
     cluster?: Partial<ClusterIdentity> | Error;
+    /**
+     * The objects the target cluster holds (`--cluster-state`): they answer every cluster read, the identity check's
+     * cluster-vars included. Default: an empty cluster, where nothing has been taken over by Flux.
+     */
+    clusterState?: readonly KubeObject[];
     /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
     gitopsDir?: string;
     /**
@@ -110,28 +121,41 @@ export interface RunOptions {
     unselectablePermissionGroups?: readonly string[];
 }
 
+/** The kube-system Namespace of a cluster the plan knows nothing of: its uid is one only the cluster can know. */
+const PLACEHOLDER_KUBE_SYSTEM: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: placeholder("kube-system-uid") } };
+
 /**
- * The offline stand-in for the target cluster. Like the real reader it takes the server and context from the stack's
- * kubeconfig when there is one (read, never contacted); the ambient one is a placeholder, as the plan ignores the
- * machine's. The cluster's identity is what the run asks for.
+ * The offline stand-in for the target cluster: the objects `state` holds, nothing else. Like the real reader it takes
+ * the server and context from the stack's kubeconfig when there is one (read, never contacted); the ambient one is a
+ * placeholder, as the plan ignores the machine's. The identity comes from the state's cluster-vars unless the run
+ * gives it (`answer`).
  */
-function offlineCluster(answer: RunOptions["cluster"]): ClusterReader {
-    return { identity: async (target) => {
-        if (answer instanceof Error) throw answer;
-        let server = "placeholder:kubernetes-api-server";
-        let context = target.context ?? "placeholder:current-context";
-        if (target.kubeconfig !== undefined && !target.kubeconfig.startsWith("[offline placeholder")) {
-            const kc = parseYaml(target.kubeconfig) as {
-                "current-context"?: string;
-                contexts?: Array<{ name: string; context: { cluster: string } }>;
-                clusters?: Array<{ name: string; cluster: { server: string } }>;
-            };
-            context = target.context ?? kc["current-context"] ?? context;
-            const clusterName = kc.contexts?.find((c) => c.name === context)?.context.cluster;
-            server = kc.clusters?.find((c) => c.name === clusterName)?.cluster.server ?? server;
-        }
-        return { server, context, ...answer };
-    } };
+function offlineCluster(answer: RunOptions["cluster"], state: readonly KubeObject[] = []): ClusterReader {
+    return {
+        identity: async (target) => {
+            if (answer instanceof Error) throw answer;
+            let server = "placeholder:kubernetes-api-server";
+            let context = target.context ?? "placeholder:current-context";
+            if (target.kubeconfig !== undefined && !target.kubeconfig.startsWith("[offline placeholder")) {
+                const kc = parseYaml(target.kubeconfig) as {
+                    "current-context"?: string;
+                    contexts?: Array<{ name: string; context: { cluster: string } }>;
+                    clusters?: Array<{ name: string; cluster: { server: string } }>;
+                };
+                context = target.context ?? kc["current-context"] ?? context;
+                const clusterName = kc.contexts?.find((c) => c.name === context)?.context.cluster;
+                server = kc.clusters?.find((c) => c.name === clusterName)?.cluster.server ?? server;
+            }
+            const vars = findObject(state, { apiVersion: "v1", kind: "ConfigMap", namespace: FLUX_NAMESPACE, name: CLUSTER_VARS }) as
+                { data?: Record<string, unknown> } | undefined;
+            const name = vars?.data?.CLUSTER_NAME;
+            const fromState: Partial<ClusterIdentity> = !vars ? {}
+                : typeof name === "string" && name !== "" ? { clusterName: name } : { clusterVarsWithoutName: true };
+            return { server, context, ...fromState, ...answer };
+        },
+        objects: async (_target, refs) => refs.map((ref) => findObject(state, ref)
+            ?? (ref.kind === "Namespace" && ref.name === "kube-system" ? PLACEHOLDER_KUBE_SYSTEM : undefined)),
+    };
 }
 
 type Callback = (err: unknown, resp?: unknown) => void;
@@ -177,6 +201,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
     const notes: string[] = [];
+    const handedOver: HandedOver[] = [];
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
@@ -299,9 +324,12 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     // What the program takes from its surroundings, given explicitly: no module state is patched for the run.
     const context: ProgramContext = {
-        cluster: offlineCluster(opts.cluster),
+        cluster: offlineCluster(opts.cluster, opts.clusterState),
         note: (m) => {
             notes.push(m);
+        },
+        handedOver: (entry) => {
+            handedOver.push(entry);
         },
         placeholders: new Set((opts.placeholders ?? []).map((k) => k.replace(/^[^:]+:/, ""))),
     };
@@ -325,7 +353,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     restoreEnv();
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
-    return { project, stack: opts.stack, resources, invokes, notes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
+    return { project, stack: opts.stack, resources, invokes, notes, handedOver, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
 // Stack settings files are read by ./stack-file; re-exported for the scripts and tests that take both.
@@ -379,6 +407,8 @@ export interface PlanJson {
     }>;
     /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
     invokes: Array<{ token: string; args: unknown }>;
+    /** What Flux has taken over (the HelmRelease that owns it now, and the evidence), so the stack no longer registers it. */
+    handedOver: HandedOver[];
     outputs: unknown;
 }
 
@@ -410,5 +440,5 @@ export function toPlanJson(run: OfflineRun): PlanJson {
         .map((i) => ({ ...i, key: `${i.token}\0${JSON.stringify(i.args)}` }))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
         .map(({ token, args }) => ({ token, args }));
-    return { project: run.project, stack: run.stack, resources, invokes, outputs: redact(run.outputs) };
+    return { project: run.project, stack: run.stack, resources, invokes, handedOver: run.handedOver, outputs: redact(run.outputs) };
 }

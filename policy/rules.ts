@@ -254,10 +254,21 @@ export const fluxStableApis: ResourceValidationPolicy = {
     },
 };
 
-/** The FluxInstance's components: the program's own, or those the repository's flux-instance release renders. */
+/**
+ * The program's component for a repository that runs Flux (components/flux-handover.ts). Its `components` output is
+ * what the repository's flux-instance release says the instance runs: the one word on it left in the stack once Flux
+ * has taken that release over and the stack no longer registers it.
+ */
+export const FLUX_HANDOVER_TYPE = "cluster-bootstrap:flux-repository:FluxHandover";
+
+/**
+ * The FluxInstance's components: the program's own, those the repository's flux-instance release renders, or, once
+ * Flux has taken that release over, those the program's FluxHandover reports for it.
+ */
 function runsImageAutomation(r: PolicyResource): boolean {
     const components = r.type === TYPES.fluxInstance
         ? (r.props.spec as { components?: unknown } | undefined)?.components
+        : r.type === FLUX_HANDOVER_TYPE ? r.props.components
         // The chart's default components (values.instance.components unset) do not include it.
         : ((r.props.values as { instance?: { components?: unknown } } | undefined)?.instance)?.components;
     return Array.isArray(components) && components.includes(IMAGE_AUTOMATION_COMPONENT);
@@ -274,7 +285,7 @@ export const deployKeyReadOnly: StackValidationPolicy = {
         // Read only when a key asks for write access: that is the only case the answer matters.
         const writable = keys.filter((k) => (k.props as Props<github.RepositoryDeployKeyArgs>).readOnly !== true);
         if (writable.length === 0) return;
-        const instances = args.resources.filter((r) => r.type === TYPES.fluxInstance || chartOf(r) === FLUX_CHARTS.instance);
+        const instances = args.resources.filter((r) => r.type === TYPES.fluxInstance || r.type === FLUX_HANDOVER_TYPE || chartOf(r) === FLUX_CHARTS.instance);
         if (instances.some(runsImageAutomation)) return;
         for (const k of writable) {
             const key = k.props as Props<github.RepositoryDeployKeyArgs>;

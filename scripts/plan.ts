@@ -1,10 +1,12 @@
-// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]`. Runs
+// Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]
+// [--cluster-state FILE]`. Runs
 // the real program on Pulumi's mock runtime, with no credentials and no network, and prints what the stack would
 // create.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../cluster/identity";
 import { ConfigError } from "../config";
+import { ClusterStateFileError, readClusterState } from "../offline/cluster-state";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
 import { ROOT } from "../config/keys";
@@ -12,7 +14,7 @@ import { STACK_REFERENCE } from "../offline/fakes";
 import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE] [--cluster-state FILE]";
 
 const HELP = `${USAGE}
 
@@ -28,6 +30,13 @@ options:
                         placeholders
   --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:
                         { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }; without it, placeholders
+  --cluster-state FILE  the target cluster's objects as \`kubectl get -o yaml\` prints them (a List, or several YAML
+                        documents; an empty FILE is an empty cluster): they answer every cluster read, and what Flux
+                        has taken over is left out of the plan and listed under handedOver. Without it, an empty
+                        cluster. Capture one (docs/platform-and-flux.md: The handover, offline):
+                          { kubectl get namespace kube-system -o yaml; echo ---
+                            kubectl get configmap -n flux-system cluster-vars -o yaml; echo ---
+                            kubectl get helmreleases,fluxinstances -A -o yaml; } > cluster-state.yaml
   -h, --help            this text
 
 A relative FILE or DIR is taken from the directory you ran npm in.
@@ -36,11 +45,12 @@ exit codes: 0 planned, 1 invalid config or files (every problem on stderr, nothi
 `;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
-    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string } {
+    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string; clusterState?: string } {
     let json = false;
     let file: string | undefined;
     let gitopsDir: string | undefined;
     let stackOutputs: string | undefined;
+    let clusterState: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -53,6 +63,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         else if (a === "--config" || a.startsWith("--config=")) file = value("--config", "a stack settings file");
         else if (a === "--gitops-dir" || a.startsWith("--gitops-dir=")) gitopsDir = value("--gitops-dir", "a directory");
         else if (a === "--stack-outputs" || a.startsWith("--stack-outputs=")) stackOutputs = value("--stack-outputs", "a FILE");
+        else if (a === "--cluster-state" || a.startsWith("--cluster-state=")) clusterState = value("--cluster-state", "a FILE");
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
@@ -61,7 +72,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (gitopsDir !== undefined && (!fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
         throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
     }
-    return { stack: rest[0], json, file, gitopsDir, stackOutputs };
+    return { stack: rest[0], json, file, gitopsDir, stackOutputs, clusterState };
 }
 
 /** Readable tree: each resource under its parent, with its key inputs. */
@@ -146,7 +157,21 @@ async function main(): Promise<number> {
             return 1;
         }
     }
-    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs });
+    let clusterState: ReturnType<typeof readClusterState> | undefined;
+    if (args.clusterState !== undefined) {
+        if (!fs.existsSync(args.clusterState)) {
+            process.stderr.write(`no cluster state file ${args.clusterState}\n`);
+            return 2;
+        }
+        try {
+            clusterState = readClusterState(args.clusterState);
+        } catch (e) {
+            if (!(e instanceof ClusterStateFileError)) throw e;
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 1;
+        }
+    }
+    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     if (gitopsNote) process.stderr.write(`${gitopsNote}\n`);
     for (const note of run.notes) process.stderr.write(`note: ${note}\n`);

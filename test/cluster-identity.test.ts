@@ -8,8 +8,11 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readHandover } from "../cluster/handover";
 import { ClusterIdentityError, readClusterIdentity } from "../cluster/identity";
+import { liveClusterReader } from "../cluster/reader";
 import { ConfigError } from "../config";
+import { fakeApi as fakeKubernetesApi, k8sStatus, type FakeApi as FakeKubernetesApi } from "./fake-apis";
 import { runStack, testKubeconfig } from "./harness";
 
 const TOKEN = "fake-api-token-not-real";
@@ -84,6 +87,11 @@ describe("reading the target cluster's identity", () => {
         expect(api.requests.slice(before)).toEqual([{ path: PATH, authorization: `Bearer ${TOKEN}` }]);
     });
 
+    it("tells a cluster-vars without CLUSTER_NAME from none at all", async () => {
+        api.answer = {};
+        expect(await readClusterIdentity({ kubeconfig: kubeconfig() })).toEqual({ server: api.url, context: "admin@infra", clusterVarsWithoutName: true });
+    });
+
     it("finds no identity on a cluster without cluster-vars", async () => {
         api.answer = "missing";
         expect(await readClusterIdentity({ kubeconfig: kubeconfig() })).toEqual({ server: api.url, context: "admin@infra" });
@@ -126,6 +134,86 @@ describe("reading the target cluster's identity", () => {
             if (saved === undefined) delete process.env.KUBECONFIG;
             else process.env.KUBECONFIG = saved;
         }
+    });
+});
+
+describe("reading what Flux has taken over, from the live cluster", () => {
+    const HR_PATH = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/kube-system/helmreleases";
+    let api: FakeKubernetesApi;
+    /** The cluster behind the fake: whether Flux's CRDs are served, which HelmReleases exist, what the credentials may read. */
+    let cluster: { crds: boolean; helmReleases: Record<string, object>; forbidden: boolean };
+    const history = [{ name: "cilium", namespace: "kube-system", version: 2, status: "deployed", chartName: "cilium", chartVersion: "1.18.5" }];
+
+    beforeAll(async () => {
+        api = await fakeKubernetesApi({ tls: true });
+        // Answers as the API server does: 401 without the token; 404 with the object's details for a missing object,
+        // and 404 "the server could not find the requested resource" for a group/version that is not served; 403 with
+        // RBAC's message when the credentials may not get the resource.
+        api.handler = (req) => {
+            if (req.authorization !== `Bearer ${TOKEN}`) return k8sStatus(401, "Unauthorized");
+            if (req.path === "/api/v1/namespaces/kube-system") {
+                return { status: 200, body: { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: "5c0d3f8a-2e47-4b1c-9a6d-8f3e2b1c0d7a" } } };
+            }
+            if (req.path.startsWith("/apis/helm.toolkit.fluxcd.io/")) {
+                if (!cluster.crds) return { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", details: {}, code: 404 } };
+                const name = req.path.slice(HR_PATH.length + 1);
+                if (cluster.forbidden) {
+                    return { status: 403, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "Forbidden", code: 403,
+                        message: `helmreleases.helm.toolkit.fluxcd.io "${name}" is forbidden: User "ci" cannot get resource "helmreleases" in API group "helm.toolkit.fluxcd.io" in the namespace "kube-system"` } };
+                }
+                const found = cluster.helmReleases[name];
+                if (!found) return { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, details: { name, group: "helm.toolkit.fluxcd.io", kind: "helmreleases" } } };
+                return { status: 200, body: found };
+            }
+            return k8sStatus(404, "NotFound");
+        };
+    });
+    afterAll(() => api.close());
+
+    const target = () => ({ kubeconfig: testKubeconfig({ server: api.url, token: TOKEN, context: "admin@infra", caData: api.caData }), context: "admin@infra" });
+    const releases = [
+        { name: "cilium", namespace: "kube-system", helmRelease: "cilium" },
+        { name: "coredns", namespace: "kube-system", helmRelease: "coredns" },
+    ];
+    const helmRelease = (name: string) => ({
+        apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: { name, namespace: "kube-system", generation: 1 },
+        status: { conditions: [{ type: "Ready", status: "True", reason: "UpgradeSucceeded", observedGeneration: 1 }], history },
+    });
+
+    it("finds a HelmRelease that took its release over, and none for another, each read with the run's credentials", async () => {
+        cluster = { crds: true, helmReleases: { cilium: helmRelease("cilium") }, forbidden: false };
+        const before = api.requests.length;
+        const handover = await readHandover(liveClusterReader(), target(), releases);
+        expect(handover).toEqual({
+            takeovers: [{ takenOver: true, evidence: "HelmRelease Ready, chart cilium@1.18.5" }, { takenOver: false }],
+            clusterUid: "5c0d3f8a-2e47-4b1c-9a6d-8f3e2b1c0d7a",
+        });
+        expect(api.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.authorization}`).sort()).toEqual([
+            `GET /api/v1/namespaces/kube-system Bearer ${TOKEN}`, `GET ${HR_PATH}/cilium Bearer ${TOKEN}`, `GET ${HR_PATH}/coredns Bearer ${TOKEN}`,
+        ]);
+    });
+
+    it("finds nothing taken over on a cluster that serves no Flux API at all (a new or rebuilt one)", async () => {
+        cluster = { crds: false, helmReleases: { cilium: helmRelease("cilium") }, forbidden: false };
+        const handover = await readHandover(liveClusterReader(), target(), releases);
+        expect(handover.takeovers).toEqual([{ takenOver: false }, { takenOver: false }]);
+    });
+
+    it("stops, naming the permission, when the credentials may not read a HelmRelease", async () => {
+        cluster = { crds: true, helmReleases: {}, forbidden: true };
+        const e = await readHandover(liveClusterReader(), target(), releases).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(ClusterIdentityError);
+        expect((e as Error).message).toBe(`cannot read HelmRelease kube-system/cilium on ${api.url} (context "admin@infra"): it refused the `
+            + "credentials (HTTP 403); the run needs get on helmreleases.helm.toolkit.fluxcd.io in namespace kube-system");
+    });
+
+    it("gives up on a server that does not answer, within the bound", async () => {
+        cluster = { crds: true, helmReleases: {}, forbidden: false };
+        const saved = api.handler;
+        api.handler = (req) => (req.path.startsWith(HR_PATH) ? "hang" : saved(req));
+        const e = await readHandover(liveClusterReader(300), target(), releases).catch((x: unknown) => x);
+        api.handler = saved;
+        expect((e as Error).message).toBe(`cannot read HelmRelease kube-system/cilium on ${api.url} (context "admin@infra"): the API server did not answer within 0.3 s`);
     });
 });
 

@@ -3,7 +3,8 @@
 // and reads nothing. The hook reads the object from the cluster the run verified, here a fake API on 127.0.0.1.
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { liveClusterReader, verifyClusterIdentity, type ClusterTarget } from "../cluster/identity";
+import { verifyClusterIdentity, type ClusterTarget } from "../cluster/identity";
+import { liveClusterReader } from "../cluster/reader";
 import { NotReadyError, waitForApplied } from "../cluster/flux-await";
 import { fakeApi, k8sStatus, type FakeApi } from "./fake-apis";
 import { plainAt, runStack, testKubeconfig } from "./harness";
@@ -78,7 +79,7 @@ describe("the wait against a cluster", () => {
         ({ target } = await verifyClusterIdentity({
             stack: "infra", clusterName: "infra", context: "admin@infra",
             kubeconfig: { apply: (f: (v: string) => unknown) => f(testKubeconfig({ server: api.url, token: TOKEN, caData: api.caData })) } as unknown as pulumi.Output<string>,
-        }, liveClusterReader, () => undefined));
+        }, liveClusterReader(), () => undefined));
     });
     afterAll(() => api.close());
 

@@ -52,6 +52,8 @@ export interface RunStackOptions {
     preview?: boolean;
     /** What the target cluster says about itself, or the error reading it raises (default: a new cluster). */
     cluster?: RunOptions["cluster"];
+    /** The objects the target cluster holds, as `--cluster-state` reads them (default: an empty cluster). */
+    clusterState?: RunOptions["clusterState"];
     /** Project keys passed as secrets although they are not secret settings (`pulumi config set --secret`). */
     secretValues?: string[];
     /** A local checkout that serves the GitOps repository's files (as `--gitops-dir`); placeholders without. */
@@ -100,8 +102,8 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
     const secretKeys = [...SECRET_CONFIG_KEYS, ...(opts.secretValues ?? []).map((k) => `cluster-bootstrap:${k}`)]
         .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({
-        stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, gitopsDir: opts.gitopsDir,
-        stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
+        stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, clusterState: opts.clusterState,
+        gitopsDir: opts.gitopsDir, stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
     });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));

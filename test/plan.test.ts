@@ -36,7 +36,7 @@ describe("redaction", () => {
 describe("plan JSON", () => {
     it("redacts secret arguments of data-source reads and sorts the reads", () => {
         const plan = toPlanJson({
-            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {}, notes: [],
+            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {}, notes: [], handedOver: [],
             invokes: [
                 { token: "b:index/x:x", args: { token: SECRET("hunter2-secret"), nested: { k: SECRET(["v"]) } }, provider: "" },
                 { token: "a:index/y:y", args: { name: "plain" }, provider: "" },
@@ -59,7 +59,7 @@ describe("plan JSON options", () => {
 
     it("shows a replacement trigger after the other options, only on resources that have one, secrets redacted", () => {
         const plan = toPlanJson({
-            project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], invokes: [],
+            project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], handedOver: [], invokes: [],
             resources: [
                 resource("a", { replacementTrigger: "2026-12" }),
                 resource("b"),
@@ -97,12 +97,15 @@ describe("npm run plan", () => {
         expect(a.status).toBe(0);
         expect(a.stdout).toBe(b.stdout);
         const json = JSON.parse(a.stdout);
-        expect(Object.keys(json)).toEqual(["project", "stack", "resources", "invokes", "outputs"]);
+        expect(Object.keys(json)).toEqual(["project", "stack", "resources", "invokes", "handedOver", "outputs"]);
+        // An empty cluster (no --cluster-state): nothing taken over by Flux.
+        expect(json.handedOver).toEqual([]);
         expect(json).toMatchObject({ project: "cluster-bootstrap", stack: "infra" });
         const optionKeys = ["protect", "retainOnDelete", "dependsOn", "deletedWith", "ignoreChanges", "additionalSecretOutputs"];
         for (const r of json.resources) {
             expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "inputs", "dependencies", "options"]);
-            // A replacement trigger only where there is one: the credentials, so a reviewer sees what a change rotates.
+            // A replacement trigger only where there is one: the credentials, so a reviewer sees what a change rotates,
+            // and the platform releases, tied to the cluster they run on (its kube-system uid).
             expect(Object.keys(r.options)).toEqual("replacementTrigger" in r.options ? [...optionKeys, "replacementTrigger"] : optionKeys);
         }
         const triggered = json.resources.filter((r: { options: object }) => "replacementTrigger" in r.options);
@@ -111,6 +114,9 @@ describe("npm run plan", () => {
             ["dns-token", ""],
             ["edge-tunnel-secret", ""],
             ["gitops-key", { readOnly: true, repository: "monosense/k8s-ops", rotation: "", title: "flux-infra" }],
+            ["platform-kube-system-cilium", "placeholder:kube-system-uid"],
+            ["platform-kube-system-coredns", "placeholder:kube-system-uid"],
+            ["platform-kube-system-spegel", "placeholder:kube-system-uid"],
             ["push-reconcile-token", ""],
         ]);
         expect(a.stderr).toContain("cluster-bootstrap:sopsAgeKey is an offline placeholder");

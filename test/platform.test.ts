@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { HANDED_OVER, strictSubstitution } from "../components/platform";
+import { installOptions, strictSubstitution } from "../components/platform";
 import { ConfigError, validateConfig } from "../config";
 import { criticalPath } from "../offline/graph";
 import { placeholderNote, placeholderRepositoryFile, repositoryFileFromDir } from "../offline/gitops";
@@ -100,19 +100,30 @@ describe("platform releases from the GitOps repository", () => {
         expect(cilium.provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
     });
 
-    it("are handed over, never fought over: retained, and every input but the release's identity ignored after install", async () => {
+    it("are retained on delete and diffed like any resource until Flux takes them over: no input is ignored", async () => {
         const run = await runStack({ edit: withPlatform([CILIUM, SPEGEL]), gitopsDir: FIXTURE });
         for (const r of platformReleases(run)) {
             expect(r.options.retainOnDelete, r.name).toBe(true);
-            expect(r.options.ignoreChanges, r.name).toEqual(HANDED_OVER);
-            // A new input would be diffed again and roll Flux's upgrades back: each must be ignored.
-            const diffed = Object.keys(r.inputs).filter((k) => !HANDED_OVER.includes(k));
-            expect(diffed.sort(), r.name).toEqual(["name", "namespace"]);
+            // Before the takeover the repository's current files are the truth: a changed value is an update.
+            expect(r.options.ignoreChanges, r.name).toEqual([]);
         }
-        // The provider takes the live version when `version` itself is ignored (helm_release.go Diff).
-        expect(HANDED_OVER).toContain("version");
     });
 
+    it("are tied to the cluster they run on: a rebuilt cluster (another kube-system uid) replaces, so installs, each of them", async () => {
+        const on = (uid: string) => runStack({
+            edit: withPlatform([CILIUM, SPEGEL]), gitopsDir: FIXTURE,
+            clusterState: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid } }],
+        });
+        const [lost, again, rebuilt] = [await on("uid-of-the-lost-cluster"), await on("uid-of-the-lost-cluster"), await on("uid-of-the-new-cluster")];
+        // The engine replaces a resource whose trigger changed (pulumi/pulumi shouldTriggerReplace): create, then a
+        // delete that retainOnDelete turns into dropping the old release from the state.
+        expect(platformReleases(lost).map((r) => r.options.replacementTrigger)).toEqual(["uid-of-the-lost-cluster", "uid-of-the-lost-cluster"]);
+        expect(platformReleases(again).map((r) => r.options.replacementTrigger)).toEqual(["uid-of-the-lost-cluster", "uid-of-the-lost-cluster"]);
+        expect(platformReleases(rebuilt).map((r) => r.options.replacementTrigger)).toEqual(["uid-of-the-new-cluster", "uid-of-the-new-cluster"]);
+        // Nothing else is tied to it.
+        expect(rebuilt.resources.filter((r) => r.options.replacementTrigger === "uid-of-the-new-cluster").map((r) => r.type))
+            .toEqual([RELEASE, RELEASE]);
+    });
     it("depend only on the variables they use: a release of cluster values waits for nothing of Cloudflare", async () => {
         const run = await runStack({ edit: withPlatform([CILIUM, CLOUDFLARED]), gitopsDir: FIXTURE });
         expect(run.error).toBeUndefined();
@@ -165,6 +176,26 @@ describe("platform releases from the GitOps repository", () => {
         const run = await runStack({ edit: withPlatform([CILIUM, COREDNS, SPEGEL]), gitopsDir: FIXTURE });
         const chain = criticalPath(run.resources);
         expect(chain.slice(1, 5)).toEqual([...platformReleases(run).map((r) => r.urn), operator(run).urn]);
+    });
+});
+
+describe("how Helm installs a platform release (the helmfile options of home-ops and cluster-template)", () => {
+    const releases = async () => platformReleases(await runStack({ edit: withPlatform([CILIUM, COREDNS, SPEGEL]), gitopsDir: FIXTURE }));
+
+    it("waits for the release's Jobs to complete before the next release starts (waitForJobs)", async () => {
+        for (const r of await releases()) expect(plainAt(r, "waitForJobs"), r.name).toBe(true);
+    });
+
+    it("deletes what a failed upgrade created (cleanupOnFail)", async () => {
+        for (const r of await releases()) expect(plainAt(r, "cleanupOnFail"), r.name).toBe(true);
+    });
+
+    it("uninstalls a failed install, so the next run installs it afresh (atomic), except the repository's own Flux", async () => {
+        for (const r of await releases()) expect(plainAt(r, "atomic"), r.name).toBe(true);
+        // Installed over a running Flux in the migrations: uninstalling them would delete the FluxInstance.
+        expect(installOptions({ chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance" }).atomic).toBe(false);
+        expect(installOptions({ chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator" }).atomic).toBe(false);
+        expect(installOptions({ chart: "spegel" })).toEqual({ atomic: true, cleanupOnFail: true, waitForJobs: true });
     });
 });
 

@@ -2,13 +2,17 @@
 // modes pass every rule, the rules that guard Flux judge the repository's releases and the wait patch, and the rule
 // for one owner of Flux catches each way two owners could meet.
 import * as k8s from "@pulumi/kubernetes";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { parseDocument } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { runStack, type RecordedResource, type StackRun, type Values } from "./harness";
 import { evaluate, recorded, violations } from "./policy-analyzer";
+import { readClusterState } from "../offline/cluster-state";
 import {
-    deployKeyReadOnly, FLUX_CHARTS, fluxSingleOwner, fluxStableApis, HELM_RELEASE_TYPE, kubernetesRetainedOnDelete, policies, TYPES,
+    deployKeyReadOnly, FLUX_CHARTS, FLUX_HANDOVER_TYPE, fluxSingleOwner, fluxStableApis, HELM_RELEASE_TYPE, kubernetesRetainedOnDelete, policies, TYPES,
 } from "../policy/rules";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
@@ -24,6 +28,17 @@ const repositoryMode = (v: Values): Values => ({
     flux: { managedBy: "repository" },
     platform: { releases: [app("kube-system", "cilium"), app("flux-system", "flux-operator"), app("flux-system", "flux-instance")] },
 });
+
+/** A copy of the fixture repository whose flux-instance runs these controllers. */
+function fixtureWith(components: string[]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
+    fs.cpSync(FIXTURE, dir, { recursive: true });
+    const file = path.join(dir, "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml");
+    const doc = parseDocument(fs.readFileSync(file, "utf8"));
+    doc.setIn(["spec", "values", "instance", "components"], components);
+    fs.writeFileSync(file, doc.toString());
+    return dir;
+}
 
 const release = (name: string, chart: string, values: Record<string, unknown> = {}) => recorded({
     type: HELM_RELEASE_TYPE, name, inputs: { name: chart.split("/").pop(), namespace: "flux-system", chart, values },
@@ -89,6 +104,31 @@ describe("the pack on a stack whose repository runs Flux", () => {
         const values = instance.outputs.values as { instance: { components: string[] } };
         values.instance.components = [...values.instance.components, "image-reflector-controller", "image-automation-controller"];
         expect(await violations(deployKeyReadOnly, pushing)).toEqual([]);
+    });
+});
+
+describe("the pack once Flux has taken the repository's own Flux over", () => {
+    // No flux-instance release in the stack any more: the deploy key is judged by what the FluxHandover reports.
+    const handedOver = () => runStack({
+        edit: (v) => ({ ...repositoryMode(v), flux: { managedBy: "repository", imageAutomation: true } }),
+        gitopsDir: fixtureWith(["source-controller", "kustomize-controller", "image-reflector-controller", "image-automation-controller"]),
+        clusterState: readClusterState(path.join(ROOT, "test", "fixtures", "cluster-state", "repository-taken-over.yaml")),
+    });
+
+    it("finds the program's component under the type the rule looks for", async () => {
+        const run = await handedOver();
+        expect(run.error).toBeUndefined();
+        expect(run.ofType(HELM_RELEASE_TYPE)).toEqual([]);
+        expect(run.resources.filter((r) => r.type === FLUX_HANDOVER_TYPE).map((r) => r.name)).toEqual(["flux-handover"]);
+    });
+
+    it("passes a writable deploy key when the repository's instance runs image automation, and fails it when it does not", async () => {
+        const run = await handedOver();
+        // A stack rule sees a component's registered outputs as its props, as the engine stores them.
+        const withOutputs = run.resources.map((r) => (r.type !== FLUX_HANDOVER_TYPE ? r : { ...r, outputs: run.componentOutputs[r.urn] }));
+        expect(await violations(deployKeyReadOnly, withOutputs)).toEqual([]);
+        const without = withOutputs.map((r) => (r.type !== FLUX_HANDOVER_TYPE ? r : { ...r, outputs: { ...r.outputs, components: ["source-controller"] } }));
+        expect(await violations(deployKeyReadOnly, without)).toEqual([expect.stringContaining("is not read-only (readOnly: false)")]);
     });
 });
 
