@@ -2,10 +2,13 @@
 // the real run builds it from the machine, the offline plan and the tests build their own (offline/runtime.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { liveClusterReader, type ClusterReader } from "./cluster/identity";
+import { liveRepositoryReader, type RepositoryReader } from "./providers/github-files";
 
 export interface ProgramContext {
     /** Reads the target cluster before anything is registered. */
     cluster: ClusterReader;
+    /** Reads the GitOps repository's files (the platform releases' app directories) before anything is registered. */
+    github: RepositoryReader;
     /** Where the program says what it found (the cluster it changes, a check it skipped): a diagnostic line. */
     note(message: string): void;
     /**
@@ -15,10 +18,11 @@ export interface ProgramContext {
     placeholders: ReadonlySet<string>;
 }
 
-/** The context of a real `pulumi preview` or `pulumi up`: the live cluster, and the engine's log. */
+/** The context of a real `pulumi preview` or `pulumi up`: the live cluster, GitHub's API, and the engine's log. */
 export function liveContext(): ProgramContext {
     return {
         cluster: liveClusterReader,
+        github: liveRepositoryReader,
         note: (message) => void pulumi.log.info(message),
         placeholders: new Set(),
     };

@@ -3,12 +3,12 @@
 // GitOps repository, read from GitHub at `gitops.branch`, so the bootstrap installs exactly the chart, version and
 // values Flux will later reconcile, and Renovate updates one place. Installed in list order before the Flux Operator;
 // helm-controller then takes each release over (found in storage without HelmRelease history: upgraded in place).
-import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config";
 import { mergeContract, type ContractPart } from "./contract";
+import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
 import {
     AppProblem, appRelease, kustomizationResources, KUSTOMIZATION_FILES, renderValues, unsetVariableProblem, type AppFile, type AppRelease,
 } from "../flux/helmrelease";
@@ -36,10 +36,8 @@ export function strictSubstitution(fluxVersion: string): boolean {
 
 /** Where the app directories are read. */
 export interface PlatformSource {
-    /** `owner/name` of the GitOps repository: the data source then reads it whatever the provider's owner. */
-    repository: string;
-    /** `gitops.branch`: the files Flux will reconcile. */
-    branch: string;
+    /** The GitOps repository at `gitops.branch`: the files Flux will reconcile. */
+    files: RepositoryFiles;
     /**
      * Variables known before anything is registered (the cluster's own, from config). Names, namespaces, charts and
      * versions may use these; the other variables are known only once the resources that provide them exist.
@@ -48,44 +46,89 @@ export interface PlatformSource {
 }
 
 /**
- * Reads and checks every entry's app directory with the GitHub provider's `getRepositoryFile`, before any resource is
- * registered. Throws {@link ConfigError} listing every problem, each naming `cluster-bootstrap:platform.releases[i]`
- * and the file. Pass the GitHub provider in `opts.provider` when the program uses an explicit one.
+ * Where app directories conventionally keep their HelmRelease and its chart source (onedr0p/home-ops,
+ * onedr0p/cluster-template and the repositories built on them): read first, and the directory's other files only when
+ * these do not hold the release and its source.
  */
-export async function readPlatformReleases(releases: PlatformReleaseConfig[], source: PlatformSource, opts?: pulumi.InvokeOptions): Promise<AppRelease[]> {
-    const known = Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
-    const where = `branch ${source.branch} of ${source.repository}`;
-    const read = async (file: string): Promise<string | undefined> => {
-        let answer: unknown;
-        try {
-            answer = await github.getRepositoryFile({ repository: source.repository, branch: source.branch, file }, opts);
-        } catch (e) {
-            throw new AppProblem(`${file}: reading it from ${where} failed: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
-        }
-        // A missing file is no error for the data source: it answers without content (a directory too).
-        const content = (answer as { content?: unknown } | undefined)?.content;
-        return typeof content === "string" ? content : undefined;
-    };
+const RELEASE_FILES = new Set(["helmrelease.yaml", "helmrelease.yml"]);
+const SOURCE_FILES = new Set(["ocirepository.yaml", "ocirepository.yml", "helmrepository.yaml", "helmrepository.yml"]);
+const baseName = (file: string) => file.slice(file.lastIndexOf("/") + 1);
 
+/** `branch main of owner/name`: where messages say a file was looked for. */
+export function describeSource(files: RepositoryAt): string {
+    return `branch ${files.branch} of ${files.repository}`;
+}
+
+/** One file, or undefined when it is not there; a failed read is an {@link AppProblem} naming the file. */
+async function readFile(files: RepositoryFiles, file: string): Promise<string | undefined> {
+    try {
+        return await files.file(file);
+    } catch (e) {
+        throw new AppProblem(`${file}: reading it from ${describeSource(files)} failed: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
+    }
+}
+
+/**
+ * The kustomization of directory `dir`: the first of {@link KUSTOMIZATION_FILES} there, in kustomize's order, one read
+ * each until found. Throws {@link AppProblem} when there is none.
+ */
+export async function readKustomization(files: RepositoryFiles, dir: string): Promise<AppFile> {
+    for (const name of KUSTOMIZATION_FILES) {
+        const file = `${dir}/${name}`;
+        const text = await readFile(files, file);
+        if (text !== undefined) return { file, text };
+    }
+    throw new AppProblem(`${dir}: no kustomization.yaml on ${describeSource(files)}`);
+}
+
+/**
+ * Files the kustomization lists (repository paths, as {@link kustomizationResources} gives them), read in parallel,
+ * one read each, in the order given. Throws {@link AppProblem} naming the first one that is not there.
+ */
+export async function readListedFiles(files: RepositoryFiles, kustomization: AppFile, paths: readonly string[]): Promise<AppFile[]> {
+    const texts = await Promise.all(paths.map((file) => readFile(files, file)));
+    return paths.map((file, i) => {
+        const text = texts[i];
+        if (text === undefined) throw new AppProblem(`${file}: not found on ${describeSource(files)} (${kustomization.file} lists it)`);
+        return { file, text };
+    });
+}
+
+/**
+ * What one app directory installs, reading only what the release needs: the kustomization, then the files it lists
+ * under the conventional names of a HelmRelease and its chart source. Only when those do not make a release (no
+ * HelmRelease among them, its source elsewhere, or any problem) are the directory's other listed files read, and the
+ * release judged on all of them, with the refusals as they always were. Dashboards, alert rules and the like are
+ * therefore not read when the conventional files suffice.
+ */
+export async function readAppRelease(files: RepositoryFiles, entry: PlatformReleaseConfig, known: Record<string, string>): Promise<AppRelease> {
+    const kustomization = await readKustomization(files, entry.path);
+    const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
+    let read: AppFile[] = [];
+    if (listed.some((f) => RELEASE_FILES.has(baseName(f)))) {
+        read = await readListedFiles(files, kustomization, listed.filter((f) => RELEASE_FILES.has(baseName(f)) || SOURCE_FILES.has(baseName(f))));
+        try {
+            return appRelease(entry.path, read, entry.namespace, known);
+        } catch (e) {
+            if (!(e instanceof AppProblem)) throw e;
+        }
+    }
+    const done = new Map(read.map((f) => [f.file, f]));
+    const rest = await readListedFiles(files, kustomization, listed.filter((f) => !done.has(f)));
+    for (const f of rest) done.set(f.file, f);
+    return appRelease(entry.path, listed.map((f) => done.get(f)!), entry.namespace, known);
+}
+
+/**
+ * Reads and checks every entry's app directory (in parallel, see {@link readAppRelease}), before any resource is
+ * registered. Throws {@link ConfigError} listing every problem, each naming `cluster-bootstrap:platform.releases[i]`
+ * and the file.
+ */
+export async function readPlatformReleases(releases: PlatformReleaseConfig[], source: PlatformSource): Promise<AppRelease[]> {
+    const known = Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
     const results = await Promise.all(releases.map(async (entry): Promise<AppRelease | string> => {
         try {
-            let kustomization: AppFile | undefined;
-            for (const name of KUSTOMIZATION_FILES) {
-                const file = `${entry.path}/${name}`;
-                const text = await read(file);
-                if (text !== undefined) {
-                    kustomization = { file, text };
-                    break;
-                }
-            }
-            if (!kustomization) throw new AppProblem(`${entry.path}: no kustomization.yaml on ${where}`);
-            const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
-            const files = await Promise.all(listed.map(async (file) => {
-                const text = await read(file);
-                if (text === undefined) throw new AppProblem(`${file}: not found on ${where} (${kustomization.file} lists it)`);
-                return { file, text };
-            }));
-            return appRelease(entry.path, files, entry.namespace, known);
+            return await readAppRelease(source.files, entry, known);
         } catch (e) {
             if (e instanceof AppProblem) return e.message;
             throw e;

@@ -6,7 +6,9 @@ import { parse as parseYaml } from "yaml";
 import type { ClusterIdentity, ClusterReader } from "../cluster/identity";
 import { ROOT } from "../config/keys";
 import type { ProgramContext } from "../context";
+import type { RepositoryReader } from "../providers/github-files";
 import { fakeInvoke, fakeOutputs, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
+import { offlineRepositoryReader, recordingReader, type RecordedRead } from "./gitops";
 
 
 // Signatures of the Pulumi wire format (see @pulumi/pulumi runtime/rpc).
@@ -74,6 +76,8 @@ export interface OfflineRun {
     resources: RecordedResource[];
     /** Every provider function the program called, in call order. */
     invokes: RecordedInvoke[];
+    /** Every GitOps file the program read through its GitHub reader, in call order: one request each in a real run. */
+    reads: RecordedRead[];
     /** Stack outputs in wire form. */
     outputs: Record<string, unknown>;
     /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
@@ -101,6 +105,8 @@ export interface RunOptions {
     cluster?: Partial<ClusterIdentity> | Error;
     /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
     gitopsDir?: string;
+    /** The GitHub reader the program gets instead of `gitopsDir`'s (a test's, against a fake API on 127.0.0.1). */
+    github?: RepositoryReader;
     /**
      * Outputs of the stacks the program references, by the name it gives them (`hub.stack`). A stack not here gets
      * placeholders (see `placeholderStackOutputs`), with a note saying so.
@@ -174,6 +180,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const project = opts.project ?? "cluster-bootstrap";
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
+    const reads: RecordedRead[] = [];
     const notes: string[] = [];
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
@@ -199,7 +206,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered }).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { registered }).outputs,
         },
         project,
         opts.stack,
@@ -298,6 +305,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     // What the program takes from its surroundings, given explicitly: no module state is patched for the run.
     const context: ProgramContext = {
         cluster: offlineCluster(opts.cluster),
+        github: recordingReader(opts.github ?? offlineRepositoryReader(opts.gitopsDir), reads),
         note: (m) => {
             notes.push(m);
         },
@@ -323,7 +331,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     restoreEnv();
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
-    return { project, stack: opts.stack, resources, invokes, notes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
+    return { project, stack: opts.stack, resources, invokes, reads, notes, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
 // Stack settings files are read by ./stack-file; re-exported for the scripts and tests that take both.
