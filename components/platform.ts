@@ -64,7 +64,8 @@ async function readFile(files: RepositoryFiles, file: string): Promise<string | 
     try {
         return await files.file(file);
     } catch (e) {
-        throw new AppProblem(`${file}: reading it from ${describeSource(files)} failed: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
+        const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+        throw new AppProblem(`${file}: reading it from ${describeSource(files)} failed: ${why}`);
     }
 }
 

@@ -13,8 +13,8 @@ import * as semver from "semver";
 import { ConfigError, isKubernetesName, isRecord, normaliseRepoPath, platformKey, quoted, type GitOpsConfig, type GitTransport } from "../config";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
 import {
-    CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryHttpsUrl, repositoryUrl, SOPS_AGE_SECRET,
-    WEBHOOK_TOKEN_SECRET,
+    CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryHttpsUrl, repositoryUrl,
+    SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET,
 } from "../config/names";
 
 /** The charts, by their own name (the last segment of an `oci://` reference, or a HelmRepository chart's name). */
@@ -236,12 +236,14 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
     const pushes = components.includes(IMAGE_AUTOMATION);
     if (url !== undefined && sync.transport === "https" && (pushes || check.imageAutomation)) {
         // Pushing needs a credential, and an HTTPS sync has none.
+        const ssh = repositoryUrl(check.gitops.owner, check.gitops.repositoryName);
         problems.push(check.imageAutomation
             ? "cluster-bootstrap:flux.imageAutomation is true, but spec.values.instance.sync.url is HTTPS: image-automation-controller " +
                 "pushes to the repository, which needs a credential, and the program provides one only as an SSH deploy key: sync " +
-                `${repositoryUrl(check.gitops.owner, check.gitops.repositoryName)} with a pullSecret, or set cluster-bootstrap:flux.imageAutomation to false`
+                `${ssh} with a pullSecret, or set cluster-bootstrap:flux.imageAutomation to false`
             : `the FluxInstance runs ${IMAGE_AUTOMATION}, which pushes to Git, but spec.values.instance.sync.url is HTTPS, with no ` +
-                "credential to push with: remove the controller, or sync over SSH with a pullSecret and set cluster-bootstrap:flux.imageAutomation to true");
+                "credential to push with: remove the controller, or sync over SSH with a pullSecret and set " +
+                "cluster-bootstrap:flux.imageAutomation to true");
     } else if (pushes && !check.imageAutomation) {
         problems.push(`the FluxInstance runs ${IMAGE_AUTOMATION}, which pushes to Git: set cluster-bootstrap:flux.imageAutomation to ` +
             "true to give the deploy key write access, or remove the controller");
@@ -256,8 +258,8 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
 /**
  * Finds the repository's flux-operator and flux-instance among the platform releases (by chart) and checks what the
  * program relies on: both in flux-system, the operator first, the instance syncing `gitops.repository` at
- * `gitops.branch` and `gitops.path`, over SSH with a pull secret or over HTTPS without one. Throws {@link ConfigError} listing every problem, each naming
- * `cluster-bootstrap:platform.releases[i]` and the file, before anything is registered.
+ * `gitops.branch` and `gitops.path`, over SSH with a pull secret or over HTTPS without one. Throws {@link ConfigError}
+ * listing every problem, each naming `cluster-bootstrap:platform.releases[i]` and the file, before anything is registered.
  */
 export function repositoryFlux(releases: AppRelease[], check: RepositoryFluxCheck): RepositoryFlux {
     const problems: string[] = [];

@@ -151,5 +151,10 @@ function valueOf(o: pulumi.Output<string>): Promise<string | undefined> {
     }));
 }
 
+/** A reader through the REST API at `apiUrl` with the token it is given. Tests pass a loopback URL. */
+export function githubRepositoryReader(apiUrl: string = GITHUB_API, timeoutMs = GITHUB_READ_TIMEOUT_MS): RepositoryReader {
+    return ({ token, ...at }) => githubFiles({ ...at, token: token && valueOf(token), apiUrl, timeoutMs });
+}
+
 /** The real run's reader: GitHub's REST API with the stack's token. */
-export const liveRepositoryReader: RepositoryReader = ({ token, ...at }) => githubFiles({ ...at, token: token && valueOf(token) });
+export const liveRepositoryReader: RepositoryReader = githubRepositoryReader();

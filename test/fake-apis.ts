@@ -14,10 +14,15 @@ export interface FakeRequest {
     path: string;
     query: URLSearchParams;
     authorization?: string;
+    /** Every request header, lowercase names. */
+    headers: http.IncomingHttpHeaders;
 }
 
-/** A JSON answer, or "hang" for a server that never answers. */
-export type FakeAnswer = { status: number; body?: unknown; headers?: Record<string, string> } | "hang";
+/**
+ * A JSON answer (`body`), a text answer sent as it is (`text`, with the content type `headers` give), or "hang" for a
+ * server that never answers.
+ */
+export type FakeAnswer = { status: number; body?: unknown; text?: string; headers?: Record<string, string> } | "hang";
 
 export interface FakeApi {
     url: string;
@@ -46,10 +51,17 @@ export async function fakeApi(opts: { tls?: boolean; handler?: (req: FakeRequest
     const api: Partial<FakeApi> = { requests: [], handler: opts.handler ?? (() => ({ status: 404, body: {} })) };
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
-        const request: FakeRequest = { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, authorization: req.headers.authorization };
+        const request: FakeRequest = {
+            method: req.method ?? "GET", path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, headers: req.headers,
+        };
         api.requests!.push(request);
         const answer = api.handler!(request);
         if (answer === "hang") return;
+        if (answer.text !== undefined) {
+            res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8", ...answer.headers });
+            res.end(answer.text);
+            return;
+        }
         res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
         res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
     };
