@@ -2,8 +2,10 @@
 // stack's recipient, and the token may do what the program does (read checks stand for the write the program needs:
 // a check must not change anything).
 import { parse as parseYaml } from "yaml";
+import { ConfigError, type GitTransport } from "../config";
+import { githubFiles, type RepositoryFiles } from "../providers/github-files";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
-import { fail, ok, warn, type CheckResult } from "./result";
+import { fail, ok, skip, warn, type CheckResult } from "./result";
 
 export interface GitHubCheckOptions {
     token: string;
@@ -18,6 +20,12 @@ export interface GitHubCheckOptions {
     platformPaths: string[];
     /** `sops.recipient`, when usable. */
     recipient?: string;
+    /**
+     * How Flux fetches the repository: `gitops.transport`, or, when the repository runs Flux, what its FluxInstance's
+     * sync says, read from the repository's files (the program's own reading; throws {@link ConfigError} when they do not
+     * fit); undefined when the config is too broken to tell.
+     */
+    transport?: GitTransport | ((files: RepositoryFiles) => Promise<GitTransport>);
     env: NodeJS.ProcessEnv;
     timeoutMs: number;
 }
@@ -109,6 +117,10 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     const actual = (repo.body as { full_name?: unknown } | undefined)?.full_name;
     out.push(ok(`GitHub repository ${full}`, typeof actual === "string" && actual.toLowerCase() !== full.toLowerCase() ? `found as ${actual} (renamed?)` : "found"));
 
+    const transport = await transportOf(o, base);
+    if (transport.result) out.push(transport.result);
+    if (transport.transport === "https") out.push(visibility(repo, o));
+
     // Branch and paths need Contents: Read, which the program itself needs only to read platform releases.
     const contentsFix = "give the token Contents: Read on the repository";
     const contentsNeeded = o.platformPaths.length > 0;
@@ -150,9 +162,14 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     }
 
     // Reads stand for the writes: listing deploy keys needs Administration, listing hooks needs Webhooks, and a
-    // fine-grained token given those as Read and write passes both. Writing itself is not tried.
+    // fine-grained token given those as Read and write passes both. Writing itself is not tried. Over HTTPS there is
+    // no deploy key, and the token needs no Administration permission.
+    if (transport.transport === "https") {
+        out.push(skip("GitHub deploy keys",
+            "not needed: Flux fetches over HTTPS, so the program creates no deploy key (the token needs no Administration permission)"));
+    }
     for (const [title, p, permission] of [
-        ["GitHub deploy keys", "keys", "Administration: Read and write"],
+        ...(transport.transport === "https" ? [] : [["GitHub deploy keys", "keys", "Administration: Read and write"] as const]),
         ["GitHub webhooks", "hooks", "Webhooks: Read and write"],
     ] as const) {
         let a: Answer;
@@ -165,6 +182,37 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         if (a.status === 200) out.push(ok(title, `the token may list them (the run needs ${permission}; write access is not tried)`));
         else out.push(fail(title, `the token may not list them (HTTP ${a.status}${said(a)})${needs(a)}`, `give the token ${permission} on ${full}`));
     }
+}
+
+/** How Flux will fetch, and the line that says why it could not be told (the repository's Flux does not fit). */
+async function transportOf(o: GitHubCheckOptions, base: string): Promise<{ transport?: GitTransport; result?: CheckResult }> {
+    if (typeof o.transport !== "function") return { transport: o.transport };
+    const title = "GitHub flux-instance sync";
+    try {
+        // The program's own reader and checks, with the stack's token: what `pulumi up` will read, read the same way.
+        const files = githubFiles({ repository: `${o.owner}/${o.repo}`, branch: o.branch, token: o.token, apiUrl: base, timeoutMs: o.timeoutMs });
+        const transport = await o.transport(files);
+        const how = transport === "https" ? "over HTTPS, with no pull secret" : "over SSH, with the program's deploy key";
+        return { transport, result: ok(title, how) };
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return { result: fail(title, `the repository's platform releases do not fit: ${e.problems.join("; ")}`) };
+    }
+}
+
+/** Over HTTPS Flux has no credential: the repository must be public (`private: false` in GET /repos/{owner}/{repo}). */
+function visibility(repo: Answer, o: GitHubCheckOptions): CheckResult {
+    const title = "GitHub repository visibility";
+    const isPrivate = (repo.body as { private?: unknown } | undefined)?.private;
+    if (isPrivate === false) return ok(title, "public: Flux fetches it over HTTPS with no credential");
+    const fix = "make the repository public, or fetch it over SSH: cluster-bootstrap:gitops.transport \"ssh\" (with flux.managedBy " +
+        "\"repository\": an ssh://git@github.com/… sync.url with a pullSecret), and the program creates a deploy key";
+    if (isPrivate === true) {
+        return fail(title, `${o.owner}/${o.repo} is private, but Flux fetches it over HTTPS with no credential: its GitRepository would ` +
+            "fail with \"authentication required\"", fix);
+    }
+    return warn(title, "GitHub did not say whether the repository is private; Flux fetches it over HTTPS with no credential, " +
+        "so it must be public", fix);
 }
 
 async function sopsCheck(get: (p: string) => Promise<Answer>, p: string, o: GitHubCheckOptions, out: CheckResult[],

@@ -4,7 +4,11 @@
 // decrypted into memory only, and every printed line is scrubbed of them.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isCloudflareAccountId, isDnsName, normaliseRepoPath, PROJECT, ROOT, type PlainConfig } from "../config";
+import { clusterPart } from "../components/contract";
+import { readPlatformReleases } from "../components/platform";
+import { isCloudflareAccountId, isDnsName, normaliseRepoPath, PROJECT, ROOT, type GitTransport, type PlainConfig } from "../config";
+import { repositoryFlux } from "../flux/repository-check";
+import type { RepositoryFiles } from "../providers/github-files";
 import { cloudflareChecks } from "./cloudflare";
 import { githubChecks } from "./github";
 import { PreflightSetupError } from "./http";
@@ -156,12 +160,29 @@ async function githubFamily(values: Record<string, unknown>, raw: Record<string,
             token: token.token, tokenFrom: token.from, owner, repo, branch, path: dir,
             platformPaths: platformPaths(raw).map(normaliseRepoPath),
             recipient: typeof recipient === "string" && recipient.startsWith("age1") ? recipient : undefined,
+            transport: transportOf(valid, gitops),
             env, timeoutMs,
         }, out);
     } catch (e) {
         if (!(e instanceof PreflightSetupError)) throw e;
         out.push(fail("GitHub", e.message));
     }
+}
+
+/**
+ * How Flux fetches the repository: `gitops.transport` with the program's Flux; with the repository's, its FluxInstance's
+ * sync, read from the repository as the program reads it. Undefined when the config does not say.
+ */
+function transportOf(valid: PlainConfig | undefined, gitops: Record<string, unknown>):
+    GitTransport | ((files: RepositoryFiles) => Promise<GitTransport>) | undefined {
+    if (!valid) return gitops.transport === "https" || gitops.transport === "ssh" ? gitops.transport : undefined;
+    if (valid.flux.managedBy === "program") return valid.gitops.transport;
+    const { flux } = valid;
+    return async (files) => {
+        const known = clusterPart(valid.cluster).vars;
+        const releases = await readPlatformReleases(valid.platform.releases, { files, known });
+        return repositoryFlux(releases, { gitops: valid.gitops, imageAutomation: flux.imageAutomation, known }).sync.transport;
+    };
 }
 
 async function cloudflareFamily(values: Record<string, unknown>, valid: PlainConfig | undefined, decrypted: ReadonlyMap<string, ConfigEntry>,

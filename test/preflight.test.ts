@@ -2,6 +2,8 @@
 // 127.0.0.1: a healthy world passes line by line, and each way a new user's setup goes wrong fails with one line that
 // says what to do, within the time bound, without printing a secret.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type CheckResult } from "../preflight";
@@ -268,6 +270,72 @@ describe("GitHub", () => {
         w.githubRoutes[`${repo}/contents/.sops.yaml`] = { status: 200, body: { encoding: "base64", content: other } };
         expect((await check()).find("GitHub .sops.yaml")).toMatchObject({
             status: "fail", detail: expect.stringMatching(/^names age1j3hsf\w+, not cluster-bootstrap:sops\.recipient age14tvph/),
+        });
+    });
+
+    it("over HTTPS (gitops.transport: https), checks that the repository is public, and asks for no deploy-key permission", async () => {
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux", transport: "https" };
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: false } };
+        const { find, report, lines } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(find("GitHub repository visibility")).toMatchObject({ status: "ok", detail: "public: Flux fetches it over HTTPS with no credential" });
+        expect(find("GitHub deploy keys")).toMatchObject({ status: "skip" });
+        expect(w.github.requests.map((r) => r.path)).not.toContain(`${repo}/keys`);
+
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: true } };
+        expect((await check()).lines).toContain("✗ GitHub repository visibility: monosense/k8s-ops is private, but Flux fetches it over HTTPS with no " +
+            "credential: its GitRepository would fail with \"authentication required\" → make the repository public, or fetch it over SSH: " +
+            "cluster-bootstrap:gitops.transport \"ssh\" (with flux.managedBy \"repository\": an ssh://git@github.com/… sync.url with a pullSecret), " +
+            "and the program creates a deploy key");
+        // Over SSH (the default) visibility does not matter, and the deploy keys are checked as before.
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" };
+        const ssh = await check();
+        expect(ssh.find("GitHub repository visibility")).toBeUndefined();
+        expect(ssh.find("GitHub deploy keys")?.status).toBe("ok");
+    });
+
+    it("when the repository runs Flux, reads its FluxInstance's sync as the program does, and checks visibility for an HTTPS sync", async () => {
+        const fixture = path.join(ROOT, "test", "fixtures", "gitops");
+        const apps = ["flux-operator", "flux-instance"].map((n) => `kubernetes/apps/flux-system/${n}/app`);
+        const serve = (instance: (text: string) => string) => {
+            for (const dir of apps) {
+                for (const f of ["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml"]) {
+                    let text = fs.readFileSync(path.join(fixture, dir, f), "utf8");
+                    if (dir.endsWith("flux-instance/app") && f === "helmrelease.yaml") text = instance(text);
+                    w.githubRoutes[`${repo}/contents/${dir}/${f}`] = { status: 200, text, headers: { "content-type": "application/vnd.github.raw+json; charset=utf-8" } };
+                }
+            }
+        };
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "kubernetes/flux/cluster" };
+        w.scenario.config["cluster-bootstrap:flux"].value = { managedBy: "repository" };
+        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: apps.map((p) => ({ path: p, namespace: "flux-system" })) } };
+        w.directories = ["kubernetes/flux/cluster", ...apps];
+        const https = (t: string) => t.replace("url: ssh://git@github.com/monosense/k8s-ops", "url: https://github.com/monosense/k8s-ops").replace(/\n +pullSecret: .*/, "");
+        serve(https);
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: true } };
+        const found = await check();
+        expect(found.find("GitHub flux-instance sync")).toMatchObject({ status: "ok", detail: "over HTTPS, with no pull secret" });
+        expect(found.find("GitHub repository visibility")?.status).toBe("fail");
+        expect(found.find("GitHub deploy keys")?.status).toBe("skip");
+        // The files were read as the program reads them: raw, at the branch, with the token, one request each.
+        // (The directories themselves are the "GitHub path" lines' requests.)
+        const reads = w.github.requests.filter((r) => r.path.includes("/contents/kubernetes/apps/") && !apps.some((d) => r.path.endsWith(d)));
+        expect(reads.map((r) => r.path.replace(`${repo}/contents/`, "")).sort()).toEqual(
+            apps.flatMap((d) => ["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml"].map((f) => `${d}/${f}`)).sort());
+        expect(reads.every((r) => r.headers.accept === "application/vnd.github.raw+json" && r.query.get("ref") === "main")).toBe(true);
+
+        // Over SSH with its pull secret: no visibility line, the deploy keys checked.
+        serve((t) => t);
+        w.github.requests.length = 0;
+        const ssh = await check();
+        expect(ssh.find("GitHub flux-instance sync")).toMatchObject({ status: "ok", detail: "over SSH, with the program's deploy key" });
+        expect(ssh.find("GitHub repository visibility")).toBeUndefined();
+        expect(ssh.find("GitHub deploy keys")?.status).toBe("ok");
+
+        // An HTTPS sync with a pull secret is refused here as in the program.
+        serve((t) => t.replace("url: ssh://git@github.com/monosense/k8s-ops", "url: https://github.com/monosense/k8s-ops"));
+        expect((await check()).find("GitHub flux-instance sync")).toMatchObject({
+            status: "fail", detail: expect.stringContaining('spec.values.instance.sync.pullSecret "github-deploy-key" is set with an HTTPS sync.url'),
         });
     });
 
