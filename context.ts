@@ -3,10 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HandedOver } from "./cluster/handover";
 import { liveClusterReader, type ClusterReader } from "./cluster/reader";
+import { liveRepositoryReader, type RepositoryReader } from "./providers/github-files";
 
 export interface ProgramContext {
     /** Reads the target cluster before anything is registered: its identity, and what Flux has taken over. */
     cluster: ClusterReader;
+    /** Reads the GitOps repository's files (the platform releases' app directories) before anything is registered. */
+    github: RepositoryReader;
     /** Where the program says what it found (the cluster it changes, a check it skipped): a diagnostic line. */
     note(message: string): void;
     /**
@@ -21,10 +24,11 @@ export interface ProgramContext {
     placeholders: ReadonlySet<string>;
 }
 
-/** The context of a real `pulumi preview` or `pulumi up`: the live cluster, and the engine's log. */
+/** The context of a real `pulumi preview` or `pulumi up`: the live cluster, GitHub's API, and the engine's log. */
 export function liveContext(): ProgramContext {
     return {
         cluster: liveClusterReader(),
+        github: liveRepositoryReader,
         note: (message) => void pulumi.log.info(message),
         // The note says it; the engine shows what leaves the state as a retained delete.
         handedOver: () => undefined,

@@ -42,16 +42,12 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
     const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
 
-    // The repository's owner, never the token's user: the deploy key, the webhook and every file read go through it.
-    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
-
-    // The platform releases' app directories, read from the GitOps repository before any cloud or cluster object is
-    // registered, so a missing file or an unsupported HelmRelease is a config error like any other.
+    // The platform releases' app directories, read from the GitOps repository at gitops.branch with the stack's GitHub
+    // token before anything is registered, so a missing file or an unsupported HelmRelease is a config error like any other.
     const platformReleases = await readPlatformReleases(cfg.platform.releases, {
-        repository: cfg.gitops.repository,
-        branch: cfg.gitops.branch,
+        files: ctx.github({ repository: cfg.gitops.repository, branch: cfg.gitops.branch, token: cfg.githubToken }),
         known: clusterPart(cfg.cluster).vars,
-    }, { provider: ghProvider });
+    });
     // Who runs Flux, checked against the releases just read: the repository's own flux-operator and flux-instance, their
     // sync against gitops.* (`flux.managedBy: repository`), or the program, with no release of those charts.
     const fluxMode: FluxMode = cfg.flux.managedBy === "repository"
@@ -73,6 +69,9 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     const report = handoverReport(platformReleases, handover.takeovers);
     report.notes.forEach((n) => ctx.note(n));
     report.handedOver.forEach((h) => ctx.handedOver(h));
+
+    // The repository's owner, never the token's user: the deploy key and the webhook go through it.
+    const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -152,7 +151,8 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         repositoryUrl: flux.gitops.repositoryUrl,
         branch: flux.gitops.branch,
         path: flux.gitops.path,
-        deployKeyFingerprint: flux.gitops.deployKeyFingerprint,
+        // Only over SSH: a repository fetched over HTTPS has no deploy key.
+        ...(flux.gitops.deployKeyFingerprint ? { deployKeyFingerprint: flux.gitops.deployKeyFingerprint } : {}),
         fluxVersion: flux.version,
         r2Endpoint: backups.endpoint,
         r2Buckets: backups.bucketNames,
@@ -251,8 +251,9 @@ function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     }, { provider: w.k8s });
     const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait }, { provider: w.k8s });
     const { contract, secretZero } = inFluxNamespace(w, flux.namespace);
-    const gitops = new GitOpsHandoff("gitops", { ...handoffArgs(w, flux.namespace, contract, secretZero), fluxReady: flux.ready },
-        { providers: [w.k8s, w.github] });
+    const gitops = new GitOpsHandoff("gitops", {
+        ...handoffArgs(w, flux.namespace, contract, secretZero), transport: w.cfg.gitops.transport, fluxReady: flux.ready,
+    }, { providers: [w.k8s, w.github] });
     return { namespace: flux.namespace, gitops, ready: [flux.ready], version: flux.version };
 }
 
@@ -266,9 +267,10 @@ function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
 function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
     const namespace = new FluxNamespace("flux", { provider: w.k8s }).namespace;
     const { contract, secretZero } = inFluxNamespace(w, namespace);
-    // The deploy key's Secret under the name the FluxInstance's sync.pullSecret gives.
+    // The deploy key's Secret under the name the FluxInstance's sync.pullSecret gives; none for an HTTPS sync.
     const gitops = new GitOpsHandoff("gitops", {
         ...handoffArgs(w, namespace, contract, secretZero),
+        transport: repo.sync.transport,
         repositorySync: { name: repo.sync.name, pullSecret: repo.sync.pullSecret },
     }, { providers: [w.k8s, w.github] });
     const platform = new PlatformReleases("platform", {

@@ -73,6 +73,8 @@ describe("permanent causes", () => {
         ["GitRepository", "GitOperationFailed", NO_BRANCH, true],
         ["GitRepository", "GitOperationFailed", "unable to clone: ssh: handshake failed: knownhosts: key mismatch", true],
         ["GitRepository", "GitOperationFailed", "unable to clone: ssh: handshake failed: EOF", false],
+        // A private repository fetched over HTTPS with no credential (go-git's transport.ErrAuthenticationRequired).
+        ["GitRepository", "GitOperationFailed", "failed to checkout and determine revision: unable to clone 'https://github.com/onedr0p/home-ops': authentication required", true],
         ["Kustomization", "BuildFailed", "kustomize build failed: accumulating resources", true],
         ["Kustomization", "ArtifactFailed", NO_PATH, true],
         ["Kustomization", "ReconciliationFailed", "no matches for kind \"HelmRelease\"", false],

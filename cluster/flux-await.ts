@@ -71,9 +71,11 @@ export function permanentCause(kind: string, reason: string, message: string): b
     switch (kind) {
         case "GitRepository":
             // AuthenticationFailed: the Secret is missing or unusable. The rest: GitHub refused the deploy key, the
-            // host key is not GitHub's, or the branch does not exist.
+            // host key is not GitHub's, the branch does not exist, or a repository fetched over HTTPS with no
+            // credential is private (go-git's "authentication required").
             return reason === "AuthenticationFailed" || (reason === "GitOperationFailed"
-                && /unable to authenticate|knownhosts: key (?:mismatch|is unknown)|couldn't find remote ref|repository not found/i.test(message));
+                && /unable to authenticate|knownhosts: key (?:mismatch|is unknown)|couldn't find remote ref|repository not found|authentication required/i
+                    .test(message));
         case "Kustomization":
             // BuildFailed: kustomize build, SOPS decryption or variable substitution failed on the repository's files.
             return reason === "BuildFailed" || (reason === "ArtifactFailed" && /^kustomization path not found/.test(message));

@@ -48,7 +48,7 @@ describe("waiting for the handoff", () => {
 describe("GitRepository", () => {
     it("clones the repository over SSH with the deploy key, at the configured branch and interval", () => {
         expect(repositoryUrl("monosense", "k8s-ops")).toBe("ssh://git@github.com/monosense/k8s-ops");
-        expect(gitRepositorySpec(gitops, "github-deploy-key")).toEqual({
+        expect(gitRepositorySpec(gitops, { transport: "ssh", secretName: "github-deploy-key" })).toEqual({
             url: "ssh://git@github.com/monosense/k8s-ops",
             ref: { branch: "release" },
             interval: "1m",
@@ -56,14 +56,24 @@ describe("GitRepository", () => {
         });
     });
 
-    it("is valid against the upstream CRD schema", () => {
-        const spec = gitRepositorySpec(gitops, "github-deploy-key");
+    it("clones a public repository over HTTPS with no secretRef, when the transport is https", () => {
+        expect(gitRepositorySpec(gitops, { transport: "https" })).toEqual({
+            url: "https://github.com/monosense/k8s-ops",
+            ref: { branch: "release" },
+            interval: "1m",
+        });
+    });
+
+    it("is valid against the upstream CRD schema, over SSH and over HTTPS", () => {
+        const spec = gitRepositorySpec(gitops, { transport: "ssh", secretName: "github-deploy-key" });
         expect(() => new GitRepository({ metadata: { name: "k8s-ops", namespace: "flux-system" }, spec }).validate()).not.toThrow();
+        const https = gitRepositorySpec(gitops, { transport: "https" });
+        expect(() => new GitRepository({ metadata: { name: "k8s-ops", namespace: "flux-system" }, spec: https }).validate()).not.toThrow();
     });
 
     it("is checked by the schema: a secretRef without a name is refused", () => {
         // Deliberately invalid: the cast gets it past the types so the schema is what refuses it.
-        const spec = { ...gitRepositorySpec(gitops, "github-deploy-key"), secretRef: {} };
+        const spec = { ...gitRepositorySpec(gitops, { transport: "ssh", secretName: "github-deploy-key" }), secretRef: {} };
         expect(() => new GitRepository({ metadata: { name: "k8s-ops" }, spec } as never).validate())
             .toThrow("data/spec/secretRef must have required property name");
     });

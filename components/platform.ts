@@ -4,7 +4,6 @@
 // values Flux will later reconcile, and Renovate updates one place. Installed in list order before the Flux Operator;
 // helm-controller then takes each release over (found in storage without HelmRelease history: upgraded in place),
 // and from then on the program no longer registers it (cluster/handover.ts): one owner at a time.
-import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
@@ -12,6 +11,7 @@ import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config"
 import { mergeContract, type ContractPart } from "./contract";
 import { AppProblem, readAppRelease, renderValues, unsetVariableProblem, type AppRelease } from "../flux/helmrelease";
 import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
+import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
 
 /** Bound on one release becoming ready: the CNI's agents pull their images on every node of a fresh cluster. */
 export const PLATFORM_RELEASE_TIMEOUT_SECONDS = 600;
@@ -44,10 +44,8 @@ export function strictSubstitution(fluxVersion: string): boolean {
 
 /** Where the app directories are read. */
 export interface PlatformSource {
-    /** `owner/name` of the GitOps repository: the data source then reads it whatever the provider's owner. */
-    repository: string;
-    /** `gitops.branch`: the files Flux will reconcile. */
-    branch: string;
+    /** The GitOps repository at `gitops.branch`: the files Flux will reconcile. */
+    files: RepositoryFiles;
     /**
      * Variables known before anything is registered (the cluster's own, from config). Names, namespaces, charts and
      * versions may use these; the other variables are known only once the resources that provide them exist.
@@ -55,29 +53,34 @@ export interface PlatformSource {
     known: Record<string, pulumi.Input<string>>;
 }
 
-/**
- * Reads and checks every entry's app directory with the GitHub provider's `getRepositoryFile`, before any resource is
- * registered. Throws {@link ConfigError} listing every problem, each naming `cluster-bootstrap:platform.releases[i]`
- * and the file. Pass the GitHub provider in `opts.provider` when the program uses an explicit one.
- */
-export async function readPlatformReleases(releases: PlatformReleaseConfig[], source: PlatformSource, opts?: pulumi.InvokeOptions): Promise<AppRelease[]> {
-    const known = Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
-    const where = `branch ${source.branch} of ${source.repository}`;
-    const read = async (file: string): Promise<string | undefined> => {
-        let answer: unknown;
-        try {
-            answer = await github.getRepositoryFile({ repository: source.repository, branch: source.branch, file }, opts);
-        } catch (e) {
-            throw new AppProblem(`${file}: reading it from ${where} failed: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
-        }
-        // A missing file is no error for the data source: it answers without content (a directory too).
-        const content = (answer as { content?: unknown } | undefined)?.content;
-        return typeof content === "string" ? content : undefined;
-    };
+/** `branch main of owner/name`: where messages say a file was looked for. */
+export function describeSource(files: RepositoryAt): string {
+    return `branch ${files.branch} of ${files.repository}`;
+}
 
+/** Reads through `files`, a failed read an {@link AppProblem} naming the file and why. */
+export function problemReading(files: RepositoryFiles): (file: string) => Promise<string | undefined> {
+    return async (file) => {
+        try {
+            return await files.file(file);
+        } catch (e) {
+            const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+            throw new AppProblem(`${file}: reading it from ${describeSource(files)} failed: ${why}`);
+        }
+    };
+}
+
+/**
+ * Reads and checks every entry's app directory (in parallel, see {@link readAppRelease}), before any resource is
+ * registered. Throws {@link ConfigError} listing every problem, each naming `cluster-bootstrap:platform.releases[i]`
+ * and the file.
+ */
+export async function readPlatformReleases(releases: PlatformReleaseConfig[], source: PlatformSource): Promise<AppRelease[]> {
+    const known = Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
+    const read = problemReading(source.files);
     const results = await Promise.all(releases.map(async (entry): Promise<AppRelease | string> => {
         try {
-            return await readAppRelease(entry, read, where, known);
+            return await readAppRelease(entry, read, describeSource(source.files), known);
         } catch (e) {
             if (e instanceof AppProblem) return e.message;
             throw e;

@@ -17,6 +17,14 @@ export interface FluxConfig {
 export const FLUX_MANAGED_BY = ["program", "repository"] as const;
 export type FluxManagedBy = (typeof FLUX_MANAGED_BY)[number];
 
+/**
+ * How Flux fetches the repository: `ssh` with a deploy key the program creates (the default), or `https` with no
+ * credential at all, which works for a public repository only (onedr0p/home-ops syncs so). `gitops.transport` chooses
+ * it with the program's Flux; with the repository's, its FluxInstance's `sync.url` does.
+ */
+export const GIT_TRANSPORTS = ["ssh", "https"] as const;
+export type GitTransport = (typeof GIT_TRANSPORTS)[number];
+
 /** `flux` when the repository runs Flux: its flux-instance HelmRelease decides everything but the deploy key's access. */
 export interface RepositoryFluxConfig {
     managedBy: "repository";
@@ -47,6 +55,11 @@ export function fluxSettings(flux: ParsedFlux): FluxSettings {
 const key = (...path: string[]) => fullKey(path);
 const REPOSITORY = `with ${key("flux", "managedBy")} "repository"`;
 
+/** Image automation pushes to Git, which an anonymous HTTPS fetch cannot. */
+const HTTPS_CANNOT_PUSH = `${key("flux", "imageAutomation")}: true cannot work with ${key("gitops", "transport")} "https": ` +
+    "image-automation-controller pushes to the repository, which needs a credential, and over HTTPS Flux has none " +
+    `(the program creates deploy keys for SSH only): set ${key("gitops", "transport")} to "ssh", or turn image automation off`;
+
 /**
  * Rules across keys, on the raw values (a key set to its default counts as set). Program mode needs `flux.version`.
  * Repository mode refuses every setting the repository's files decide instead, since it would be ignored, and needs
@@ -56,10 +69,16 @@ export function fluxModeProblems(values: Record<string, unknown>): string[] {
     const flux = values.flux as Record<string, unknown> | undefined;
     if (typeof flux !== "object" || flux === null || Array.isArray(flux)) return []; // the schema reports it
     const managedBy = flux.managedBy ?? "program";
-    if (managedBy === "program") return flux.version === undefined ? [`${key("flux", "version")}: is required`] : [];
+    const gitops = values.gitops as Record<string, unknown> | undefined;
+    const gitopsSet = typeof gitops === "object" && gitops !== null && !Array.isArray(gitops);
+    const problems: string[] = [];
+    if (managedBy === "program") {
+        if (flux.version === undefined) problems.push(`${key("flux", "version")}: is required`);
+        if (gitopsSet && gitops.transport === "https" && flux.imageAutomation === true) problems.push(HTTPS_CANNOT_PUSH);
+        return problems;
+    }
     if (managedBy !== "repository") return []; // the schema reports it
 
-    const problems: string[] = [];
     if (flux.version !== undefined) {
         problems.push(`${key("flux", "version")}: must not be set ${REPOSITORY}: the repository's flux-instance HelmRelease decides ` +
             "the Flux version (spec.values.instance.distribution.version)");
@@ -68,8 +87,7 @@ export function fluxModeProblems(values: Record<string, unknown>): string[] {
         problems.push(`${key("flux", "operatorChartVersion")}: must not be set ${REPOSITORY}: the repository's flux-operator ` +
             "HelmRelease and its chart source decide the operator's version");
     }
-    const gitops = values.gitops as Record<string, unknown> | undefined;
-    if (typeof gitops === "object" && gitops !== null && !Array.isArray(gitops)) {
+    if (gitopsSet) {
         if (gitops.name !== undefined) {
             problems.push(`${key("gitops", "name")}: must not be set ${REPOSITORY}: the FluxInstance names its GitRepository and ` +
                 "Kustomization (spec.values.instance.sync.name, else flux-system)");
@@ -77,6 +95,11 @@ export function fluxModeProblems(values: Record<string, unknown>): string[] {
         if (gitops.interval !== undefined) {
             problems.push(`${key("gitops", "interval")}: must not be set ${REPOSITORY}: the FluxInstance's ` +
                 "spec.values.instance.sync.interval decides how often Flux fetches");
+        }
+        if (gitops.transport !== undefined) {
+            problems.push(`${key("gitops", "transport")}: must not be set ${REPOSITORY}: the FluxInstance's ` +
+                "spec.values.instance.sync.url decides (ssh://git@github.com/<owner>/<name> with a pullSecret, or " +
+                "https://github.com/<owner>/<name> without one for a public repository)");
         }
         if (gitops.wait === false) {
             problems.push(`${key("gitops", "wait")}: must not be false ${REPOSITORY}: the Flux Operator reports the FluxInstance ` +

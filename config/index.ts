@@ -5,7 +5,7 @@ export * from "./keys";
 export * from "./load";
 export * from "./schema";
 export * from "./validate";
-export { FLUX_MANAGED_BY, type FluxConfig, type FluxManagedBy, type FluxSettings, type RepositoryFluxConfig } from "./flux";
+export { FLUX_MANAGED_BY, GIT_TRANSPORTS, type FluxConfig, type FluxManagedBy, type FluxSettings, type GitTransport, type RepositoryFluxConfig } from "./flux";
 export { otherKeyProblems } from "./hygiene";
 export { kubeconfigProblem } from "./kubeconfig";
 export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";

@@ -19,6 +19,11 @@ export function repositoryUrl(owner: string, repositoryName: string): string {
     return `ssh://git@${GITHUB_SSH_HOST}/${owner}/${repositoryName}`;
 }
 
+/** The HTTPS URL of a GitHub repository, which Flux fetches with no credential when the repository is public. */
+export function repositoryHttpsUrl(owner: string, repositoryName: string): string {
+    return `https://github.com/${owner}/${repositoryName}`;
+}
+
 export const RECEIVER_NAME = "github-receiver";
 export const WEBHOOK_TOKEN_SECRET = "github-webhook-token";
 

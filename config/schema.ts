@@ -7,7 +7,7 @@ import {
     branchProblem, carriesCredentials, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
     isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, quoted, repoPathProblem, repositorySuggestion,
 } from "./checks";
-import { FLUX_MANAGED_BY } from "./flux";
+import { FLUX_MANAGED_BY, GIT_TRANSPORTS } from "./flux";
 import { hubSchema } from "./hub";
 import { rotationSchema } from "./rotation";
 import { obj, rule, str } from "./schema-parts";
@@ -56,6 +56,8 @@ const gitopsSchema = obj({
     interval: boundedDuration(10, 86400, "from 10s to 24h").default("1m"),
     wait: bool().default(true),
     timeout: boundedDuration(1, 86400, "from 1s to 24h").default("10m"),
+    // `https`: a public repository read anonymously, no deploy key (rules across keys in config/flux.ts).
+    transport: z.enum(GIT_TRANSPORTS, { error: `must be one of ${GIT_TRANSPORTS.join(", ")}` }).default("ssh"),
 });
 
 const fluxSchema = obj({

@@ -233,30 +233,69 @@ export function appRelease(dir: string, files: AppFile[], namespace: string, kno
     };
 }
 
+/** A file's text, or undefined when it is not there; throws when the read itself fails. */
+export type ReadFile = (file: string) => Promise<string | undefined>;
+
 /**
- * Reads one entry's app directory through `read` (a file's text, undefined when it is missing) and returns its
- * release: the kustomization first (in kustomize's order of names), then the files it lists. `where` names the source
- * in messages (`branch main of owner/repo`). Throws {@link AppProblem}; a reader's own error passes through.
+ * Where app directories conventionally keep their HelmRelease and its chart source (onedr0p/home-ops,
+ * onedr0p/cluster-template and the repositories built on them): read first, and the directory's other files only when
+ * these do not hold the release and its source.
  */
-export async function readAppRelease(entry: { path: string; namespace: string }, read: (file: string) => Promise<string | undefined>,
-    where: string, known: Record<string, string>): Promise<AppRelease> {
-    let kustomization: AppFile | undefined;
+const RELEASE_FILES = new Set(["helmrelease.yaml", "helmrelease.yml"]);
+const SOURCE_FILES = new Set(["ocirepository.yaml", "ocirepository.yml", "helmrepository.yaml", "helmrepository.yml"]);
+
+/**
+ * The kustomization of directory `dir`: the first of {@link KUSTOMIZATION_FILES} there, in kustomize's order, one read
+ * each until found. `where` names the source in messages (`branch main of owner/repo`). Throws {@link AppProblem} when
+ * there is none.
+ */
+export async function readKustomization(read: ReadFile, where: string, dir: string): Promise<AppFile> {
     for (const name of KUSTOMIZATION_FILES) {
-        const file = `${entry.path}/${name}`;
+        const file = `${dir}/${name}`;
         const text = await read(file);
-        if (text !== undefined) {
-            kustomization = { file, text };
-            break;
-        }
+        if (text !== undefined) return { file, text };
     }
-    if (!kustomization) throw new AppProblem(`${entry.path}: no kustomization.yaml on ${where}`);
-    const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
-    const files = await Promise.all(listed.map(async (file) => {
-        const text = await read(file);
+    throw new AppProblem(`${dir}: no kustomization.yaml on ${where}`);
+}
+
+/**
+ * Files the kustomization lists (repository paths, as {@link kustomizationResources} gives them), read in parallel,
+ * one read each, in the order given. Throws {@link AppProblem} naming the first one that is not there.
+ */
+export async function readListedFiles(read: ReadFile, where: string, kustomization: AppFile, paths: readonly string[]): Promise<AppFile[]> {
+    const texts = await Promise.all(paths.map((file) => read(file)));
+    return paths.map((file, i) => {
+        const text = texts[i];
         if (text === undefined) throw new AppProblem(`${file}: not found on ${where} (${kustomization.file} lists it)`);
         return { file, text };
-    }));
-    return appRelease(entry.path, files, entry.namespace, known);
+    });
+}
+
+/**
+ * What one entry's app directory installs, reading through `read` only what the release needs: the kustomization,
+ * then the files it lists under the conventional names of a HelmRelease and its chart source. Only when those do not
+ * make a release (no HelmRelease among them, its source elsewhere, or any problem) are the directory's other listed
+ * files read, and the release judged on all of them, with the refusals as they always were. Dashboards, alert rules
+ * and the like are therefore not read when the conventional files suffice. Throws {@link AppProblem}; a reader's own
+ * error passes through.
+ */
+export async function readAppRelease(entry: { path: string; namespace: string }, read: ReadFile, where: string,
+    known: Record<string, string>): Promise<AppRelease> {
+    const kustomization = await readKustomization(read, where, entry.path);
+    const listed = kustomizationResources(entry.path, kustomization, entry.namespace);
+    let first: AppFile[] = [];
+    if (listed.some((f) => RELEASE_FILES.has(fileName(f)))) {
+        first = await readListedFiles(read, where, kustomization, listed.filter((f) => RELEASE_FILES.has(fileName(f)) || SOURCE_FILES.has(fileName(f))));
+        try {
+            return appRelease(entry.path, first, entry.namespace, known);
+        } catch (e) {
+            if (!(e instanceof AppProblem)) throw e;
+        }
+    }
+    const done = new Map(first.map((f) => [f.file, f]));
+    const rest = await readListedFiles(read, where, kustomization, listed.filter((f) => !done.has(f)));
+    for (const f of rest) done.set(f.file, f);
+    return appRelease(entry.path, listed.map((f) => done.get(f)!), entry.namespace, known);
 }
 
 function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace: string, known: Record<string, string>, dir: string):

@@ -61,7 +61,7 @@ describe("the repository's flux-operator and flux-instance", () => {
         expect(repositoryFlux([operator(), fixtureInstance()], CHECK)).toEqual({
             operator: 0,
             instance: 1,
-            sync: { name: "flux-system", url: SYNC.url, ref: "refs/heads/main", path: "kubernetes/flux/cluster", pullSecret: "github-deploy-key" },
+            sync: { name: "flux-system", url: SYNC.url, transport: "ssh", ref: "refs/heads/main", path: "kubernetes/flux/cluster", pullSecret: "github-deploy-key" },
             version: "2.7.x",
             components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
         });
@@ -110,7 +110,7 @@ describe("the repository's flux-operator and flux-instance", () => {
             { file: `${INSTANCE_DIR}/secret.sops.yaml`, text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: flux-webhook-token\nstringData:\n  token: ENC[AES256_GCM,data:AAAA,type:str]\nsops:\n  version: 3.10.2\n" },
         ];
         const r = repositoryFlux([operator(), appRelease(INSTANCE_DIR, files, "flux-system", CLUSTER)], CHECK);
-        expect(r.sync).toEqual({ name: "flux-system", url: SYNC.url, ref: "refs/heads/main", path: "kubernetes/flux/cluster", pullSecret: "deploy-key" });
+        expect(r.sync).toEqual({ name: "flux-system", url: SYNC.url, transport: "ssh", ref: "refs/heads/main", path: "kubernetes/flux/cluster", pullSecret: "deploy-key" });
         expect(r.version).toBe("2.x");
     });
 
@@ -151,17 +151,52 @@ describe("the repository's flux-operator and flux-instance", () => {
         ]);
     });
 
-    it("refuse a sync of another repository, over HTTPS, or in scp form", () => {
+    it("accept a public repository synced over HTTPS with no pull secret, as onedr0p/home-ops syncs", () => {
+        const r = repositoryFlux([operator(), withSync({ url: "https://github.com/Monosense/k8s-ops.git", pullSecret: undefined })], CHECK);
+        expect(r.sync).toEqual({
+            name: "flux-system", url: "https://github.com/Monosense/k8s-ops.git", transport: "https", ref: "refs/heads/main", path: "kubernetes/flux/cluster",
+        });
+        expect(syncUrlProblem("https://github.com/monosense/k8s-ops", CHECK.gitops)).toBeUndefined();
+    });
+
+    it("refuse an HTTPS sync with a pull secret: the program provides only SSH deploy keys", () => {
+        expect(problems([operator(), withSync({ url: "https://github.com/monosense/k8s-ops" })])).toEqual([
+            `cluster-bootstrap:platform.releases[1]: ${HR}: spec.values.instance.sync.pullSecret "github-deploy-key" is set with an HTTPS ` +
+                "sync.url, where Flux would read it as a username and password or a token; the program provides only SSH deploy keys: " +
+                "remove pullSecret to read the public repository anonymously, or sync ssh://git@github.com/monosense/k8s-ops with it",
+        ]);
+    });
+
+    it("refuse image automation over HTTPS, naming both keys: pushing needs a credential", () => {
+        const https = { url: "https://github.com/monosense/k8s-ops", pullSecret: undefined };
+        const pushing = withSync(https, { instance: { components: ["source-controller", "image-reflector-controller", "image-automation-controller"] } });
+        const hr = `cluster-bootstrap:platform.releases[1]: ${HR}: `;
+        expect(problems([operator(), pushing], { ...CHECK, imageAutomation: true })).toEqual([
+            `${hr}cluster-bootstrap:flux.imageAutomation is true, but spec.values.instance.sync.url is HTTPS: image-automation-controller ` +
+                "pushes to the repository, which needs a credential, and the program provides one only as an SSH deploy key: sync " +
+                "ssh://git@github.com/monosense/k8s-ops with a pullSecret, or set cluster-bootstrap:flux.imageAutomation to false",
+        ]);
+        expect(problems([operator(), withSync(https)], { ...CHECK, imageAutomation: true })).toEqual([
+            expect.stringContaining(`${hr}cluster-bootstrap:flux.imageAutomation is true, but spec.values.instance.sync.url is HTTPS`),
+        ]);
+        expect(problems([operator(), pushing])).toEqual([
+            `${hr}the FluxInstance runs image-automation-controller, which pushes to Git, but spec.values.instance.sync.url is HTTPS, ` +
+                "with no credential to push with: remove the controller, or sync over SSH with a pullSecret and set " +
+                "cluster-bootstrap:flux.imageAutomation to true",
+        ]);
+    });
+
+    it("refuse a sync of another repository, over plain HTTP, or in scp form", () => {
         expect(problems([operator(), withSync({ url: "ssh://git@github.com/onedr0p/home-ops" })])).toEqual([
             `cluster-bootstrap:platform.releases[1]: ${HR}: spec.values.instance.sync.url "ssh://git@github.com/onedr0p/home-ops" is ` +
                 "onedr0p/home-ops, not cluster-bootstrap:gitops.repository monosense/k8s-ops: the program's deploy key reads exactly that " +
                 "repository (use ssh://git@github.com/monosense/k8s-ops)",
         ]);
-        expect(problems([operator(), withSync({ url: "https://github.com/monosense/k8s-ops" })])).toEqual([
-            `cluster-bootstrap:platform.releases[1]: ${HR}: spec.values.instance.sync.url "https://github.com/monosense/k8s-ops" is an ` +
-                "HTTP(S) URL, which Flux reads with a token (username and password) as its pull secret; the program provides an SSH deploy " +
-                "key for cluster-bootstrap:gitops.repository monosense/k8s-ops: use ssh://git@github.com/monosense/k8s-ops",
-        ]);
+        expect(syncUrlProblem("https://github.com/onedr0p/home-ops", CHECK.gitops)).toBe("is onedr0p/home-ops, not cluster-bootstrap:gitops.repository " +
+            "monosense/k8s-ops: Flux must sync the repository the program read this file from (use https://github.com/monosense/k8s-ops)");
+        expect(syncUrlProblem("http://github.com/monosense/k8s-ops", CHECK.gitops)).toBe("is a plain HTTP URL: use " +
+            "ssh://git@github.com/monosense/k8s-ops (with the program's deploy key), or https://github.com/monosense/k8s-ops for a public repository");
+        expect(syncUrlProblem("https://gitlab.com/monosense/k8s-ops", CHECK.gitops)).toMatch(/^is not ssh:\/\/git@github.com\/monosense\/k8s-ops: /);
         expect(syncUrlProblem("git@github.com:monosense/k8s-ops.git", CHECK.gitops)).toBe(
             "is an scp-like address, which Flux does not take: use ssh://git@github.com/monosense/k8s-ops");
         expect(syncUrlProblem("ssh://git@gitlab.com/monosense/k8s-ops", CHECK.gitops)).toMatch(/^is not ssh:\/\/git@github.com\/monosense\/k8s-ops: /);

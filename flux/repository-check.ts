@@ -4,14 +4,18 @@
 // flux-instance chart renders carries `spec.sync`, from which the Flux Operator creates the GitRepository and the
 // Kustomization (named after the FluxInstance's namespace unless `sync.name` says otherwise). The program creates no
 // FluxInstance, operator release, GitRepository or root Kustomization of its own; it provides what cannot live in Git
-// (the deploy key's Secret under the instance's `sync.pullSecret`, sops-age, cluster-vars, cluster-secrets) before
+// (the deploy key's Secret under the instance's `sync.pullSecret` when it syncs over SSH; nothing of the kind for a
+// public repository synced over HTTPS, as onedr0p/home-ops does; sops-age, cluster-vars, cluster-secrets) before
 // the flux-instance release, and waits for the FluxInstance's own Ready, which the operator reports only once its
 // sync has applied. This module checks the repository's releases (pure); components/flux-handover.ts does the rest.
 import type * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
-import { ConfigError, isKubernetesName, isRecord, normaliseRepoPath, platformKey, quoted, type GitOpsConfig } from "../config";
+import { ConfigError, isKubernetesName, isRecord, normaliseRepoPath, platformKey, quoted, type GitOpsConfig, type GitTransport } from "../config";
 import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
-import { CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryUrl, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
+import {
+    CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryHttpsUrl, repositoryUrl,
+    SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET,
+} from "../config/names";
 
 /** The charts, by their own name (the last segment of an `oci://` reference, or a HelmRepository chart's name). */
 export const FLUX_OPERATOR_CHART_NAME = "flux-operator";
@@ -44,14 +48,19 @@ export function chartName(chart: string): string {
 export interface InstanceSync {
     /** The GitRepository and Kustomization the operator creates: `sync.name`, else the FluxInstance's namespace. */
     name: string;
-    /** `ssh://git@github.com/<owner>/<name>` of `gitops.repository` (a `.git` suffix allowed). */
+    /**
+     * `ssh://git@github.com/<owner>/<name>` or `https://github.com/<owner>/<name>` of `gitops.repository` (a `.git`
+     * suffix allowed).
+     */
     url: string;
+    /** How Flux fetches: `ssh` with the deploy key in `pullSecret`, or `https` anonymously (a public repository). */
+    transport: GitTransport;
     /** `refs/heads/<gitops.branch>`. */
     ref: string;
     /** The path the Kustomization applies, normalised: `gitops.path`. */
     path: string;
-    /** The Secret the program fills with the deploy key (identity, identity.pub, known_hosts). */
-    pullSecret: string;
+    /** The Secret the program fills with the deploy key (identity, identity.pub, known_hosts); undefined over HTTPS. */
+    pullSecret?: string;
 }
 
 /** The repository's Flux, as read from its flux-operator and flux-instance releases. */
@@ -102,20 +111,33 @@ function valueAt(values: Record<string, unknown>, dotted: string, file: string):
     return v;
 }
 
-/** Why a sync URL is not the SSH URL of `gitops.repository`, or undefined when it is. */
+/** How a sync URL fetches: `ssh://` with a deploy key, `https://` anonymously; undefined for anything else. */
+export function syncTransport(url: string): GitTransport | undefined {
+    return /^ssh:\/\//i.test(url) ? "ssh" : /^https:\/\//i.test(url) ? "https" : undefined;
+}
+
+/**
+ * Why a sync URL is not `gitops.repository` on github.com, over SSH (`ssh://git@github.com/<owner>/<name>`, read with
+ * the program's deploy key) or HTTPS (`https://github.com/<owner>/<name>`, a public repository read anonymously), or
+ * undefined when it is.
+ */
 export function syncUrlProblem(url: string, gitops: RepositoryFluxCheck["gitops"]): string | undefined {
     const expected = repositoryUrl(gitops.owner, gitops.repositoryName);
+    const https = repositoryHttpsUrl(gitops.owner, gitops.repositoryName);
     const repo = "cluster-bootstrap:gitops.repository";
-    if (/^https?:\/\//i.test(url)) {
-        return `is an HTTP(S) URL, which Flux reads with a token (username and password) as its pull secret; the program provides ` +
-            `an SSH deploy key for ${repo} ${gitops.repository}: use ${expected}`;
+    if (/^http:\/\//i.test(url)) {
+        return `is a plain HTTP URL: use ${expected} (with the program's deploy key), or ${https} for a public repository`;
     }
     if (/^[^/:]+@[^/:]+:/.test(url)) return `is an scp-like address, which Flux does not take: use ${expected}`;
-    const m = /^ssh:\/\/git@github\.com\/([^/]+)\/([^/]+?)(?:\.git)?$/i.exec(url);
-    if (!m) return `is not ${expected}: the program's deploy key is for ${repo} ${gitops.repository} on github.com, over SSH`;
+    const m = /^(?:ssh:\/\/git@github\.com|https:\/\/github\.com)\/([^/]+)\/([^/]+?)(?:\.git)?$/i.exec(url);
+    if (!m) {
+        return `is not ${expected}: the program's deploy key is for ${repo} ${gitops.repository} on github.com, over SSH ` +
+            `(or, for a public repository, ${https} over HTTPS with no pull secret)`;
+    }
     if (m[1].toLowerCase() !== gitops.owner.toLowerCase() || m[2].toLowerCase() !== gitops.repositoryName.toLowerCase()) {
-        return `is ${m[1]}/${m[2]}, not ${repo} ${gitops.repository}: the program's deploy key reads exactly that repository ` +
-            `(use ${expected})`;
+        return syncTransport(url) === "https"
+            ? `is ${m[1]}/${m[2]}, not ${repo} ${gitops.repository}: Flux must sync the repository the program read this file from (use ${https})`
+            : `is ${m[1]}/${m[2]}, not ${repo} ${gitops.repository}: the program's deploy key reads exactly that repository (use ${expected})`;
     }
     return undefined;
 }
@@ -131,6 +153,8 @@ function syncProblems(at: (dotted: string) => string | undefined, sync: Instance
     }
     const urlProblem = syncUrlProblem(sync.url, gitops);
     if (urlProblem) problems.push(`spec.values.instance.sync.url ${quoted(sync.url)} ${urlProblem}`);
+    // An unusable URL is judged as SSH, the program's default, for what follows.
+    sync.transport = urlProblem ? "ssh" : syncTransport(sync.url)!;
 
     const wantRef = `refs/heads/${gitops.branch}`;
     sync.ref = at("instance.sync.ref") ?? "";
@@ -144,8 +168,16 @@ function syncProblems(at: (dotted: string) => string | undefined, sync: Instance
         problems.push(`spec.values.instance.sync.path ${path === undefined ? "is not set and" : quoted(path)} must be ` +
             `cluster-bootstrap:gitops.path ${quoted(gitops.path)}: both name the directory the cluster applies`);
     }
-    sync.pullSecret = at("instance.sync.pullSecret") ?? "";
-    if (!sync.pullSecret) {
+    sync.pullSecret = at("instance.sync.pullSecret");
+    if (sync.transport === "https") {
+        // Over HTTPS, Flux reads a pull secret as a username and password or a bearer token, which the program never makes.
+        if (sync.pullSecret !== undefined) {
+            problems.push(`spec.values.instance.sync.pullSecret ${quoted(sync.pullSecret)} is set with an HTTPS sync.url, where Flux ` +
+                "would read it as a username and password or a token; the program provides only SSH deploy keys: remove pullSecret to " +
+                `read the public repository anonymously, or sync ${repositoryUrl(gitops.owner, gitops.repositoryName)} with it`);
+        }
+        sync.pullSecret = undefined;
+    } else if (!sync.pullSecret) {
         problems.push("spec.values.instance.sync.pullSecret is required: name the Secret the program fills with the deploy key " +
             "(identity, identity.pub, known_hosts), for example github-deploy-key");
     } else if (!isKubernetesName(sync.pullSecret)) {
@@ -180,7 +212,7 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
     }
 
     const url = at("instance.sync.url");
-    const sync: InstanceSync = { name: FLUX_NAMESPACE, url: url ?? "", ref: "", path: "", pullSecret: "" };
+    const sync: InstanceSync = { name: FLUX_NAMESPACE, url: url ?? "", transport: "ssh", ref: "", path: "" };
     if (url === undefined) {
         // The chart renders no `spec.sync` without a URL: nothing else of the sync is worth reporting then.
         problems.push(`spec.values.instance.sync.url is required: with cluster-bootstrap:flux.managedBy "repository" the ` +
@@ -202,7 +234,17 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
         else problems.push("spec.values.instance.components must be a list of controller names");
     }
     const pushes = components.includes(IMAGE_AUTOMATION);
-    if (pushes && !check.imageAutomation) {
+    if (url !== undefined && sync.transport === "https" && (pushes || check.imageAutomation)) {
+        // Pushing needs a credential, and an HTTPS sync has none.
+        const ssh = repositoryUrl(check.gitops.owner, check.gitops.repositoryName);
+        problems.push(check.imageAutomation
+            ? "cluster-bootstrap:flux.imageAutomation is true, but spec.values.instance.sync.url is HTTPS: image-automation-controller " +
+                "pushes to the repository, which needs a credential, and the program provides one only as an SSH deploy key: sync " +
+                `${ssh} with a pullSecret, or set cluster-bootstrap:flux.imageAutomation to false`
+            : `the FluxInstance runs ${IMAGE_AUTOMATION}, which pushes to Git, but spec.values.instance.sync.url is HTTPS, with no ` +
+                "credential to push with: remove the controller, or sync over SSH with a pullSecret and set " +
+                "cluster-bootstrap:flux.imageAutomation to true");
+    } else if (pushes && !check.imageAutomation) {
         problems.push(`the FluxInstance runs ${IMAGE_AUTOMATION}, which pushes to Git: set cluster-bootstrap:flux.imageAutomation to ` +
             "true to give the deploy key write access, or remove the controller");
     } else if (!pushes && check.imageAutomation) {
@@ -215,9 +257,9 @@ function instanceOf(release: AppRelease, check: RepositoryFluxCheck): Omit<Repos
 
 /**
  * Finds the repository's flux-operator and flux-instance among the platform releases (by chart) and checks what the
- * program relies on: both in flux-system, the operator first, the instance syncing `gitops.repository` over SSH at
- * `gitops.branch` and `gitops.path` with a pull secret. Throws {@link ConfigError} listing every problem, each naming
- * `cluster-bootstrap:platform.releases[i]` and the file, before anything is registered.
+ * program relies on: both in flux-system, the operator first, the instance syncing `gitops.repository` at
+ * `gitops.branch` and `gitops.path`, over SSH with a pull secret or over HTTPS without one. Throws {@link ConfigError}
+ * listing every problem, each naming `cluster-bootstrap:platform.releases[i]` and the file, before anything is registered.
  */
 export function repositoryFlux(releases: AppRelease[], check: RepositoryFluxCheck): RepositoryFlux {
     const problems: string[] = [];

@@ -3,7 +3,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { HUB_HOSTNAMES_OUTPUT, hubServiceTokenName, SERVICE_TOKENS_OUTPUT } from "../config/hub";
-import { placeholderRepositoryFile, repositoryFileFromDir, type RepositoryFileArgs } from "./gitops";
 
 type State = Record<string, unknown>;
 
@@ -128,8 +127,6 @@ const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloud
 
 /** What an offline run knows beyond the invoke's inputs. */
 export interface InvokeContext {
-    /** A local checkout of the GitOps repository (`--gitops-dir`); without one, repository files are placeholders. */
-    gitopsDir?: string;
     /** What the answer depends on beyond its arguments, as the API has it (the tunnel's secret, for its token). */
     registered?: Registered;
     /**
@@ -142,10 +139,6 @@ export interface InvokeContext {
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
 export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}): { outputs: State } {
     switch (token) {
-        case "github:index/getRepositoryFile:getRepositoryFile": {
-            const args = inputs as unknown as RepositoryFileArgs;
-            return { outputs: ctx.gitopsDir ? repositoryFileFromDir(ctx.gitopsDir, args) : placeholderRepositoryFile(args) };
-        }
         case "cloudflare:index/getZone:getZone": {
             const name = (inputs.filter as { name?: string } | undefined)?.name ?? String(inputs.zoneId);
             const zid = placeholder(`zone/${name}/id`);

@@ -1,61 +1,30 @@
-// The GitOps repository's files for the offline plan, answered as the GitHub provider's `getRepositoryFile` answers
-// (integrations/terraform-provider-github github/data_source_github_repository_file.go, through Pulumi's bridge):
-// - from a local checkout (`--gitops-dir DIR`): the file's content, its git blob sha, `repository` without the owner
-//   and `id` `<repo>/<file>`; a directory has no content; a missing file is not an error but an empty answer (on a
-//   404 the data source clears its id and returns no state, which the bridge passes on as no outputs at all);
+// The GitOps repository's files for the offline plan, answered as the program's GitHub reader answers them
+// (providers/github-files.ts: the file's text; nothing for a missing file or a directory):
+// - from a local checkout (`--gitops-dir DIR`), whatever branch it has checked out;
 // - without a checkout: a placeholder app directory for every path the program asks for, so the plan still shows
 //   the releases, with charts, versions and values that say they are placeholders.
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { RepositoryAt, RepositoryFiles, RepositoryReader } from "../providers/github-files";
 
 // fakes.ts's `placeholder:<what>` form (fakes.ts imports this module, so it is not imported back).
 const placeholder = (what: string) => `placeholder:${what}`;
 
-export interface RepositoryFileArgs {
-    /** `owner/name`, or a name the provider completes with its owner. */
-    repository: string;
-    file: string;
-    branch?: string;
-}
-
-type Answer = Record<string, unknown>;
-
-/** Git's blob id of a content, as GitHub reports it in `sha`. */
-function blobSha(content: Buffer): string {
-    return crypto.createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
-}
-
-const repoName = (repository: string) => repository.split("/").pop() ?? repository;
-
 /**
- * A file of a local checkout. A path that resolves outside `dir` (`..`, an absolute path, a symbolic link leading
- * out) is refused: the plan reads nothing but the checkout it was given.
+ * A file of a local checkout, or undefined when there is none (or a directory). A path that resolves outside `dir`
+ * (`..`, an absolute path, a symbolic link leading out) is refused: the plan reads nothing but the checkout it was given.
  */
-export function repositoryFileFromDir(dir: string, args: RepositoryFileArgs): Answer {
+export function fileFromDir(dir: string, file: string): string | undefined {
     const root = fs.realpathSync(dir);
     const inside = (p: string) => p === root || p.startsWith(root + path.sep);
-    const target = path.resolve(root, args.file);
-    if (path.isAbsolute(args.file) || !inside(target)) {
-        throw new Error(`offline plan: refused to read ${JSON.stringify(args.file)}: it is outside --gitops-dir ${dir}`);
+    const target = path.resolve(root, file);
+    if (path.isAbsolute(file) || !inside(target)) {
+        throw new Error(`offline plan: refused to read ${JSON.stringify(file)}: it is outside --gitops-dir ${dir}`);
     }
-    if (!fs.existsSync(target)) return {};
+    if (!fs.existsSync(target)) return undefined;
     const real = fs.realpathSync(target);
-    if (!inside(real)) throw new Error(`offline plan: refused to read ${JSON.stringify(args.file)}: it links outside --gitops-dir ${dir}`);
-    const repository = repoName(args.repository);
-    const base = { repository, file: args.file, id: `${repository}/${args.file}`, ...(args.branch ? { branch: args.branch } : {}) };
-    if (fs.statSync(real).isDirectory()) return base;
-    const content = fs.readFileSync(real);
-    return {
-        ...base,
-        content: content.toString("utf8"),
-        sha: blobSha(content),
-        ref: args.branch ?? placeholder("default-branch"),
-        commitSha: placeholder(`commit/${args.file}`),
-        commitAuthor: placeholder("commit-author"),
-        commitEmail: placeholder("commit-email"),
-        commitMessage: placeholder("commit-message"),
-    };
+    if (!inside(real)) throw new Error(`offline plan: refused to read ${JSON.stringify(file)}: it links outside --gitops-dir ${dir}`);
+    return fs.statSync(real).isDirectory() ? undefined : fs.readFileSync(real, "utf8");
 }
 
 /** The app's name from its directory: `kubernetes/apps/kube-system/cilium/app` → `cilium`. */
@@ -66,11 +35,11 @@ export function appName(dir: string): string {
 }
 
 /**
- * A placeholder app directory: a kustomization listing a HelmRelease and an OCIRepository, named after the
+ * A file of a placeholder app directory: a kustomization listing a HelmRelease and an OCIRepository, named after the
  * directory, with an empty `values`. Any other file is missing.
  */
-export function placeholderRepositoryFile(args: RepositoryFileArgs): Answer {
-    const dir = path.posix.dirname(args.file);
+export function placeholderFile(file: string): string | undefined {
+    const dir = path.posix.dirname(file);
     const name = appName(dir);
     const texts: Record<string, string> = {
         "kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n  - ./ocirepository.yaml\n",
@@ -89,21 +58,39 @@ export function placeholderRepositoryFile(args: RepositoryFileArgs): Answer {
             "",
         ].join("\n"),
     };
-    const content = texts[path.posix.basename(args.file)];
-    if (content === undefined) return {};
-    const repository = repoName(args.repository);
-    return {
+    return texts[path.posix.basename(file)];
+}
+
+/** The reader of the offline plan: files from `--gitops-dir`, placeholders without one. The token is never read. */
+export function offlineRepositoryReader(gitopsDir: string | undefined): RepositoryReader {
+    return ({ repository, branch }) => ({
         repository,
-        file: args.file,
-        id: `${repository}/${args.file}`,
-        ...(args.branch ? { branch: args.branch } : {}),
-        content,
-        sha: blobSha(Buffer.from(content)),
-        ref: args.branch ?? placeholder("default-branch"),
-        commitSha: placeholder(`commit/${args.file}`),
-        commitAuthor: placeholder("commit-author"),
-        commitEmail: placeholder("commit-email"),
-        commitMessage: placeholder("commit-message"),
+        branch,
+        file: async (file) => (gitopsDir !== undefined ? fileFromDir(gitopsDir, file) : placeholderFile(file)),
+    });
+}
+
+/** One read of a GitOps file, as the program asked for it. */
+export interface RecordedRead extends RepositoryAt {
+    path: string;
+    /** Whether a file was there. */
+    found: boolean;
+}
+
+/** `reader`, with every read it serves appended to `reads`: each stands for exactly one request of the live reader. */
+export function recordingReader(reader: RepositoryReader, reads: RecordedRead[]): RepositoryReader {
+    return (at) => {
+        const files = reader(at);
+        const recorded: RepositoryFiles = {
+            repository: files.repository,
+            branch: files.branch,
+            file: async (file) => {
+                const text = await files.file(file);
+                reads.push({ repository: files.repository, branch: files.branch, path: file, found: text !== undefined });
+                return text;
+            },
+        };
+        return recorded;
     };
 }
 

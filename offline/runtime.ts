@@ -9,8 +9,10 @@ import type { ClusterReader, KubeObject } from "../cluster/reader";
 import { ROOT } from "../config/keys";
 import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 import type { ProgramContext } from "../context";
+import type { RepositoryReader } from "../providers/github-files";
 import { findObject } from "./cluster-state";
 import { fakeInvoke, fakeOutputs, placeholder, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
+import { offlineRepositoryReader, recordingReader, type RecordedRead } from "./gitops";
 
 
 // Signatures of the Pulumi wire format (see @pulumi/pulumi runtime/rpc).
@@ -78,6 +80,8 @@ export interface OfflineRun {
     resources: RecordedResource[];
     /** Every provider function the program called, in call order. */
     invokes: RecordedInvoke[];
+    /** Every GitOps file the program read through its GitHub reader, in call order: one request each in a real run. */
+    reads: RecordedRead[];
     /** Stack outputs in wire form. */
     outputs: Record<string, unknown>;
     /** Every component's registered outputs in wire form, by URN: what the engine stores for each component. */
@@ -112,6 +116,8 @@ export interface RunOptions {
     clusterState?: readonly KubeObject[];
     /** A local checkout of the GitOps repository that serves its files instead of GitHub; placeholders without. */
     gitopsDir?: string;
+    /** The GitHub reader the program gets instead of `gitopsDir`'s (a test's, against a fake API on 127.0.0.1). */
+    github?: RepositoryReader;
     /**
      * Outputs of the stacks the program references, by the name it gives them (`hub.stack`). A stack not here gets
      * placeholders (see `placeholderStackOutputs`), with a note saying so.
@@ -200,6 +206,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     const project = opts.project ?? "cluster-bootstrap";
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
+    const reads: RecordedRead[] = [];
     const notes: string[] = [];
     const handedOver: HandedOver[] = [];
     let stackUrn = "";
@@ -226,7 +233,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs, { gitopsDir: opts.gitopsDir, registered, unselectablePermissionGroups: opts.unselectablePermissionGroups }).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { registered, unselectablePermissionGroups: opts.unselectablePermissionGroups }).outputs,
         },
         project,
         opts.stack,
@@ -325,6 +332,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     // What the program takes from its surroundings, given explicitly: no module state is patched for the run.
     const context: ProgramContext = {
         cluster: offlineCluster(opts.cluster, opts.clusterState),
+        github: recordingReader(opts.github ?? offlineRepositoryReader(opts.gitopsDir), reads),
         note: (m) => {
             notes.push(m);
         },
@@ -353,7 +361,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     restoreEnv();
     process.off("unhandledRejection", onUnhandled);
     const componentOutputs = Object.fromEntries([...outputsByUrn].filter(([urn]) => urn !== stackUrn));
-    return { project, stack: opts.stack, resources, invokes, notes, handedOver, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
+    return { project, stack: opts.stack, resources, invokes, reads, notes, handedOver, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
 // Stack settings files are read by ./stack-file; re-exported for the scripts and tests that take both.

@@ -2,8 +2,10 @@
 // stack's recipient, and the token may do what the program does (read checks stand for the write the program needs:
 // a check must not change anything).
 import { parse as parseYaml } from "yaml";
+import { ConfigError, type GitTransport } from "../config";
+import { githubFiles, type RepositoryFiles } from "../providers/github-files";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
-import { fail, ok, warn, type CheckResult } from "./result";
+import { fail, ok, skip, warn, type CheckResult } from "./result";
 
 /** Titles of the checks {@link githubChecks} makes, in order, with what is known of the values they check. */
 export function githubCheckTitles(o: { repository?: string; branch?: string; paths?: string[] } = {}): string[] {
@@ -17,8 +19,8 @@ export function githubCheckTitles(o: { repository?: string; branch?: string; pat
 }
 
 /**
- * A file of the repository at the branch, as the program's `getRepositoryFile` reads it: its text, or undefined for a
- * missing file or a directory. Throws {@link NoAnswer} when GitHub does not answer, an Error when it refuses.
+ * A file of the repository at the branch, as the program reads it (providers/github-files.ts): its text, or undefined
+ * for a missing file or a directory. Throws when GitHub refuses or does not answer.
  */
 export type RepositoryReader = (file: string) => Promise<string | undefined>;
 
@@ -44,6 +46,12 @@ export interface GitHubCheckOptions {
     platformPaths: string[];
     /** `sops.recipient`, when usable. */
     recipient?: string;
+    /**
+     * How Flux fetches the repository: `gitops.transport`, or, when the repository runs Flux, what its FluxInstance's
+     * sync says, read from the repository's files (the program's own reading; throws {@link ConfigError} when they do not
+     * fit); undefined when the config is too broken to tell.
+     */
+    transport?: GitTransport | ((files: RepositoryFiles) => Promise<GitTransport>);
     env: NodeJS.ProcessEnv;
     timeoutMs: number;
 }
@@ -138,6 +146,13 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     const actual = (repo.body as { full_name?: unknown } | undefined)?.full_name;
     out.push(ok(`GitHub repository ${full}`, typeof actual === "string" && actual.toLowerCase() !== full.toLowerCase() ? `found as ${actual} (renamed?)` : "found"));
 
+    // The files are read as the program reads them (its own reader, with the stack's token), each at most once: the
+    // repository's FluxInstance sync and the charts' app directories share the reads.
+    const files = memoised(githubFiles({ repository: `${o.owner}/${o.repo}`, branch: o.branch, token: o.token, apiUrl: base, timeoutMs: o.timeoutMs }));
+    const transport = await transportOf(o, files);
+    if (transport.result) out.push(transport.result);
+    if (transport.transport === "https") out.push(visibility(repo, o));
+
     // Branch and paths need Contents: Read, which the program itself needs only to read platform releases.
     const contentsFix = "give the token Contents: Read on the repository";
     const contentsNeeded = o.platformPaths.length > 0;
@@ -184,9 +199,14 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
     }
 
     // Reads stand for the writes: listing deploy keys needs Administration, listing hooks needs Webhooks, and a
-    // fine-grained token given those as Read and write passes both. Writing itself is not tried.
+    // fine-grained token given those as Read and write passes both. Writing itself is not tried. Over HTTPS there is
+    // no deploy key, and the token needs no Administration permission.
+    if (transport.transport === "https") {
+        out.push(skip("GitHub deploy keys",
+            "not needed: Flux fetches over HTTPS, so the program creates no deploy key (the token needs no Administration permission)"));
+    }
     for (const [title, p, permission] of [
-        ["GitHub deploy keys", "keys", "Administration: Read and write"],
+        ...(transport.transport === "https" ? [] : [["GitHub deploy keys", "keys", "Administration: Read and write"] as const]),
         ["GitHub webhooks", "hooks", "Webhooks: Read and write"],
     ] as const) {
         let a: Answer;
@@ -200,16 +220,51 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         else out.push(fail(title, `the token may not list them (HTTP ${a.status}${said(a)})${needs(a)}`, `give the token ${permission} on ${full}`));
     }
     if (why) return stopped(why);
-    const reader: RepositoryReader = async (file) => {
-        const a = await get(`${repoPath}/contents/${segments(file)}?ref=${encodeURIComponent(o.branch)}`);
-        if (a.status === 404) return undefined;
-        if (a.status !== 200) throw new Error(`reading ${file} from GitHub answered HTTP ${a.status}${said(a)}`);
-        const content = a.body as { content?: unknown; encoding?: unknown } | unknown[] | undefined;
-        // A directory is a list: no content, as the program's data source answers.
-        if (Array.isArray(content) || typeof content?.content !== "string") return undefined;
-        return content.encoding === "base64" ? Buffer.from(content.content, "base64").toString("utf8") : content.content;
+    return { reader: (file) => files.file(file), directories };
+}
+
+/** `files` reading each path once: a second read of the same path shares the first's answer. */
+function memoised(files: RepositoryFiles): RepositoryFiles {
+    const seen = new Map<string, Promise<string | undefined>>();
+    return {
+        repository: files.repository,
+        branch: files.branch,
+        file: (path) => {
+            let answer = seen.get(path);
+            if (!answer) seen.set(path, answer = files.file(path));
+            return answer;
+        },
     };
-    return { reader, directories };
+}
+
+/** How Flux will fetch, and the line that says why it could not be told (the repository's Flux does not fit). */
+async function transportOf(o: GitHubCheckOptions, files: RepositoryFiles): Promise<{ transport?: GitTransport; result?: CheckResult }> {
+    if (typeof o.transport !== "function") return { transport: o.transport };
+    const title = "GitHub flux-instance sync";
+    try {
+        // The program's own checks on what `pulumi up` will read, read the same way.
+        const transport = await o.transport(files);
+        const how = transport === "https" ? "over HTTPS, with no pull secret" : "over SSH, with the program's deploy key";
+        return { transport, result: ok(title, how) };
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return { result: fail(title, `the repository's platform releases do not fit: ${e.problems.join("; ")}`) };
+    }
+}
+
+/** Over HTTPS Flux has no credential: the repository must be public (`private: false` in GET /repos/{owner}/{repo}). */
+function visibility(repo: Answer, o: GitHubCheckOptions): CheckResult {
+    const title = "GitHub repository visibility";
+    const isPrivate = (repo.body as { private?: unknown } | undefined)?.private;
+    if (isPrivate === false) return ok(title, "public: Flux fetches it over HTTPS with no credential");
+    const fix = "make the repository public, or fetch it over SSH: cluster-bootstrap:gitops.transport \"ssh\" (with flux.managedBy " +
+        "\"repository\": an ssh://git@github.com/… sync.url with a pullSecret), and the program creates a deploy key";
+    if (isPrivate === true) {
+        return fail(title, `${o.owner}/${o.repo} is private, but Flux fetches it over HTTPS with no credential: its GitRepository would ` +
+            "fail with \"authentication required\"", fix);
+    }
+    return warn(title, "GitHub did not say whether the repository is private; Flux fetches it over HTTPS with no credential, " +
+        "so it must be public", fix);
 }
 
 async function sopsCheck(get: (p: string) => Promise<Answer>, p: string, o: GitHubCheckOptions, out: CheckResult[],

@@ -5,10 +5,13 @@
 // call is bounded; secret values are decrypted into memory only, and every printed line is scrubbed of them.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, type PlainConfig } from "../config";
 import { FLUX_OPERATOR_CHART } from "../components/flux";
 import { clusterPart } from "../components/contract";
+import { readPlatformReleases } from "../components/platform";
+import { isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, type GitTransport, type PlainConfig } from "../config";
 import { AppProblem, readAppRelease } from "../flux/helmrelease";
+import { repositoryFlux } from "../flux/repository-check";
+import type { RepositoryFiles } from "../providers/github-files";
 import { chartCheck, type ChartRef } from "./charts";
 import { cloudflareChecks, cloudflareCheckTitles } from "./cloudflare";
 import { githubChecks, githubCheckTitles, type GitHubFacts } from "./github";
@@ -172,6 +175,7 @@ async function githubFamily(values: Record<string, unknown>, raw: Record<string,
             token: token.token, tokenFrom: token.from, owner, repo, branch: branch!, path: dir!,
             platformPaths: paths,
             recipient: typeof recipient === "string" && recipient.startsWith("age1") ? recipient : undefined,
+            transport: transportOf(valid, gitops),
             env, timeoutMs,
         }, out);
     } catch (e) {
@@ -179,6 +183,22 @@ async function githubFamily(values: Record<string, unknown>, raw: Record<string,
         out.push(fail("GitHub", e.message));
         return { directories: new Set(), stopped: e.message };
     }
+}
+
+/**
+ * How Flux fetches the repository: `gitops.transport` with the program's Flux; with the repository's, its FluxInstance's
+ * sync, read from the repository as the program reads it. Undefined when the config does not say.
+ */
+function transportOf(valid: PlainConfig | undefined, gitops: Record<string, unknown>):
+    GitTransport | ((files: RepositoryFiles) => Promise<GitTransport>) | undefined {
+    if (!valid) return gitops.transport === "https" || gitops.transport === "ssh" ? gitops.transport : undefined;
+    if (valid.flux.managedBy === "program") return valid.gitops.transport;
+    const { flux } = valid;
+    return async (files) => {
+        const known = clusterPart(valid.cluster).vars;
+        const releases = await readPlatformReleases(valid.platform.releases, { files, known });
+        return repositoryFlux(releases, { gitops: valid.gitops, imageAutomation: flux.imageAutomation, known }).sync.transport;
+    };
 }
 
 async function cloudflareFamily(values: Record<string, unknown>, valid: PlainConfig | undefined, decrypted: ReadonlyMap<string, ConfigEntry>,

@@ -2,7 +2,9 @@
 //  1. offline plan wall time per stack, as a ratio to the floor of loading the four provider SDKs in one Node
 //     process (medians of N runs, both measured here and now);
 //  2. the deployment graph's critical path: the longest chain of custom resources through dependencies, with the
-//     stack's platform releases (each waits for the one before, the Flux Operator for the last) and without them.
+//     stack's platform releases (each waits for the one before, the Flux Operator for the last) and without them;
+//  3. GitHub requests per run: the plan of each stack with `--gitops-dir test/fixtures/gitops`, through the reader that
+//     counts the program's file reads (each is exactly one request of the live reader, providers/github-files.ts).
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
@@ -17,7 +19,8 @@ const HELP = `${USAGE}
 Prints, and asserts nothing: the offline plan's wall time per stack as a ratio to loading the four provider SDKs in
 one Node process (target 2x or less), and the deployment graph's critical path, the longest chain of custom
 resources through dependencies, with the stack's platform releases and without them (target 6 or fewer, plus one
-per platform release: they are installed one after another). docs/development.md: Benchmarks.
+per platform release: they are installed one after another), and the GitHub requests a run makes to read the platform
+releases' files (the plan with --gitops-dir test/fixtures/gitops, counted). docs/development.md: Benchmarks.
 
 options:
   --runs N     how many times each figure is measured; the median is printed (a whole number from 1 to 100, default 5)
@@ -40,6 +43,8 @@ export function parseBenchArgs(argv: string[]): { runs: number } {
 }
 
 const TARGET_RATIO = 2;
+/** The GitOps checkout the request count is taken on. */
+const GITOPS_FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 /** Without platform releases; each release may add one (they are installed one after another). */
 const TARGET_DEPTH = 6;
 
@@ -97,6 +102,17 @@ async function main(): Promise<number> {
         console.log(`critical path ${stack}: ${full.chain.length} of ${full.count} custom resources with ${full.releases} platform releases, ` +
             `${base.chain.length} without (+${full.chain.length - base.chain.length}; target <= ${TARGET_DEPTH} + ${full.releases}: ${full.chain.length <= target ? "met" : "NOT met"})`);
         for (const urn of full.chain) console.log(`  ${urn.split("::").slice(2).join("::")}`);
+    }
+
+    // Each file the program reads is one request of the live reader: counting the plan's reads counts them.
+    for (const stack of Object.keys(plans)) {
+        const settings = readStackSettings(path.join(ROOT, `Pulumi.${stack}.yaml`));
+        const run = await runOffline({ stack, ...settings, gitopsDir: GITOPS_FIXTURE });
+        if (run.error) throw run.error;
+        const releases = toPlanJson(run).resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.parent.includes("PlatformReleases")).length;
+        const missed = run.reads.filter((r) => !r.found).length;
+        console.log(`GitHub requests per run ${stack}: ${run.reads.length} for ${releases} platform releases (--gitops-dir test/fixtures/gitops` +
+            `${missed ? `; ${missed} of them for a file that is not there` : ""})`);
     }
     return 0;
 }

@@ -346,7 +346,8 @@ export function fluxRestoreNotes(stack: string, facts: StackFacts): string[] {
         : "the stack's GitOps repository";
     const lines = [
         `Pulumi's part for ${stack} is done. Flux now restores the rest, without Pulumi:`,
-        `  1. The FluxInstance installs the controllers; the GitRepository pulls ${source} with the same deploy key.`,
+        `  1. The FluxInstance installs the controllers; the GitRepository pulls ${source} as before (with the same deploy`,
+        "     key, or anonymously over HTTPS for a public repository).",
         "  2. The root Kustomization applies everything under that path, decrypting SOPS secrets with sops-age and",
         "     substituting cluster-vars / cluster-secrets: CRDs, namespaces, HelmReleases, the cloudflared that",
         "     reconnects the unchanged tunnel (DNS stays as it was), and the apps.",

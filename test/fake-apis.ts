@@ -15,9 +15,14 @@ export interface FakeRequest {
     query: URLSearchParams;
     authorization?: string;
     accept?: string;
+    /** Every request header, lowercase names. */
+    headers: http.IncomingHttpHeaders;
 }
 
-/** A JSON answer (`body`), a text one (`text`, e.g. a Helm index.yaml), or "hang" for a server that never answers. */
+/**
+ * A JSON answer (`body`), a text answer sent as it is (`text`, with the content type `headers` give), or "hang" for a
+ * server that never answers.
+ */
 export type FakeAnswer = { status: number; body?: unknown; text?: string; headers?: Record<string, string> } | "hang";
 
 export interface FakeApi {
@@ -49,12 +54,13 @@ export async function fakeApi(opts: { tls?: boolean; handler?: (req: FakeRequest
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
         const request: FakeRequest = {
             method: req.method ?? "GET", path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, accept: req.headers.accept,
+            headers: req.headers,
         };
         api.requests!.push(request);
         const answer = api.handler!(request);
         if (answer === "hang") return;
         if (answer.text !== undefined) {
-            res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
+            res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8", ...answer.headers });
             res.end(answer.text);
             return;
         }

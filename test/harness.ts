@@ -58,6 +58,8 @@ export interface RunStackOptions {
     secretValues?: string[];
     /** A local checkout that serves the GitOps repository's files (as `--gitops-dir`); placeholders without. */
     gitopsDir?: string;
+    /** The GitHub reader the program gets instead (one against a fake API on 127.0.0.1). */
+    github?: RunOptions["github"];
     /** Outputs of referenced stacks by name (`hub.stack`); a stack not given gets placeholders. */
     stackOutputs?: RunOptions["stackOutputs"];
     /** Secret settings handed over as plain values, as the CLI does when none of their values was set with --secret. */
@@ -103,7 +105,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({
         stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, clusterState: opts.clusterState,
-        gitopsDir: opts.gitopsDir, stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
+        gitopsDir: opts.gitopsDir, github: opts.github, stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
     });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));

@@ -36,7 +36,7 @@ describe("redaction", () => {
 describe("plan JSON", () => {
     it("redacts secret arguments of data-source reads and sorts the reads", () => {
         const plan = toPlanJson({
-            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {}, notes: [], handedOver: [],
+            project: "p", stack: "s", resources: [], outputs: {}, componentOutputs: {}, notes: [], handedOver: [], reads: [],
             invokes: [
                 { token: "b:index/x:x", args: { token: SECRET("hunter2-secret"), nested: { k: SECRET(["v"]) } }, provider: "" },
                 { token: "a:index/y:y", args: { name: "plain" }, provider: "" },
@@ -59,7 +59,7 @@ describe("plan JSON options", () => {
 
     it("shows a replacement trigger after the other options, only on resources that have one, secrets redacted", () => {
         const plan = toPlanJson({
-            project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], handedOver: [], invokes: [],
+            project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], handedOver: [], reads: [], invokes: [],
             resources: [
                 resource("a", { replacementTrigger: "2026-12" }),
                 resource("b"),

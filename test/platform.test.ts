@@ -1,6 +1,6 @@
-// Platform releases end to end: config rules, the app directories read through the GitHub data source (served from
-// the fixture checkout, as `--gitops-dir` does), the order and options of the releases, what they depend on, and the
-// offline plan with and without a checkout.
+// Platform releases end to end: config rules, the app directories read through the program's GitHub reader (served
+// from the fixture checkout, as `--gitops-dir` does), the order and options of the releases, what they depend on, and
+// the offline plan with and without a checkout.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { installOptions, strictSubstitution } from "../components/platform";
 import { ConfigError, validateConfig } from "../config";
 import { criticalPath } from "../offline/graph";
-import { placeholderNote, placeholderRepositoryFile, repositoryFileFromDir } from "../offline/gitops";
+import { fileFromDir, offlineRepositoryReader, placeholderFile, placeholderNote } from "../offline/gitops";
 import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
 
@@ -203,8 +203,8 @@ describe("problems in the app directories are config errors, before anything is 
     const failing = async (releases: unknown[], extra?: (v: Values) => Values, gitopsDir = FIXTURE) => {
         const run = await runStack({ edit: withPlatform(releases, extra), gitopsDir });
         expect(run.error).toBeInstanceOf(ConfigError);
-        // Only the GitHub provider the files are read through: no cloud or cluster object.
-        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type)).toEqual(["pulumi:providers:github"]);
+        // Nothing at all: the files are read through the program's own GitHub reader, before any provider.
+        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type)).toEqual([]);
         return (run.error as ConfigError).problems;
     };
 
@@ -241,36 +241,32 @@ describe("problems in the app directories are config errors, before anything is 
     });
 });
 
-describe("the GitHub data source, served offline", () => {
-    const args = (file: string) => ({ repository: "monosense/k8s-ops", branch: "main", file });
+describe("the GitOps files, served offline as the program's GitHub reader serves them", () => {
+    const files = (dir?: string) => offlineRepositoryReader(dir)({ repository: "monosense/k8s-ops", branch: "main" });
 
-    it("answers a file as the provider does: content, git blob sha, repository without the owner", () => {
+    it("answers a file with its text", async () => {
         const file = `${CILIUM.path}/kustomization.yaml`;
-        const a = repositoryFileFromDir(FIXTURE, args(file));
-        expect(a).toMatchObject({ repository: "k8s-ops", file, id: `k8s-ops/${file}`, branch: "main", ref: "main" });
-        expect(a.content).toBe(fs.readFileSync(path.join(FIXTURE, file), "utf8"));
-        const git = spawnSync("git", ["hash-object", path.join(FIXTURE, file)], { encoding: "utf8" });
-        if (git.status === 0) expect(a.sha).toBe(git.stdout.trim());
+        expect(await files(FIXTURE).file(file)).toBe(fs.readFileSync(path.join(FIXTURE, file), "utf8"));
     });
 
-    it("answers a missing file with nothing, and a directory without content, as the provider does", () => {
-        expect(repositoryFileFromDir(FIXTURE, args("kubernetes/nothing.yaml"))).toEqual({});
-        const dir = repositoryFileFromDir(FIXTURE, args(CILIUM.path));
-        expect(dir).toMatchObject({ id: `k8s-ops/${CILIUM.path}` });
-        expect(dir).not.toHaveProperty("content");
+    it("answers a missing file and a directory with nothing, as the reader does (GitHub's 404, and a directory's JSON listing)", async () => {
+        expect(await files(FIXTURE).file("kubernetes/nothing.yaml")).toBeUndefined();
+        expect(await files(FIXTURE).file(CILIUM.path)).toBeUndefined();
     });
 
-    it("refuses a path that leaves the checkout, also through a symbolic link", () => {
-        expect(() => repositoryFileFromDir(FIXTURE, args("../../package.json"))).toThrow(/refused to read "..\/..\/package.json": it is outside --gitops-dir/);
-        expect(() => repositoryFileFromDir(FIXTURE, args("/etc/hostname"))).toThrow(/refused/);
+    it("refuses a path that leaves the checkout, also through a symbolic link", async () => {
+        expect(() => fileFromDir(FIXTURE, "../../package.json")).toThrow(/refused to read "..\/..\/package.json": it is outside --gitops-dir/);
+        expect(() => fileFromDir(FIXTURE, "/etc/hostname")).toThrow(/refused/);
+        await expect(files(FIXTURE).file("../../package.json")).rejects.toThrow(/outside --gitops-dir/);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
         fs.symlinkSync(path.join(ROOT, "package.json"), path.join(dir, "link.yaml"));
-        expect(() => repositoryFileFromDir(dir, args("link.yaml"))).toThrow(/links outside --gitops-dir/);
+        expect(() => fileFromDir(dir, "link.yaml")).toThrow(/links outside --gitops-dir/);
     });
 
-    it("without a checkout, shows a placeholder app directory, and the plan says so in one note", () => {
-        expect(placeholderRepositoryFile(args(`${CILIUM.path}/helmrelease.yaml`)).content).toContain("name: cilium");
-        expect(placeholderRepositoryFile(args(`${CILIUM.path}/other.yaml`))).toEqual({});
+    it("without a checkout, shows a placeholder app directory, and the plan says so in one note", async () => {
+        expect(placeholderFile(`${CILIUM.path}/helmrelease.yaml`)).toContain("name: cilium");
+        expect(placeholderFile(`${CILIUM.path}/other.yaml`)).toBeUndefined();
+        expect(await files().file(`${CILIUM.path}/ocirepository.yaml`)).toContain(`oci://placeholder/${CILIUM.path}`);
         const config = { "cluster-bootstrap:platform": JSON.stringify({ releases: [CILIUM] }), "cluster-bootstrap:gitops": JSON.stringify({ repository: "monosense/k8s-ops" }) };
         expect(placeholderNote(config, undefined)).toMatch(/^note: no --gitops-dir: the 1 platform release's charts, versions and values are placeholders .*monosense\/k8s-ops/);
         expect(placeholderNote(config, FIXTURE)).toBeUndefined();

@@ -139,10 +139,13 @@ export async function world(stack = "infra"): Promise<World> {
             const p = req.path.slice(`${repo}/contents/`.length);
             if (p === ".sops.yaml") return { status: 200, body: { type: "file", encoding: "base64", content: sopsYaml(TEST_AGE_RECIPIENT) } };
             if (w.directories!.includes(p)) return { status: 200, body: [{ name: "kustomization.yaml", type: "file" }] };
-            // A file of an app directory, as the contents API answers it.
+            // A file of an app directory, as the contents API answers it: its own bytes for the raw media type (the
+            // program's reader asks for that), else the JSON object with the content in base64.
             const file = path.join(GITOPS, p);
             if (!p.split("/").includes("..") && fs.existsSync(file) && fs.statSync(file).isFile()) {
-                return { status: 200, body: { type: "file", encoding: "base64", content: fs.readFileSync(file).toString("base64") } };
+                return req.accept?.includes("application/vnd.github.raw")
+                    ? { status: 200, text: fs.readFileSync(file, "utf8"), headers: { "content-type": "application/vnd.github.raw+json; charset=utf-8" } }
+                    : { status: 200, body: { type: "file", encoding: "base64", content: fs.readFileSync(file).toString("base64") } };
             }
         }
         if (req.path === `${repo}/keys` || req.path === `${repo}/hooks`) return { status: 200, body: [] };

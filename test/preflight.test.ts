@@ -4,8 +4,10 @@
 // Speed: the fake CLI answers in-process through the preflight's runner seam (a few tests run the real spawn path);
 // the bound is generous everywhere except where a fake never answers, so no result depends on the machine's speed.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { renderLine, runPreflight, type CheckResult } from "../preflight";
@@ -337,6 +339,72 @@ describe("GitHub", () => {
         });
     });
 
+    it("over HTTPS (gitops.transport: https), checks that the repository is public, and asks for no deploy-key permission", async () => {
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux", transport: "https" };
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: false } };
+        const { find, report, lines } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(find("GitHub repository visibility")).toMatchObject({ status: "ok", detail: "public: Flux fetches it over HTTPS with no credential" });
+        expect(find("GitHub deploy keys")).toMatchObject({ status: "skip" });
+        expect(w.github.requests.map((r) => r.path)).not.toContain(`${repo}/keys`);
+
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: true } };
+        expect((await check()).lines).toContain("✗ GitHub repository visibility: monosense/k8s-ops is private, but Flux fetches it over HTTPS with no " +
+            "credential: its GitRepository would fail with \"authentication required\" → make the repository public, or fetch it over SSH: " +
+            "cluster-bootstrap:gitops.transport \"ssh\" (with flux.managedBy \"repository\": an ssh://git@github.com/… sync.url with a pullSecret), " +
+            "and the program creates a deploy key");
+        // Over SSH (the default) visibility does not matter, and the deploy keys are checked as before.
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "clusters/infra/flux" };
+        const ssh = await check();
+        expect(ssh.find("GitHub repository visibility")).toBeUndefined();
+        expect(ssh.find("GitHub deploy keys")?.status).toBe("ok");
+    });
+
+    it("when the repository runs Flux, reads its FluxInstance's sync as the program does, and checks visibility for an HTTPS sync", async () => {
+        const fixture = path.join(ROOT, "test", "fixtures", "gitops");
+        const apps = ["flux-operator", "flux-instance"].map((n) => `kubernetes/apps/flux-system/${n}/app`);
+        const serve = (instance: (text: string) => string) => {
+            for (const dir of apps) {
+                for (const f of ["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml"]) {
+                    let text = fs.readFileSync(path.join(fixture, dir, f), "utf8");
+                    if (dir.endsWith("flux-instance/app") && f === "helmrelease.yaml") text = instance(text);
+                    w.githubRoutes[`${repo}/contents/${dir}/${f}`] = { status: 200, text, headers: { "content-type": "application/vnd.github.raw+json; charset=utf-8" } };
+                }
+            }
+        };
+        w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "monosense/k8s-ops", branch: "main", path: "kubernetes/flux/cluster" };
+        w.scenario.config["cluster-bootstrap:flux"].value = { managedBy: "repository" };
+        w.scenario.config["cluster-bootstrap:platform"] = { value: { releases: apps.map((p) => ({ path: p, namespace: "flux-system" })) } };
+        w.directories = ["kubernetes/flux/cluster", ...apps];
+        const https = (t: string) => t.replace("url: ssh://git@github.com/monosense/k8s-ops", "url: https://github.com/monosense/k8s-ops").replace(/\n +pullSecret: .*/, "");
+        serve(https);
+        w.githubRoutes[repo] = { status: 200, body: { full_name: "monosense/k8s-ops", private: true } };
+        const found = await check();
+        expect(found.find("GitHub flux-instance sync")).toMatchObject({ status: "ok", detail: "over HTTPS, with no pull secret" });
+        expect(found.find("GitHub repository visibility")?.status).toBe("fail");
+        expect(found.find("GitHub deploy keys")?.status).toBe("skip");
+        // The files were read as the program reads them: raw, at the branch, with the token, one request each.
+        // (The directories themselves are the "GitHub path" lines' requests.)
+        const reads = w.github.requests.filter((r) => r.path.includes("/contents/kubernetes/apps/") && !apps.some((d) => r.path.endsWith(d)));
+        expect(reads.map((r) => r.path.replace(`${repo}/contents/`, "")).sort()).toEqual(
+            apps.flatMap((d) => ["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml"].map((f) => `${d}/${f}`)).sort());
+        expect(reads.every((r) => r.headers.accept === "application/vnd.github.raw+json" && r.query.get("ref") === "main")).toBe(true);
+
+        // Over SSH with its pull secret: no visibility line, the deploy keys checked.
+        serve((t) => t);
+        w.github.requests.length = 0;
+        const ssh = await check();
+        expect(ssh.find("GitHub flux-instance sync")).toMatchObject({ status: "ok", detail: "over SSH, with the program's deploy key" });
+        expect(ssh.find("GitHub repository visibility")).toBeUndefined();
+        expect(ssh.find("GitHub deploy keys")?.status).toBe("ok");
+
+        // An HTTPS sync with a pull secret is refused here as in the program.
+        serve((t) => t.replace("url: ssh://git@github.com/monosense/k8s-ops", "url: https://github.com/monosense/k8s-ops"));
+        expect((await check()).find("GitHub flux-instance sync")).toMatchObject({
+            status: "fail", detail: expect.stringContaining('spec.values.instance.sync.pullSecret "github-deploy-key" is set with an HTTPS sync.url'),
+        });
+    });
+
     it("gives up on an API that does not answer, within the bound", async () => {
         // The fake never answers: only the bound ends the call, whatever the machine's speed.
         w.github.handler = () => "hang";
@@ -467,7 +535,8 @@ describe("Helm charts", () => {
         const file = "kubernetes/apps/kube-system/cilium/app/helmrelease.yaml";
         const text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cilium\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: cilium\n"
             + "  valuesFrom:\n    - kind: ConfigMap\n      name: cilium-values\n";
-        w.githubRoutes[`/repos/monosense/k8s-ops/contents/${file}`] = { status: 200, body: { type: "file", encoding: "base64", content: Buffer.from(text).toString("base64") } };
+        // As GitHub answers the program's reader, which asks for the raw media type.
+        w.githubRoutes[`/repos/monosense/k8s-ops/contents/${file}`] = { status: 200, text, headers: { "content-type": "application/vnd.github.raw+json; charset=utf-8" } };
         expect((await check()).find("Chart of kubernetes/apps/kube-system/cilium/app")).toMatchObject({
             status: "fail", detail: `cluster-bootstrap:platform.releases[0]: ${file}: spec.valuesFrom is not supported: bootstrap values come from spec.values only`,
         });

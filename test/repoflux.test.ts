@@ -280,7 +280,8 @@ describe("a repository-run Flux that does not fit is a config error, before anyt
     const failing = async (edit: (v: Values) => Values, gitopsDir = FIXTURE) => {
         const run = await runStack({ edit, gitopsDir });
         expect(run.error).toBeInstanceOf(ConfigError);
-        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type)).toEqual(["pulumi:providers:github"]);
+        // Nothing at all: the files are read through the program's own GitHub reader, before any provider.
+        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type)).toEqual([]);
         return (run.error as ConfigError).problems;
     };
     const entry = (i: number) => `cluster-bootstrap:platform.releases[${i}]: ${INSTANCE_FILE}: `;
@@ -296,13 +297,13 @@ describe("a repository-run Flux that does not fit is a config error, before anyt
         expect(await failing(repositoryMode([CILIUM, INSTANCE, OPERATOR]))).toEqual([expect.stringMatching(/^cluster-bootstrap:platform.releases\[1\]: flux-instance comes before flux-operator/)]);
     });
 
-    it("a sync of another repository, over HTTPS, or none at all", async () => {
+    it("a sync of another repository, over HTTPS with a pull secret, or none at all", async () => {
         const url = (u: string) => fixtureWith((d) => d.setIn(["spec", "values", "instance", "sync", "url"], u));
         expect(await failing(repositoryMode(), url("ssh://git@github.com/onedr0p/home-ops"))).toEqual([
             expect.stringContaining(`${entry(3)}spec.values.instance.sync.url "ssh://git@github.com/onedr0p/home-ops" is onedr0p/home-ops, not cluster-bootstrap:gitops.repository`),
         ]);
         expect(await failing(repositoryMode(), url("https://github.com/monosense/k8s-ops"))).toEqual([
-            expect.stringContaining(`${entry(3)}spec.values.instance.sync.url "https://github.com/monosense/k8s-ops" is an HTTP(S) URL`),
+            expect.stringContaining(`${entry(3)}spec.values.instance.sync.pullSecret "github-deploy-key" is set with an HTTPS sync.url`),
         ]);
         expect(await failing(repositoryMode(), fixtureWith((d) => d.deleteIn(["spec", "values", "instance", "sync"])))).toEqual([
             expect.stringContaining(`${entry(3)}spec.values.instance.sync.url is required`),
@@ -367,11 +368,11 @@ describe("npm run plan in both modes", () => {
     });
 
     it("exits 1 naming the entry and the rule when the instance syncs another repository", () => {
-        const dir = fixtureWith((d) => d.setIn(["spec", "values", "instance", "sync", "url"], "https://github.com/monosense/k8s-ops"));
+        const dir = fixtureWith((d) => d.setIn(["spec", "values", "instance", "sync", "url"], "ssh://git@github.com/onedr0p/home-ops"));
         const r = plan("infra", "--config", repositoryFile(), "--gitops-dir", dir);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
-        expect(r.stderr).toContain(`cluster-bootstrap:platform.releases[3]: ${INSTANCE_FILE}: spec.values.instance.sync.url "https://github.com/monosense/k8s-ops" is an HTTP(S) URL`);
+        expect(r.stderr).toContain(`cluster-bootstrap:platform.releases[3]: ${INSTANCE_FILE}: spec.values.instance.sync.url "ssh://git@github.com/onedr0p/home-ops" is onedr0p/home-ops`);
     });
 
     it("plans the program's own Flux as before, with or without --gitops-dir", () => {

@@ -832,9 +832,9 @@ describe("the guard's plan step, on a copy of the fixture GitOps repository", ()
         const dir = copy();
         // The program quotes the name a kustomization lists as it is, newline and all, so one of its lines can start
         // like a workflow command. The raw copy sits between stop-commands markers; the annotation carries the line
-        // as data, its % escaped.
+        // as data, its % escaped. (No helmrelease.yaml is listed, so the program reads every listed file, that one too.)
         fs.writeFileSync(path.join(dir, "kubernetes/apps/kube-system/spegel/app/kustomization.yaml"),
-            "resources:\n  - ./helmrelease.yaml\n  - ./helmrepository.yaml\n  - \"./x\\n::warning::pwned%0A.yaml\"\n");
+            "resources:\n  - ./helmrepository.yaml\n  - \"./x\\n::warning::pwned%0A.yaml\"\n");
         const r = plan(dir);
         expect(r.status).toBe(1);
         const raw = /^::stop-commands::([0-9a-f-]{36})\n([\s\S]*?)\n::\1::$/m.exec(r.stdout);
