@@ -39,6 +39,28 @@ export function keyName(k: string): string {
         : JSON.stringify(k).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * The first C0 control character (U+0000 to U+001F) or DEL in a value, as messages name it (`\n (a line break)`,
+ * `\t (a tab)`, `\u0000`), or undefined. Go's `url.Parse`, which cloudflared runs on every service URL, refuses them all
+ * (net/url `parse`: `stringContainsCTLByte`), while the WHATWG `URL` silently drops tabs and line breaks.
+ */
+export function controlCharacter(v: string): string | undefined {
+    // eslint-disable-next-line no-control-regex
+    const c = /[\x00-\x1f\x7f]/.exec(v)?.[0];
+    if (c === undefined) return undefined;
+    const named: Record<string, string> = { "\n": "\\n (a line break)", "\r": "\\r (a carriage return)", "\t": "\\t (a tab)" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Why a URL, hostname or path is refused for a control character in it, or undefined; checked before any other rule,
+ * so the message names the character and never the value.
+ */
+export function controlCharacterProblem(v: string): string | undefined {
+    const c = controlCharacter(v);
+    return c && `contains the control character ${c}: a URL, hostname or path must be one line of printable characters; the value is not shown`;
+}
+
 /** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
 export function carriesCredentials(url: string): boolean {
     return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
@@ -107,10 +129,21 @@ export function branchProblem(v: string): string | undefined {
     return undefined;
 }
 
+/** The longest file or folder name (one path segment) a repository path may have, in bytes. */
+export const MAX_PATH_SEGMENT_BYTES = 255;
+/** The longest repository path, in bytes. */
+export const MAX_PATH_BYTES = 4096;
+
 /** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
 export function repoPathProblem(v: string): string | undefined {
     if (v.trim() === "" || v === "." || v === "./") return "must name a folder inside the repository";
-    if (/[\x00-\x1f\x7f]/.test(v)) return "must be a single line without control characters";
+    const control = controlCharacter(v);
+    if (control) return `must be a single line without control characters (it contains ${control})`;
+    // NAME_MAX and PATH_MAX of Linux, where source-controller checks the repository out and kustomize-controller reads it.
+    if (v.split("/").some((s) => Buffer.byteLength(s, "utf8") > MAX_PATH_SEGMENT_BYTES)) {
+        return `has a path segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes, the most a file or folder name may have`;
+    }
+    if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes, the most a path may have`;
     if (/\s/.test(v)) return "must not contain spaces";
     if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
     if (v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';

@@ -96,7 +96,7 @@ describe("the program's own checks of what the CLI hands over", () => {
             }),
         });
         expect(found).toEqual([
-            "cluster-bootstrap:gitops.path: (a value that is not shown: it spans several lines, is very long or looks like a credential) must be a single line without control characters",
+            "cluster-bootstrap:gitops.path: contains the control character \\n (a line break): a URL, hostname or path must be one line of printable characters; the value is not shown",
             'cluster-bootstrap:gitops.name: "infra " is not a valid Kubernetes object name',
             "cluster-bootstrap:flux.version: (a value that is not shown: it spans several lines, is very long or looks like a credential) is not a Flux version or semver range such as 2.7.x",
         ]);
