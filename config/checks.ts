@@ -8,15 +8,29 @@ export function holdsAgeSecretKey(v: unknown): boolean {
     return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
 }
 
-// Credentials that get pasted into the wrong setting: age keys, PEM blocks, GitHub tokens, kubeconfig fields.
-const SECRET_LOOKING = /AGE-SECRET-KEY-|-----BEGIN|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_|client-key-data|client-certificate-data|\btoken:/i;
+// Credentials that get pasted into the wrong setting: age keys, PEM blocks, GitHub tokens, Cloudflare tokens and keys
+// (`cfut_`, `cfat_`, `cfk_` + 40 characters + a checksum: Cloudflare's "Token formats"), JWTs such as a Kubernetes
+// service-account token (base64url of `{"alg":…`, so `eyJ…`), kubeconfig fields.
+const SECRET_LOOKING = new RegExp([
+    "AGE-SECRET-KEY-", "-----BEGIN", "\\bgh[pousr]_[A-Za-z0-9]{20,}", "\\bgithub_pat_", "\\bcf(?:ut|at|k)_[A-Za-z0-9_-]{20,}",
+    "\\beyJ[A-Za-z0-9_-]{10,}", "client-key-data", "client-certificate-data", "\\btoken:",
+].join("|"), "i");
+
+// A Cloudflare API token in its legacy form: 40 characters of [A-Za-z0-9_-], standing alone. Random ones mix upper
+// and lower case and digits; a setting's value of that length hardly does.
+const LEGACY_CLOUDFLARE_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])/g;
+
+function holdsLegacyCloudflareToken(v: string): boolean {
+    for (const [m] of v.matchAll(LEGACY_CLOUDFLARE_TOKEN)) if (/[A-Z]/.test(m) && /[a-z]/.test(m) && /[0-9]/.test(m)) return true;
+    return false;
+}
 
 /**
  * True when a value must not be echoed in a message: it holds something that looks like a credential, spans
  * several lines (a pasted file) or is too long to be a setting's value.
  */
 export function mustNotEcho(v: unknown): boolean {
-    return typeof v === "string" && (SECRET_LOOKING.test(v) || /[\r\n]/.test(v) || v.length > 256);
+    return typeof v === "string" && (SECRET_LOOKING.test(v) || /[\r\n]/.test(v) || v.length > 256 || holdsLegacyCloudflareToken(v));
 }
 
 /** A config value as messages show it: JSON-quoted, except a value that {@link mustNotEcho}, which is never echoed. */
@@ -70,7 +84,8 @@ export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the 
 
 /** `: use lowercase ("monosense.dev")` when lowercasing alone would make the value valid, else "". */
 export function lowercaseHint(v: string, valid: (s: string) => boolean): string {
-    return v !== v.toLowerCase() && valid(v.toLowerCase()) ? `: use lowercase (${quoted(v.toLowerCase())})` : "";
+    // Lowercasing a token that is not shown must not show it either.
+    return !mustNotEcho(v) && v !== v.toLowerCase() && valid(v.toLowerCase()) ? `: use lowercase (${quoted(v.toLowerCase())})` : "";
 }
 
 /** `owner/name` as GitHub allows them (the owner 39 characters at most), without a `.git` suffix. */
