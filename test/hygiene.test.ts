@@ -73,6 +73,15 @@ describe("stack files the CLI would not read as meant", () => {
         warn.mockRestore();
     });
 
+    it("never shows a secret the file holds in plain text, even as part of a tag", () => {
+        // Nothing about this token looks like one: only its being the file's github:token hides it.
+        const token = "m2n6b0v4c8x1z5l9k3j7h0g4f8d2s6a1p5o9i3u7";
+        const text = `${base()}  github:token: ${token}\n  cluster-bootstrap:renameFrom: !${token.slice(4, 30)} x\n`;
+        expect(refused(text).map((l) => l.replace(/^FILE:\d+:\d+: /, ""))).toEqual([
+            "cluster-bootstrap:renameFrom: YAML tags (!(secret github:token, not shown)) are not supported; write the plain value",
+        ]);
+    });
+
     it("refuses a secret inside a setting that is not secret (pulumi config set --path --secret): exit 1, no plan, no trace", () => {
         const r = plan(["infra", "--json", "--config", stackFile(base().replace("    path: clusters/infra/flux", "    path:\n      secure: v1:c2VjcmV0"))]);
         expect(r.status, r.stderr).toBe(1);
