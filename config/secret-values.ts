@@ -125,6 +125,13 @@ const PUBLIC_TEXT = /AGE-SECRET-KEY-1|-----(?:BEGIN|END) [A-Z0-9 ]{1,40}-----|\(
 // Letter case folded for ASCII only, so a folded text keeps the positions of the original.
 const fold = (s: string) => s.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
+/** A hash of the {@link SECRET_FRAGMENT} characters of `s` from `at`, small enough to stay a small integer in a Set. */
+function windowHash(s: string, at: number): number {
+    let h = 0;
+    for (let j = at; j < at + SECRET_FRAGMENT; j++) h = (Math.imul(h, 31) + s.charCodeAt(j)) | 0;
+    return h & 0x3fffffff;
+}
+
 /**
  * A function that hides, in a message, every place where a run of {@link SECRET_FRAGMENT} characters of one of
  * `secrets` appears (or a shorter secret whole), in any letter case, also as JSON escapes it (`quoted` shows values
@@ -150,6 +157,10 @@ export function secretRedactor(secrets: readonly SecretValue[]): (message: strin
     if (chunks.length === 0 && whole.length === 0) return (message) => message;
     // One text to search: NUL never appears in a window that is searched for, so no match spans two secrets.
     const haystack = chunks.join("\0");
+    // Every window of the secrets by a hash, so a message's window is searched for only when it may be there: a
+    // bootstrap Secret may hold up to 1 MiB, which a search per window would scan again and again.
+    const windows = new Set<number>();
+    for (let i = 0; i + SECRET_FRAGMENT <= haystack.length; i++) windows.add(windowHash(haystack, i));
     const ownerAt = (at: number) => {
         let i = 0;
         while (i + 1 < owners.length && owners[i + 1].start <= at) i++;
@@ -165,7 +176,7 @@ export function secretRedactor(secrets: readonly SecretValue[]): (message: strin
         for (let i = 0; i + SECRET_FRAGMENT <= folded.length; i++) {
             const window = folded.slice(i, i + SECRET_FRAGMENT);
             if (window.includes("\0") || publicText.some(([s, e]) => s <= i && i + SECRET_FRAGMENT <= e)) continue;
-            const at = haystack.indexOf(window);
+            const at = windows.has(windowHash(folded, i)) ? haystack.indexOf(window) : -1;
             if (at >= 0) mark(i, i + SECRET_FRAGMENT, ownerAt(at));
         }
         for (const w of whole) {
