@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { isDnsLabel, isDnsName, isRecord, quoted } from "./checks";
 import { fluxWebhookHostname, routesHostname, type RouteCheckInput } from "./routing";
-import { list, obj, rule } from "./schema-parts";
+import { lineRule, list, obj, rule } from "./schema-parts";
 
 const KEY = "cluster-bootstrap:access";
 
@@ -24,7 +24,7 @@ function isEmail(v: string): boolean {
     return m !== null && isDnsName(m[1].toLowerCase());
 }
 
-const protectedHost = rule(isDnsName, (v) => (v.startsWith("*.")
+const protectedHost = lineRule(isDnsName, (v) => (v.startsWith("*.")
     ? `${quoted(v)} is a wildcard: list each hostname to protect (cloudflared checks Access per hostname)`
     : `${quoted(v)} is not a valid DNS name`));
 
@@ -40,10 +40,10 @@ const serviceTokenSchema = z.preprocess(
 );
 
 export const accessSchema = obj({
-    teamName: rule(isDnsLabel, (v) => `${quoted(v)} is not a Zero Trust team name (the <team> of <team>.cloudflareaccess.com)`),
+    teamName: lineRule(isDnsLabel, (v) => `${quoted(v)} is not a Zero Trust team name (the <team> of <team>.cloudflareaccess.com)`),
     allow: obj({
-        emails: list(rule(isEmail, (v) => `${quoted(v)} is not an email address`), "email addresses").default([]),
-        emailDomains: list(rule(isDnsName, (v) => (v.startsWith("@")
+        emails: list(lineRule(isEmail, (v) => `${quoted(v)} is not an email address`), "email addresses").default([]),
+        emailDomains: list(lineRule(isDnsName, (v) => (v.startsWith("@")
             ? `${quoted(v)}: give the domain without the @`
             : `${quoted(v)} is not an email domain such as example.com`)), "email domains").default([]),
         githubOrganization: obj({

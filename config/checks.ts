@@ -8,15 +8,29 @@ export function holdsAgeSecretKey(v: unknown): boolean {
     return typeof v === "string" && /AGE-SECRET-KEY-/i.test(v);
 }
 
-// Credentials that get pasted into the wrong setting: age keys, PEM blocks, GitHub tokens, kubeconfig fields.
-const SECRET_LOOKING = /AGE-SECRET-KEY-|-----BEGIN|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_|client-key-data|client-certificate-data|\btoken:/i;
+// Credentials that get pasted into the wrong setting: age keys, PEM blocks, GitHub tokens, Cloudflare tokens and keys
+// (`cfut_`, `cfat_`, `cfk_` + 40 characters + a checksum: Cloudflare's "Token formats"), JWTs such as a Kubernetes
+// service-account token (base64url of `{"alg":…`, so `eyJ…`), kubeconfig fields.
+const SECRET_LOOKING = new RegExp([
+    "AGE-SECRET-KEY-", "-----BEGIN", "\\bgh[pousr]_[A-Za-z0-9]{20,}", "\\bgithub_pat_", "\\bcf(?:ut|at|k)_[A-Za-z0-9_-]{20,}",
+    "\\beyJ[A-Za-z0-9_-]{10,}", "client-key-data", "client-certificate-data", "\\btoken:",
+].join("|"), "i");
+
+// A Cloudflare API token in its legacy form: 40 characters of [A-Za-z0-9_-], standing alone. Random ones mix upper
+// and lower case and digits; a setting's value of that length hardly does.
+const LEGACY_CLOUDFLARE_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])/g;
+
+function holdsLegacyCloudflareToken(v: string): boolean {
+    for (const [m] of v.matchAll(LEGACY_CLOUDFLARE_TOKEN)) if (/[A-Z]/.test(m) && /[a-z]/.test(m) && /[0-9]/.test(m)) return true;
+    return false;
+}
 
 /**
  * True when a value must not be echoed in a message: it holds something that looks like a credential, spans
  * several lines (a pasted file) or is too long to be a setting's value.
  */
 export function mustNotEcho(v: unknown): boolean {
-    return typeof v === "string" && (SECRET_LOOKING.test(v) || /[\r\n]/.test(v) || v.length > 256);
+    return typeof v === "string" && (SECRET_LOOKING.test(v) || /[\r\n]/.test(v) || v.length > 256 || holdsLegacyCloudflareToken(v));
 }
 
 /** A config value as messages show it: JSON-quoted, except a value that {@link mustNotEcho}, which is never echoed. */
@@ -39,6 +53,28 @@ export function keyName(k: string): string {
         : JSON.stringify(k).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * The first C0 control character (U+0000 to U+001F) or DEL in a value, as messages name it (`\n (a line break)`,
+ * `\t (a tab)`, `\u0000`), or undefined. Go's `url.Parse`, which cloudflared runs on every service URL, refuses them all
+ * (net/url `parse`: `stringContainsCTLByte`), while the WHATWG `URL` silently drops tabs and line breaks.
+ */
+export function controlCharacter(v: string): string | undefined {
+    // eslint-disable-next-line no-control-regex
+    const c = /[\x00-\x1f\x7f]/.exec(v)?.[0];
+    if (c === undefined) return undefined;
+    const named: Record<string, string> = { "\n": "\\n (a line break)", "\r": "\\r (a carriage return)", "\t": "\\t (a tab)" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Why a URL, hostname or path is refused for a control character in it, or undefined; checked before any other rule,
+ * so the message names the character and never the value.
+ */
+export function controlCharacterProblem(v: string): string | undefined {
+    const c = controlCharacter(v);
+    return c && `contains the control character ${c}: a URL, hostname or path must be one line of printable characters; the value is not shown`;
+}
+
 /** True when a URL carries userinfo (`user:password@`), which would land in config that is not secret. */
 export function carriesCredentials(url: string): boolean {
     return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
@@ -48,7 +84,8 @@ export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the 
 
 /** `: use lowercase ("monosense.dev")` when lowercasing alone would make the value valid, else "". */
 export function lowercaseHint(v: string, valid: (s: string) => boolean): string {
-    return v !== v.toLowerCase() && valid(v.toLowerCase()) ? `: use lowercase (${quoted(v.toLowerCase())})` : "";
+    // Lowercasing a token that is not shown must not show it either.
+    return !mustNotEcho(v) && v !== v.toLowerCase() && valid(v.toLowerCase()) ? `: use lowercase (${quoted(v.toLowerCase())})` : "";
 }
 
 /** `owner/name` as GitHub allows them (the owner 39 characters at most), without a `.git` suffix. */
@@ -107,10 +144,21 @@ export function branchProblem(v: string): string | undefined {
     return undefined;
 }
 
+/** The longest file or folder name (one path segment) a repository path may have, in bytes. */
+export const MAX_PATH_SEGMENT_BYTES = 255;
+/** The longest repository path, in bytes. */
+export const MAX_PATH_BYTES = 4096;
+
 /** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
 export function repoPathProblem(v: string): string | undefined {
     if (v.trim() === "" || v === "." || v === "./") return "must name a folder inside the repository";
-    if (/[\x00-\x1f\x7f]/.test(v)) return "must be a single line without control characters";
+    const control = controlCharacter(v);
+    if (control) return `must be a single line without control characters (it contains ${control})`;
+    // NAME_MAX and PATH_MAX of Linux, where source-controller checks the repository out and kustomize-controller reads it.
+    if (v.split("/").some((s) => Buffer.byteLength(s, "utf8") > MAX_PATH_SEGMENT_BYTES)) {
+        return `has a path segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes, the most a file or folder name may have`;
+    }
+    if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes, the most a path may have`;
     if (/\s/.test(v)) return "must not contain spaces";
     if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
     if (v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';

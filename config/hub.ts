@@ -3,7 +3,7 @@
 // the checks against what the hub's stack exports. Pure functions, no Pulumi.
 import { isDnsName, isRecord, quoted } from "./checks";
 import { isServiceTokenName } from "./access";
-import { list, obj, rule } from "./schema-parts";
+import { lineRule, list, obj, rule } from "./schema-parts";
 import type { z } from "zod";
 
 const KEY = "cluster-bootstrap:hub";
@@ -22,8 +22,8 @@ export function isStackName(v: string): boolean {
 }
 
 export const hubSchema = obj({
-    stack: rule(isStackName, (v) => `${quoted(v)} is not a stack name (stack, project/stack or organization/project/stack)`),
-    hostnames: list(rule(isDnsName, (v) => (v.startsWith("*.")
+    stack: lineRule(isStackName, (v) => `${quoted(v)} is not a stack name (stack, project/stack or organization/project/stack)`),
+    hostnames: list(lineRule(isDnsName, (v) => (v.startsWith("*.")
         ? `${quoted(v)} is a wildcard: list each hub hostname this cluster sends to`
         : `${quoted(v)} is not a valid DNS name`)), "hostnames").min(1, { error: "must name at least one hostname" }),
     serviceToken: rule(isServiceTokenName, (v) => `${quoted(v)} is not a service token name (lowercase letters, digits and hyphens)`).optional(),

@@ -13,7 +13,8 @@ export function kubeconfigProblem(text: string, context: string | undefined): { 
     const shape = "is not a kubeconfig (YAML with clusters, users and contexts, as `talosctl kubeconfig` writes it); the value is not shown";
     let doc: unknown;
     try {
-        doc = parseYaml(text);
+        // "error": the parser would print a warning (an unknown tag) with the line it is on, which may hold a token.
+        doc = parseYaml(text, { logLevel: "error" });
     } catch {
         return { key: "kubeconfig", problem: shape };
     }

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { INVALID_JSON, type BootstrapSecretConfig } from "./bootstrap-secrets";
 import { OBJECT_KEYS, PLAIN_KEYS, PROJECT, SECRET_KEYS, SECRET_OBJECT_KEYS } from "./keys";
+import { environmentSecrets, PROVIDER_SECRET_KEYS, stackSecrets } from "./secret-values";
 import { ConfigError, validateConfig, type PlainConfig } from "./validate";
 
 /** The stack configuration as the program uses it: validated, secrets as secret Outputs. */
@@ -29,6 +30,8 @@ export interface LoadOptions {
     placeholders?: ReadonlySet<string>;
     /** Receives each note (a check skipped for a placeholder); the offline plan prints them on stderr. */
     note?: (message: string) => void;
+    /** Where the credentials the providers fall back on are read (GITHUB_TOKEN …), to keep them out of messages; process.env by default. */
+    env?: Readonly<Record<string, string | undefined>>;
 }
 
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.
@@ -88,7 +91,15 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<StackConfig> {
     const otherKeys = all.filter((k) => !k.startsWith(`${PROJECT}:`));
     const secretValueKeys = own.filter((k) => isConfigSecret(`${PROJECT}:${k}`));
     const githubOwner = new pulumi.Config("github").get("owner");
-    const result = await validateConfig({ values, githubOwner, placeholders: opts.placeholders, unknownKeys, otherKeys, secretValueKeys });
+    // The providers' credentials, read here only so that no message shows them.
+    const providerSecrets: Record<string, unknown> = {};
+    for (const full of PROVIDER_SECRET_KEYS) {
+        const [ns, key] = full.split(":");
+        const s = new pulumi.Config(ns).getSecret(key);
+        if (s !== undefined) providerSecrets[full] = await unwrap(s);
+    }
+    const otherSecrets = [...stackSecrets(providerSecrets), ...environmentSecrets(opts.env ?? process.env)];
+    const result = await validateConfig({ values, githubOwner, placeholders: opts.placeholders, unknownKeys, otherKeys, secretValueKeys, otherSecrets });
     for (const n of result.notes) opts.note?.(n);
     if (!result.config) throw new ConfigError(result.problems);
     const plain = result.config;

@@ -7,7 +7,7 @@
 // everything, and it must.
 
 import { RE2JS, RE2JSSyntaxException } from "re2js";
-import { carriesCredentials, CREDENTIALS_PROBLEM, holdsAgeSecretKey, lowercaseHint, quoted } from "./checks";
+import { carriesCredentials, controlCharacterProblem, CREDENTIALS_PROBLEM, lowercaseHint, mustNotEcho, quoted } from "./checks";
 import { FLUX_NAMESPACE } from "./names";
 
 /** A route from `tunnel.routes`. */
@@ -188,7 +188,7 @@ function unicodeClassNames(p: string): string[] {
 const UNSUPPORTED = "not supported by cloudflared's (RE2) regular expressions";
 
 function unicodeClassProblem(p: string, name: string): string {
-    const shown = holdsAgeSecretKey(p) ? "a Unicode class" : `the Unicode class \\p{${name}}`;
+    const shown = mustNotEcho(p) ? "a Unicode class" : `the Unicode class \\p{${name}}`;
     return `uses ${shown}, which not every cloudflared release accepts; `
         + "use a general category by its short name (\\pL, \\p{Lu}), a one-word script (\\p{Greek}) or \\p{Any}";
 }
@@ -209,7 +209,7 @@ function refusal(p: string, e: unknown): string {
             : "repeats more than 1000 times (nested repeat counts multiply), which RE2 refuses";
     }
     // re2js's messages quote the pattern: only its own part of it is shown, never the value again, never a secret.
-    const part = at !== "" && at !== p && !holdsAgeSecretKey(p) ? `: \`${at}\`` : "";
+    const part = at !== "" && at !== p && !mustNotEcho(p) ? `: \`${at}\`` : "";
     return `is not a valid regular expression for cloudflared (Go RE2): ${e.error}${part}`;
 }
 
@@ -282,20 +282,32 @@ function located(input: RouteCheckInput): { list: Located[]; problems: string[] 
         if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return;
         const r = entry as Record<string, unknown>;
         const key = `${KEY}.routes[${i}]`;
+        // A control character (cloudflared's url.Parse refuses it; URL would drop a tab or line break) is the field's
+        // one message, naming the character, never the value; its other checks are skipped.
+        const control = (field: string): string | undefined => {
+            const v = r[field];
+            const p = typeof v === "string" ? controlCharacterProblem(v) : undefined;
+            if (p) problems.push(`${key}.${field}: ${p}`);
+            return p;
+        };
         let hp: string | undefined;
         if (r.hostname === undefined || r.hostname === "" || r.hostname === "*") {
             hp = "is required and may not match every hostname; the program adds the only catch-all (http_status:404) as the last rule";
             problems.push(`${key}.hostname: ${hp}`);
         } else if (typeof r.hostname === "string") {
-            hp = hostnameProblem(r.hostname, domain);
-            if (hp) problems.push(`${key}.hostname: ${hp}`);
+            hp = control("hostname");
+            if (!hp) {
+                hp = hostnameProblem(r.hostname, domain);
+                if (hp) problems.push(`${key}.hostname: ${hp}`);
+            }
         }
-        const sp = typeof r.service === "string" ? serviceProblem(r.service) : undefined;
+        const sp = typeof r.service === "string" && !control("service") ? serviceProblem(r.service) : undefined;
         if (sp) problems.push(`${key}.service: ${sp}`);
-        const pp = typeof r.path !== "string" ? undefined
+        const pc = control("path");
+        const pp = typeof r.path !== "string" || pc ? undefined
             : r.path === "" ? "must not be empty (leave it out to match every path)" : pathProblem(r.path);
         if (pp) problems.push(`${key}.path: ${quoted(r.path)} ${pp}`);
-        if (typeof r.originServerName === "string" && !isHostname(r.originServerName)) {
+        if (typeof r.originServerName === "string" && !control("originServerName") && !isHostname(r.originServerName)) {
             problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname${lowercaseHint(r.originServerName, isHostname)}`);
         }
         // A hostname or path that is not a string cannot be compared: that rule sits out the shadowing check.
@@ -303,7 +315,7 @@ function located(input: RouteCheckInput): { list: Located[]; problems: string[] 
         const rule: IngressRule = { hostname: r.hostname, service: typeof r.service === "string" ? r.service : "" };
         if (typeof r.path === "string") rule.path = r.path;
         if (typeof r.originServerName === "string") rule.originRequest = { originServerName: r.originServerName };
-        list.push({ rule, key: `${key}.hostname`, label: `${key}.hostname (${quoted(r.hostname)})`, valid: !hp && !pp });
+        list.push({ rule, key: `${key}.hostname`, label: `${key}.hostname (${quoted(r.hostname)})`, valid: !hp && !pp && !pc });
     });
     if (domain !== undefined) {
         const zoneWildcard = `*.${domain}`;

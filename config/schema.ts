@@ -4,13 +4,14 @@ import * as semver from "semver";
 import { z } from "zod";
 import { accessSchema } from "./access";
 import {
-    branchProblem, carriesCredentials, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName,
-    isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, quoted, repoPathProblem, repositorySuggestion,
+    branchProblem, carriesCredentials, controlCharacter, controlCharacterProblem, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds,
+    holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, quoted,
+    repoPathProblem, repositorySuggestion,
 } from "./checks";
 import { FLUX_MANAGED_BY, GIT_TRANSPORTS } from "./flux";
 import { hubSchema } from "./hub";
 import { rotationSchema } from "./rotation";
-import { obj, rule, str } from "./schema-parts";
+import { lineRule, obj, rule, str } from "./schema-parts";
 
 /** The Flux Operator chart version this program is tested with; `flux.operatorChartVersion` overrides it. */
 export const DEFAULT_OPERATOR_CHART_VERSION = "0.60.0";
@@ -18,7 +19,7 @@ export const DEFAULT_OPERATOR_CHART_VERSION = "0.60.0";
 export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 export const AGE_IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
 
-const dnsName = rule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name${lowercaseHint(v, isDnsName)}`);
+const dnsName = lineRule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name${lowercaseHint(v, isDnsName)}`);
 const duration = rule((v) => DURATION.test(v), (v) => `${quoted(v)} is not a duration such as 30s, 5m or 1h`);
 /** A duration within bounds: Flux and the awaits take any Go duration, but 3.6e+24 seconds is a typo, not a wish. */
 const boundedDuration = (min: number, max: number, text: string) => duration.refine(
@@ -27,6 +28,11 @@ const boundedDuration = (min: number, max: number, text: string) => duration.ref
     { error: (i) => `${quoted(i.input)} must be ${text}` },
 );
 const bool = () => z.boolean({ error: "must be true or false" });
+/** A folder of the GitOps repository; a control character is named without the value (see lineRule). */
+const repoPath = () => str().superRefine((v, ctx) => {
+    const p = controlCharacterProblem(v) ?? repoPathProblem(v);
+    if (p) ctx.addIssue({ code: "custom", message: controlCharacter(v) ? p : `${quoted(v)} ${p}` });
+});
 
 const clusterSchema = obj({
     name: rule(isDnsLabel, (v) => `${quoted(v)} is not a DNS label (lowercase letters, digits, hyphens, 63 at most)`),
@@ -39,7 +45,7 @@ const clusterSchema = obj({
 });
 
 const gitopsSchema = obj({
-    repository: rule(isGitHubRepository, (v) => {
+    repository: lineRule(isGitHubRepository, (v) => {
         // A pasted clone URL is one mistake: say what to write, once (owner and name are then not checked apart).
         const meant = mustNotEcho(v) ? undefined : repositorySuggestion(v);
         return `${quoted(v)} is not a GitHub repository in the form owner/name${meant ? `: write ${quoted(meant)}` : ""}`;
@@ -48,10 +54,7 @@ const gitopsSchema = obj({
         const p = branchProblem(v);
         if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} is not a valid branch name: ${p}` });
     }),
-    path: str().superRefine((v, ctx) => {
-        const p = repoPathProblem(v);
-        if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} ${p}` });
-    }),
+    path: repoPath(),
     name: rule(isKubernetesName, (v) => `${quoted(v)} is not a valid Kubernetes object name`).optional(),
     interval: boundedDuration(10, 86400, "from 10s to 24h").default("1m"),
     wait: bool().default(true),
@@ -84,7 +87,7 @@ const routeSchema = obj({
 
 const tunnelSchema = obj({
     originHost: dnsName.optional(),
-    gateway: rule(isServiceUrl, (v) => (carriesCredentials(v)
+    gateway: lineRule(isServiceUrl, (v) => (carriesCredentials(v)
         ? CREDENTIALS_PROBLEM
         : `${quoted(v)} is not a service URL such as https://envoy-external.networking.svc.cluster.local`)),
     routes: z.array(routeSchema, { error: "must be a list of routes" }).default([]),
@@ -120,10 +123,7 @@ const sopsSchema = obj({
 
 const platformSchema = obj({
     releases: z.array(obj({
-        path: str().superRefine((v, ctx) => {
-            const p = /[\r\n]/.test(v) ? "must be a single line" : repoPathProblem(v);
-            if (p) ctx.addIssue({ code: "custom", message: `${quoted(v)} ${p}` });
-        }),
+        path: repoPath(),
         namespace: rule(isDnsLabel, (v) => `${quoted(v)} is not a Kubernetes namespace name (a DNS label)`),
     }), { error: (i) => (i.input === undefined ? "is required" : "must be a list of releases") }),
 });
@@ -156,7 +156,9 @@ export const schema = obj({
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */
 export function isServiceUrl(v: string): boolean {
-    // The raw text is checked too: URL lets `http:host`, userinfo, an empty port and port 0 through, and adds a `/`.
+    // The raw text is checked too: URL lets `http:host`, userinfo, an empty port and port 0 through, and adds a `/`; it
+    // drops tabs and line breaks, which cloudflared's url.Parse refuses.
+    if (controlCharacter(v)) return false;
     const m = /^https?:\/\/([^/?#@:]+)(:[1-9][0-9]*)?$/.exec(v);
     if (!m) return false;
     let u: URL;

@@ -15,6 +15,7 @@ import { r2Problems } from "./r2";
 import { serviceTokenRotationProblems, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
 import { schema, type ClusterConfig, type R2Config, type SchemaValues } from "./schema";
+import { secretRedactor, stackSecrets, type SecretValue } from "./secret-values";
 import { sopsProblems } from "./sops";
 
 /** `cluster-bootstrap:gitops` with what derives from it. */
@@ -80,6 +81,12 @@ export interface RawConfig {
     otherKeys?: readonly string[];
     /** Project keys whose value arrived as a secret (`pulumi config set --secret`, also `--path` into an object). */
     secretValueKeys?: readonly string[];
+    /**
+     * Secrets held outside the project namespace: `cloudflare:apiToken`, `github:token`, the environment's
+     * `GITHUB_TOKEN`, `PULUMI_CONFIG_PASSPHRASE` … (config/secret-values.ts). No problem or note shows any of them, nor
+     * the namespace's own secrets, which are taken from `values`, nor a long fragment of one.
+     */
+    otherSecrets?: readonly SecretValue[];
 }
 
 export interface ValidationResult {
@@ -99,8 +106,18 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Validates the raw configuration; collects every problem instead of stopping at the first. */
+/**
+ * Validates the raw configuration; collects every problem instead of stopping at the first. Every problem and note
+ * passes one check on its way out: no secret of the stack, wherever it was pasted, nor a long fragment of one.
+ */
 export async function validateConfig(raw: RawConfig): Promise<ValidationResult> {
+    const result = await checkConfig(raw);
+    const own = Object.fromEntries(SECRET_KEYS.map((k) => [fullKey([k]), raw.values[k]]));
+    const hide = secretRedactor([...stackSecrets(own), ...(raw.otherSecrets ?? [])]);
+    return { ...result, problems: result.problems.map(hide), notes: result.notes.map(hide) };
+}
+
+async function checkConfig(raw: RawConfig): Promise<ValidationResult> {
     const problems: string[] = [];
     const notes: string[] = [];
     const placeholders = raw.placeholders ?? new Set<string>();

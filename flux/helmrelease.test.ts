@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { yamlErrorDescription } from "../config/yaml-errors";
 import { appRelease, kustomizationResources, renderValues, shortenReleaseName, unsetVariableProblem, type AppFile } from "./helmrelease";
 
 const FIXTURE = path.join(__dirname, "..", "test", "fixtures", "gitops");
@@ -105,10 +106,20 @@ describe("forms the bootstrap cannot reproduce are refused, naming the file", ()
             /names HelmRepository "shared", which is not among the files/);
     });
 
-    it("a file that does not parse", () => {
-        refused([file("helmrelease.yaml", "kind: HelmRelease\n  bad: [\n")], `${DIR}/helmrelease.yaml: does not parse as YAML`);
+    it("a file that does not parse: its place and a fixed description, never the parser's text, which quotes the line", () => {
+        refused([file("helmrelease.yaml", "kind: HelmRelease\n  bad: [\n")], `${DIR}/helmrelease.yaml:1:7: does not parse as YAML: ${
+            yamlErrorDescription("BLOCK_AS_IMPLICIT_KEY")}`);
         expect(() => kustomizationResources(DIR, file("kustomization.yaml", "resources: [\n"), "kube-system"))
-            .toThrow(`${DIR}/kustomization.yaml: does not parse as YAML`);
+            .toThrow(`${DIR}/kustomization.yaml:2:1: does not parse as YAML: ${yamlErrorDescription("BAD_INDENT")}`);
+        const token = "ghp_SENTINELsentinelSENTINELsentinel0042";
+        const secretLine = file("helmrelease.yaml", `kind: HelmRelease\nspec:\n  values:\n    token: > ${token}\n`);
+        let message = "";
+        try {
+            release([secretLine, ociRepository()]);
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toBe(`${DIR}/helmrelease.yaml:4:14: does not parse as YAML: ${yamlErrorDescription("UNEXPECTED_TOKEN")}`);
     });
 
     it("no HelmRelease, or more than one", () => {

@@ -4,8 +4,9 @@
 // as text, problems go out as AppProblem messages that name the file.
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml, YAMLError } from "yaml";
 import { isKubernetesName, isRecord } from "../config/checks";
+import { yamlErrorAt, yamlErrorText } from "../config/yaml-errors";
 import { loadVariables, parseResource, substituteVariables, SubstitutionError, substitutionDisabled, templateVariables } from "./kustomize-varsub";
 
 /** File names kustomize looks for in a directory, in its order. */
@@ -59,9 +60,9 @@ const REWRITING_FIELDS = ["namePrefix", "nameSuffix", "patches", "patchesStrateg
 export function kustomizationResources(dir: string, kustomization: AppFile, namespace: string): string[] {
     let doc: unknown;
     try {
-        doc = parseYaml(kustomization.text);
+        doc = parseYaml(kustomization.text, { logLevel: "error" });
     } catch (e) {
-        throw new AppProblem(`${kustomization.file}: does not parse as YAML: ${firstLine(e)}`);
+        throw new AppProblem(notYaml(kustomization.file, e));
     }
     if (!isRecord(doc)) throw new AppProblem(`${kustomization.file}: is not a kustomization (a mapping with resources)`);
     const rewriting = REWRITING_FIELDS.filter((f) => doc[f] !== undefined);
@@ -102,7 +103,7 @@ function documents(files: AppFile[]): Doc[] {
                 if (d.errors.length > 0) throw d.errors[0];
                 raw = d.toJS();
             } catch (e) {
-                throw new AppProblem(`${f.file}: does not parse as YAML: ${firstLine(e)}`);
+                throw new AppProblem(notYaml(f.file, e));
             }
             if (raw === null || raw === undefined) continue;
             docs.push({ file: f.file, text: f.text.slice(d.range[0], d.range[2]), raw });
@@ -111,8 +112,21 @@ function documents(files: AppFile[]): Doc[] {
     return docs;
 }
 
-function firstLine(e: unknown): string {
-    return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+/**
+ * `FILE:LINE:COL: does not parse as YAML: <what usually causes it>`: the parser's own message quotes the file's text,
+ * never shown (config/yaml-errors.ts).
+ */
+function notYaml(file: string, e: unknown): string {
+    return `${yamlErrorAt(file, e)}: does not parse as YAML: ${yamlErrorText(e)}`;
+}
+
+/**
+ * The same after substitution: the text is the resource with the variables' values in it (cluster-secrets' included),
+ * so its position is the substituted resource's, and nothing of it is shown.
+ */
+function notYamlAfterSubstitution(file: string, e: unknown): string {
+    const at = e instanceof YAMLError && e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col} of the substituted resource)` : "";
+    return `${file}: does not parse as YAML after substitution${at}: ${yamlErrorText(e)}`;
 }
 
 const kindOf = (raw: unknown) => (isRecord(raw) ? { apiVersion: String(raw.apiVersion ?? ""), kind: String(raw.kind ?? "") } : { apiVersion: "", kind: "" });
@@ -139,7 +153,7 @@ function structural(doc: Doc, known: Record<string, string>): Record<string, unk
         }
     } catch (e) {
         if (e instanceof SubstitutionError) throw new AppProblem(`${doc.file}: ${e.message}`);
-        throw new AppProblem(`${doc.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
+        throw new AppProblem(notYamlAfterSubstitution(doc.file, e));
     }
     if (!isRecord(obj)) throw new AppProblem(`${doc.file}: is not a Kubernetes object`);
     return obj;
@@ -364,10 +378,10 @@ export function renderValues(release: AppRelease, vars: Record<string, string>, 
     let obj: unknown;
     try {
         const text = release.substituted ? substituteVariables(release.document, loadVariables(vars), { strict }) : undefined;
-        obj = text === undefined ? parseYaml(release.document) : parseResource(text, true);
+        obj = text === undefined ? parseYaml(release.document, { logLevel: "error" }) : parseResource(text, true);
     } catch (e) {
         if (e instanceof SubstitutionError) throw new AppProblem(`${release.file}: ${e.message}`);
-        throw new AppProblem(`${release.file}: does not parse as YAML after substitution: ${firstLine(e)}`);
+        throw new AppProblem(notYamlAfterSubstitution(release.file, e));
     }
     const values = isRecord(obj) && isRecord(obj.spec) ? obj.spec.values : undefined;
     if (values === undefined || values === null) return {};

@@ -66,6 +66,8 @@ export function substitutionDisabled(resource: unknown): boolean {
 // base-60 numbers ("base 60 floats ... are purposefully unsupported"), and timestamps stay strings.
 const GO_YAML_V2: ParseOptions & DocumentOptions & SchemaOptions = {
     version: "1.1",
+    // A warning would be printed with the lines around it, after substitution (cluster-secrets' values included).
+    logLevel: "error",
     customTags: (tags) => tags.filter((t) => typeof t === "string" || (t.format !== "TIME" && t.tag !== "tag:yaml.org,2002:timestamp")),
 };
 
@@ -74,5 +76,5 @@ const GO_YAML_V2: ParseOptions & DocumentOptions & SchemaOptions = {
  * the boolean true, fluxcd/flux2#4606), otherwise as kustomize parsed it (YAML 1.2).
  */
 export function parseResource(text: string, substituted: boolean): unknown {
-    return substituted ? parseYaml(text, GO_YAML_V2) : parseYaml(text);
+    return substituted ? parseYaml(text, GO_YAML_V2) : parseYaml(text, { logLevel: "error" });
 }

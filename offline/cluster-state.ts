@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from "yaml";
 import type { KubeObject, ObjectRef } from "../cluster/reader";
 import { isRecord } from "../config/checks";
+import { yamlErrorText, yamlProblem } from "../config/yaml-errors";
 
 /** The file cannot be used; each problem is one printable line. */
 export class ClusterStateFileError extends Error {
@@ -57,16 +58,15 @@ export function parseClusterState(text: string, file: string): KubeObject[] {
     };
     for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })) {
         if (doc.errors.length > 0) {
-            // The code names the kind of mistake (BAD_INDENT, DUPLICATE_KEY, …); the message could quote the line.
-            const e = doc.errors[0];
-            problems.push(`${at(e.pos[0])}: not valid YAML (${e.code})`);
+            // A fixed description chosen by the error code: the library's message could quote the line, and a secret with it.
+            problems.push(yamlProblem(file, doc.errors[0], lines));
             continue;
         }
         let value: unknown;
         try {
             value = doc.toJS({ maxAliasCount: 100 });
-        } catch {
-            problems.push(`${at(doc.range[0])}: not valid YAML (too many aliases)`);
+        } catch (e) {
+            problems.push(`${at(doc.range[0])}: ${yamlErrorText(e)}`);
             continue;
         }
         // An empty document: nothing in it (kubectl prints none for a kind the cluster does not have).

@@ -143,7 +143,7 @@ function offlineCluster(answer: RunOptions["cluster"], state: readonly KubeObjec
             let server = "placeholder:kubernetes-api-server";
             let context = target.context ?? "placeholder:current-context";
             if (target.kubeconfig !== undefined && !target.kubeconfig.startsWith("[offline placeholder")) {
-                const kc = parseYaml(target.kubeconfig) as {
+                const kc = parseYaml(target.kubeconfig, { logLevel: "error" }) as {
                     "current-context"?: string;
                     contexts?: Array<{ name: string; context: { cluster: string } }>;
                     clusters?: Array<{ name: string; cluster: { server: string } }>;

@@ -1,10 +1,13 @@
 // Reading a `Pulumi.<stack>.yaml` stack settings file for the offline plan, the way the CLI would hand its values
 // to the program: objects JSON-encoded, `secure:` values (which cannot be decrypted offline) as secret placeholders.
-// A file the CLI would refuse is refused here too, with `FILE:LINE:COL: message` and never an excerpt of its
-// lines: a line may hold a secret.
+// A file the CLI would refuse is refused here too, with `FILE:LINE:COL: ` and a fixed description, never the YAML
+// parser's text nor an excerpt of the file's lines: a line may hold a secret. Every problem then passes the check that
+// hides the secrets the file holds in plain text.
 import * as fs from "node:fs";
 import { isAlias, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
-import { keyName } from "../config/checks";
+import { keyName, mustNotEcho } from "../config/checks";
+import { offlinePlaceholder, secretRedactor, stackSecrets, type SecretValue } from "../config/secret-values";
+import { yamlProblem } from "../config/yaml-errors";
 
 export interface StackSettings {
     config: Record<string, string>;
@@ -23,11 +26,6 @@ export class StackFileError extends Error {
         super(problems.join("\n"));
         this.name = "StackFileError";
     }
-}
-
-/** The parser's own text without the excerpt it appends (` at line L, column C:` and the source lines after it). */
-function bare(message: string): string {
-    return message.replace(/ at line \d+, column \d+[\s\S]*$/, "").split("\n")[0];
 }
 
 /** The full key of a node's position, e.g. `cluster-bootstrap:cluster.id`, names shown safely. */
@@ -53,8 +51,7 @@ function documentProblems(file: string, doc: Document, lines: LineCounter): stri
     };
     if (doc.errors.length > 0) {
         // One message per mistake: a too-deep nesting reports the same overflow at every level.
-        const e = doc.errors[0];
-        return [`${at(e.pos[0])}: ${bare(e.message)}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : ""}`];
+        return [`${yamlProblem(file, doc.errors[0], lines)}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : ""}`];
     }
     const problems: string[] = [];
     visit(doc, {
@@ -63,7 +60,7 @@ function documentProblems(file: string, doc: Document, lines: LineCounter): stri
             // The CLI reads the file with its own YAML library: a tag would be dropped or read differently.
             if (n.tag !== undefined && isNode(n) && !isAlias(n)) {
                 const tag = n.tag.replace(/^tag:yaml\.org,2002:/, "!!");
-                const shown = /^!{1,2}[A-Za-z0-9._-]{1,32}$/.test(tag) ? ` (${tag})` : "";
+                const shown = /^!{1,2}[A-Za-z0-9._-]{1,32}$/.test(tag) && !mustNotEcho(tag) ? ` (${tag})` : "";
                 problems.push(`${at(n.range?.[0] ?? 0)}: ${keyOf(path)}: YAML tags${shown} are not supported; write the plain value`);
             }
             if (isAlias(n) && n.resolve(doc) === undefined) {
@@ -87,17 +84,19 @@ export function readStackSettings(file: string): StackSettings {
     } catch (e) {
         throw new StackFileError([`${file}: cannot be read as YAML (${(e as Error).name})`]);
     }
+    // Every refusal passes here: no secret the file holds (in plain text) is shown, nor a long fragment of one.
+    const refuse = (problems: string[]) => new StackFileError(problems.map(secretRedactor(fileSecrets(doc))));
     const problems = documentProblems(file, doc, lines);
-    if (problems.length > 0) throw new StackFileError(problems);
+    if (problems.length > 0) throw refuse(problems);
     let raw: unknown;
     try {
         raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
     } catch (e) {
-        throw new StackFileError([`${file}: ${bare((e as Error).message)}`]);
+        throw refuse([yamlProblem(file, e)]);
     }
     const root = raw as { config?: unknown };
     if (typeof root !== "object" || Array.isArray(root) || (root.config !== undefined && (typeof root.config !== "object" || root.config === null || Array.isArray(root.config)))) {
-        throw new StackFileError([`${file}: config must be a mapping of settings`]);
+        throw refuse([`${file}: config must be a mapping of settings`]);
     }
     const config: Record<string, string> = {};
     const secretKeys = new Set<string>();
@@ -108,7 +107,7 @@ export function readStackSettings(file: string): StackSettings {
         const replace = (v: unknown): unknown => {
             if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) {
                 secure = true;
-                return `[offline placeholder for ${key}]`;
+                return offlinePlaceholder(key);
             }
             if (Array.isArray(v)) return v.map(replace);
             if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
@@ -124,11 +123,28 @@ export function readStackSettings(file: string): StackSettings {
     }
     for (const key of REQUIRED_SECRETS) {
         if (!(key in config)) {
-            config[key] = `[offline placeholder for ${key}]`;
+            config[key] = offlinePlaceholder(key);
             secretKeys.add(key);
             placeholders.add(key);
         }
     }
     for (const key of SECRET_CONFIG_KEYS) if (key in config) secretKeys.add(key);
     return { config, secretKeys: [...secretKeys].sort(), placeholders: [...placeholders].sort() };
+}
+
+/**
+ * The secrets a stack file holds in plain text, as far as it can be read (a file with a syntax error may still give
+ * most of them): what its problems must never show.
+ */
+function fileSecrets(doc: Document): SecretValue[] {
+    let root: unknown;
+    try {
+        root = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+        return [];
+    }
+    const config = (root as { config?: unknown } | null)?.config;
+    if (typeof config !== "object" || config === null || Array.isArray(config)) return [];
+    const settings = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `cluster-bootstrap:${k}`, v]));
+    return stackSecrets(settings);
 }

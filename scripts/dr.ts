@@ -325,7 +325,14 @@ interface StackFacts {
 
 /** What the committed stack file says Flux will sync, for the closing notes. */
 export function stackFacts(yamlText: string): StackFacts {
-    const doc = (parseYaml(yamlText) ?? {}) as { config?: Record<string, unknown> };
+    let doc: { config?: Record<string, unknown> };
+    try {
+        // "error": no warning printed with a line of the file. A file that does not parse gives no facts; the parser's
+        // message quotes the file's text, which may hold a secret, and is never shown.
+        doc = (parseYaml(yamlText, { logLevel: "error" }) ?? {}) as typeof doc;
+    } catch {
+        return { buckets: [] };
+    }
     const cfg = doc.config ?? {};
     const gitops = (cfg[`${PROJECT}:gitops`] ?? {}) as Record<string, unknown>;
     const r2 = (cfg[`${PROJECT}:r2`] ?? {}) as { buckets?: { name?: unknown; purpose?: unknown }[] };

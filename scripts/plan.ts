@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ClusterIdentityError } from "../cluster/identity";
-import { ConfigError } from "../config";
+import { ConfigError, environmentSecrets, secretRedactor, stackSecrets } from "../config";
 import { ClusterStateFileError, readClusterState } from "../offline/cluster-state";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
@@ -117,13 +117,28 @@ function summarise(inputs: unknown, prefix = "", out: string[] = []): string[] {
     return out;
 }
 
-async function main(): Promise<number> {
+/**
+ * The plan's stderr: everything written passes the check that hides the secrets known so far, the environment's
+ * (GITHUB_TOKEN, PULUMI_CONFIG_PASSPHRASE …) and, once the stack file is read, those it holds in plain text.
+ */
+export function planStderr(env: Readonly<Record<string, string | undefined>>, write: (text: string) => void = (t) => void process.stderr.write(t)) {
+    let hide = secretRedactor(environmentSecrets(env));
+    return {
+        write: (text: string) => write(hide(text)),
+        /** Adds the secrets of the stack settings (full keys to values, as read from the file). */
+        know: (config: Record<string, string>) => {
+            hide = secretRedactor([...stackSecrets(config), ...environmentSecrets(env)]);
+        },
+    };
+}
+
+async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
     const args = parseOrExit(() => parseArgs(process.argv.slice(2)), HELP, USAGE);
     if (typeof args === "number") return args;
     const file = args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`);
     if (!fs.existsSync(file)) {
         const known = stackFiles(ROOT);
-        process.stderr.write(args.file !== undefined
+        stderr.write(args.file !== undefined
             ? `no stack settings file ${file}\n`
             : `no stack ${JSON.stringify(args.stack)} here: there is no ${path.basename(file)} (stacks with a settings file: ${known.join(", ") || "none"}; `
                 + "or pass --config FILE)\n");
@@ -134,54 +149,55 @@ async function main(): Promise<number> {
         settings = readStackSettings(file);
     } catch (e) {
         if (!(e instanceof StackFileError)) throw e;
-        for (const p of e.problems) process.stderr.write(`${p}\n`);
+        for (const p of e.problems) stderr.write(`${p}\n`);
         return 1;
     }
+    stderr.know(settings.config);
     const required = checkoutRequired(settings.config, args.gitopsDir);
     if (required) {
-        process.stderr.write(`${required}\n${USAGE}\n`);
+        stderr.write(`${required}\n${USAGE}\n`);
         return 2;
     }
     let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
     if (args.stackOutputs !== undefined) {
         const outputsFile = args.stackOutputs;
         if (!fs.existsSync(outputsFile)) {
-            process.stderr.write(`no stack outputs file ${outputsFile}\n`);
+            stderr.write(`no stack outputs file ${outputsFile}\n`);
             return 2;
         }
         try {
             stackOutputs = readStackOutputs(outputsFile);
         } catch (e) {
             if (!(e instanceof StackOutputsFileError)) throw e;
-            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            for (const p of e.problems) stderr.write(`${p}\n`);
             return 1;
         }
     }
     let clusterState: ReturnType<typeof readClusterState> | undefined;
     if (args.clusterState !== undefined) {
         if (!fs.existsSync(args.clusterState)) {
-            process.stderr.write(`no cluster state file ${args.clusterState}\n`);
+            stderr.write(`no cluster state file ${args.clusterState}\n`);
             return 2;
         }
         try {
             clusterState = readClusterState(args.clusterState);
         } catch (e) {
             if (!(e instanceof ClusterStateFileError)) throw e;
-            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            for (const p of e.problems) stderr.write(`${p}\n`);
             return 1;
         }
     }
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
-    if (gitopsNote) process.stderr.write(`${gitopsNote}\n`);
-    for (const note of run.notes) process.stderr.write(`note: ${note}\n`);
+    if (gitopsNote) stderr.write(`${gitopsNote}\n`);
+    for (const note of run.notes) stderr.write(`note: ${note}\n`);
     if (run.error) {
         if (run.error instanceof ConfigError) {
-            for (const p of run.error.problems) process.stderr.write(`${p}\n`);
+            for (const p of run.error.problems) stderr.write(`${p}\n`);
         } else if (run.error instanceof ClusterIdentityError) {
-            process.stderr.write(`${run.error.message}\n`);
+            stderr.write(`${run.error.message}\n`);
         } else {
-            process.stderr.write(`${(run.error as Error)?.stack ?? String(run.error)}\n`);
+            stderr.write(`${(run.error as Error)?.stack ?? String(run.error)}\n`);
         }
         return 1;
     }
@@ -189,7 +205,7 @@ async function main(): Promise<number> {
         // Accepted, but said when it changes nothing: a file meant for another stack is easy to pass by mistake.
         const referenced = run.resources.filter((r) => r.type === STACK_REFERENCE).map((r) => String(r.inputs.name));
         const unused = unusedStackOutputsNote(args.stackOutputs!, Object.keys(stackOutputs), referenced);
-        if (unused) process.stderr.write(`note: ${unused}\n`);
+        if (unused) stderr.write(`note: ${unused}\n`);
     }
     const plan = toPlanJson(run);
     process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderTree(plan));
@@ -197,4 +213,10 @@ async function main(): Promise<number> {
 }
 
 // Runs only as the script itself, so tests can import its functions.
-runAsMain(__filename, main);
+runAsMain(__filename, () => {
+    const stderr = planStderr(process.env);
+    return main(stderr).catch((e: unknown) => {
+        stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+        return 1;
+    });
+});

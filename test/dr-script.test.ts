@@ -255,6 +255,12 @@ describe("dr closing notes", () => {
         expect(facts).toEqual({ repository: undefined, branch: undefined, path: undefined, buckets: [] });
         expect(fluxRestoreNotes("edge", facts).join("\n")).toContain("the stack's GitOps repository");
     });
+
+    it("copes with a stack file that does not parse, without the parser's message, which quotes the line", () => {
+        // The parser's error would read `Not a YAML token: ghp_…`, and the script would print it as it exits.
+        expect(stackFacts("config:\n  github:token: > ghp_SENTINELsentinelSENTINELsentinel0042\n"))
+            .toEqual({ buckets: [] });
+    });
 });
 
 describe("npm run dr", () => {

@@ -5,15 +5,16 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { ConfigError, validateConfig } from "../config";
+import { describe, expect, it, vi } from "vitest";
+import { ConfigError, validateConfig, yamlErrorDescription } from "../config";
+import { readStackSettings, StackFileError } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
 import { runStack, TEST_AGE_KEY, testKubeconfig, validValues } from "./harness";
 
 const GH_TOKEN = "ghp_SENTINELsentinelSENTINELsentinel0042";
 
-function plan(...args: string[]) {
-    return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+function plan(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env });
 }
 
 function stackFile(text: string): string {
@@ -24,26 +25,32 @@ function stackFile(text: string): string {
 
 const base = () => fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8");
 
-/** Runs the plan on a file; checks the common promises: exit 1, nothing on stdout, no trace, no token. */
+/** Reads a file as the plan does, in-process: the problems it is refused with (the file named FILE), none showing the token. */
 function refused(text: string): string[] {
     const file = stackFile(text);
-    const r = plan("infra", "--json", "--config", file);
-    expect(r.status, r.stderr).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(r.stderr).not.toContain("SENTINEL");
-    return r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:")).map((l) => l.replace(file, "FILE"));
+    let problems: string[] | undefined;
+    try {
+        readStackSettings(file);
+    } catch (e) {
+        if (!(e instanceof StackFileError)) throw e;
+        problems = e.problems;
+    }
+    expect(problems, "the file was accepted").toBeDefined();
+    for (const p of problems!) expect(p).not.toContain("SENTINEL");
+    return problems!.map((l) => l.replace(file, "FILE"));
 }
 
 describe("stack files the CLI would not read as meant", () => {
     it("reports a duplicate key at its place, without the line that holds the token", () => {
         expect(refused(`${base()}  github:token: ${GH_TOKEN}\n  github:token: ${GH_TOKEN}\n`)).toEqual([
-            `FILE:${base().split("\n").length + 1}:3: Map keys must be unique`,
+            `FILE:${base().split("\n").length + 1}:3: ${yamlErrorDescription("DUPLICATE_KEY")}`,
         ]);
     });
 
     it("reports an unterminated quote and an undefined alias", () => {
-        expect(refused(`${base()}  github:token: "${GH_TOKEN}\n`)[0]).toMatch(/^FILE:\d+:\d+: Missing closing "quote$/);
+        expect(refused(`${base()}  github:token: "${GH_TOKEN}\n`)).toEqual([
+            `FILE:${base().split("\n").length + 1}:1: ${yamlErrorDescription("MISSING_CHAR")}`,
+        ]);
         expect(refused(`${base()}  cluster-bootstrap:renameFrom: *nowhere\n`)).toEqual([
             `FILE:${base().split("\n").length}:33: cluster-bootstrap:renameFrom: the alias refers to no anchor defined before it`,
         ]);
@@ -57,18 +64,105 @@ describe("stack files the CLI would not read as meant", () => {
 
     it("refuses YAML tags, naming the key, instead of dropping them with a warning", () => {
         const text = base().replace("    id: 1", "    id: !!float 1") + `  cluster-bootstrap:renameFrom: !custom ${GH_TOKEN}\n`;
-        const r = spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--config", stackFile(text)], { cwd: ROOT, encoding: "utf8" });
-        expect(r.stderr).not.toContain("Warning");
+        const warn = vi.spyOn(process, "emitWarning");
         expect(refused(text).map((l) => l.replace(/^FILE:\d+:\d+: /, ""))).toEqual([
             "cluster-bootstrap:cluster.id: YAML tags (!!float) are not supported; write the plain value",
             "cluster-bootstrap:renameFrom: YAML tags (!custom) are not supported; write the plain value",
         ]);
+        expect(warn).not.toHaveBeenCalled();
+        warn.mockRestore();
     });
 
-    it("refuses a secret inside a setting that is not secret (pulumi config set --path --secret)", () => {
-        expect(refused(base().replace("    path: clusters/infra/flux", "    path:\n      secure: v1:c2VjcmV0"))).toEqual([
+    it("never shows a secret the file holds in plain text, even as part of a tag", () => {
+        // Nothing about this token looks like one: only its being the file's github:token hides it.
+        const token = "m2n6b0v4c8x1z5l9k3j7h0g4f8d2s6a1p5o9i3u7";
+        const text = `${base()}  github:token: ${token}\n  cluster-bootstrap:renameFrom: !${token.slice(4, 30)} x\n`;
+        expect(refused(text).map((l) => l.replace(/^FILE:\d+:\d+: /, ""))).toEqual([
+            "cluster-bootstrap:renameFrom: YAML tags (!(secret github:token, not shown)) are not supported; write the plain value",
+        ]);
+    });
+
+    it("refuses a secret inside a setting that is not secret (pulumi config set --path --secret): exit 1, no plan, no trace", () => {
+        const r = plan(["infra", "--json", "--config", stackFile(base().replace("    path: clusters/infra/flux", "    path:\n      secure: v1:c2VjcmV0"))]);
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+        expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:"))).toEqual([
             "cluster-bootstrap:gitops: holds a secret value (set with --secret), but it is not a secret setting and would land in plain text in resource inputs and state; set it without --secret",
         ]);
+    });
+});
+
+describe("the plan never shows a secret of the stack or the environment, wherever it was put", () => {
+    it("tokens of every kind in wrong keys: each key named, no value, nor 12 characters of one", () => {
+        // Lowercase, dash-free values that no credential shape recognises: only their being secrets hides them.
+        const cloudflare = "q4w8e2r6t0y3u7i1o5p9a2s6d0f4g8h1j5k9l3z7";
+        const github = "m2n6b0v4c8x1z5l9k3j7h0g4f8d2s6a1p5o9i3u7";
+        const envToken = "r7t1y5u9i3o6p0a4s8d1f5g9h2j6k0l3z7x1c5v8";
+        const passphrase = "the stack passphrase, kept 4 years";
+        const text = base()
+            .replace("    domain: monosense.dev", `    domain: ${github}`)
+            .replace("    gateway: https://envoy-external.networking.svc.cluster.local", `    gateway: ${cloudflare}`)
+            .replace("    repository: monosense/k8s-ops", `    repository: ${envToken}`)
+            + `  cloudflare:apiToken: ${cloudflare}\n  github:token: ${github}\n  cluster-bootstrap:renameFrom: "${passphrase}"\n`;
+        const r = plan(["infra", "--config", stackFile(text)], { ...process.env, GITHUB_TOKEN: envToken, PULUMI_CONFIG_PASSPHRASE: passphrase });
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stdout).toBe("");
+        const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:"));
+        expect(lines).toEqual([
+            "cluster-bootstrap:cluster.domain: (secret github:token, not shown) is not a valid DNS name",
+            "cluster-bootstrap:renameFrom: (secret PULUMI_CONFIG_PASSPHRASE, not shown) is not a cluster name (a DNS label)",
+            "cluster-bootstrap:gitops.repository: (secret GITHUB_TOKEN, not shown) is not a GitHub repository in the form owner/name",
+            "cluster-bootstrap:tunnel.gateway: (secret cloudflare:apiToken, not shown) is not a service URL such as https://envoy-external.networking.svc.cluster.local",
+        ]);
+        // What is left once the places that say which secret was hidden there are taken out.
+        const shown = r.stderr.replace(/\(secret [^()]*, not shown\)/g, "").toLowerCase();
+        for (const secret of [cloudflare, github, envToken, passphrase]) {
+            for (let i = 0; i + 12 <= secret.length; i++) expect(shown).not.toContain(secret.slice(i, i + 12));
+        }
+    });
+});
+
+describe("a YAML mistake on a secret's own line", () => {
+    // Each secret key of a stack file, with a value of the kind it holds; `> value` on one line is what the issue saw.
+    const line = base().split("\n").length;
+    const cases: Array<{ key: string; text: (mistake: string) => string; at: number }> = [
+        { key: "cloudflare:apiToken", text: (m) => `  cloudflare:apiToken: ${m}\n`, at: line },
+        { key: "github:token", text: (m) => `  github:token: ${m}\n`, at: line },
+        { key: "sopsAgeKey", text: (m) => `  cluster-bootstrap:sopsAgeKey: ${m}\n`, at: line },
+        { key: "kubeconfig", text: (m) => `  cluster-bootstrap:kubeconfig:\n    apiVersion: v1\n    users:\n      - name: admin\n        user:\n          token: ${m}\n`, at: line + 5 },
+        { key: "bootstrapSecrets", text: (m) => `  cluster-bootstrap:bootstrapSecrets:\n    - namespace: vault\n      name: vault-token\n      data:\n        token: ${m}\n`, at: line + 4 },
+    ];
+    const secret = "SENTINEL-0123456789abcdefSENTINEL";
+    // Each mistake, the error code it gives and the column of the error counted from the value's start.
+    const mistakes = [
+        { text: `> ${secret}`, code: "UNEXPECTED_TOKEN", offset: 2 },
+        { text: `@${secret}`, code: "BAD_SCALAR_START", offset: 0 },
+        { text: `${secret}: x`, code: "BLOCK_AS_IMPLICIT_KEY", offset: 0 },
+        { text: `"${secret}\\q"`, code: "BAD_DQ_ESCAPE", offset: secret.length + 1 },
+    ];
+
+    for (const c of cases) {
+        it(`${c.key}: FILE:LINE:COL and a fixed description, never the value`, () => {
+            for (const m of mistakes) {
+                const text = c.text(m.text);
+                const lastLine = text.trimEnd().split("\n").pop()!;
+                const col = lastLine.length - m.text.length + m.offset + 1;
+                const found = refused(`${base()}${text}`);
+                expect(found, m.text).toEqual([`FILE:${c.at}:${col}: ${yamlErrorDescription(m.code)}`]);
+                for (let i = 0; i + 12 <= secret.length; i++) expect(found[0]).not.toContain(secret.slice(i, i + 12));
+            }
+        });
+    }
+
+    it("every code the parser has gets a fixed description of its own", () => {
+        // The codes as the installed parser declares them (`export type ErrorCode = 'ALIAS_PROPS' | …`).
+        const declared = fs.readFileSync(path.join(ROOT, "node_modules/yaml/dist/errors.d.ts"), "utf8");
+        const codes = [.../export type ErrorCode = ([^;]+);/.exec(declared)![1].matchAll(/'([A-Z0-9_]+)'/g)].map((m) => m[1]);
+        expect(codes.length).toBeGreaterThan(20);
+        const descriptions = codes.map(yamlErrorDescription);
+        expect(descriptions).not.toContain(yamlErrorDescription("NOT_A_CODE"));
+        expect(new Set(descriptions).size).toBe(codes.length);
     });
 });
 
@@ -96,7 +190,7 @@ describe("the program's own checks of what the CLI hands over", () => {
             }),
         });
         expect(found).toEqual([
-            "cluster-bootstrap:gitops.path: (a value that is not shown: it spans several lines, is very long or looks like a credential) must be a single line without control characters",
+            "cluster-bootstrap:gitops.path: contains the control character \\n (a line break): a URL, hostname or path must be one line of printable characters; the value is not shown",
             'cluster-bootstrap:gitops.name: "infra " is not a valid Kubernetes object name',
             "cluster-bootstrap:flux.version: (a value that is not shown: it spans several lines, is very long or looks like a credential) is not a Flux version or semver range such as 2.7.x",
         ]);

@@ -50,7 +50,7 @@ describe("cluster-bootstrap:platform in the stack config", () => {
         });
         expect(r.problems).toEqual([
             'cluster-bootstrap:platform.releases[0].path: "../outside" must not contain ".." (it could leave the repository)',
-            "cluster-bootstrap:platform.releases[1].path: (a value that is not shown: it spans several lines, is very long or looks like a credential) must be a single line",
+            "cluster-bootstrap:platform.releases[1].path: contains the control character \\n (a line break): a URL, hostname or path must be one line of printable characters; the value is not shown",
             'cluster-bootstrap:platform.releases[1].namespace: "Kube_System" is not a Kubernetes namespace name (a DNS label)',
             'cluster-bootstrap:platform.releases[2].path: "/abs" must be a relative path with forward slashes',
         ]);
