@@ -139,7 +139,7 @@ async function indexVersion(ref: ChartRef, o: ChartCheckOptions): Promise<{ foun
     if (a.status !== 200) return { status: a.status };
     let index: unknown;
     try {
-        index = parseYaml(a.text);
+        index = parseYaml(a.text, { logLevel: "error" });
     } catch {
         throw new ChartProblem("its index.yaml does not parse as YAML");
     }

@@ -75,7 +75,7 @@ function said(a: Answer): string {
 export function sopsRecipients(text: string): string[] | undefined {
     let doc: unknown;
     try {
-        doc = parseYaml(text);
+        doc = parseYaml(text, { logLevel: "error" }); // a warning would print lines of the file
     } catch {
         return undefined;
     }

@@ -8,7 +8,9 @@ import * as path from "node:path";
 import { FLUX_OPERATOR_CHART } from "../components/flux";
 import { clusterPart } from "../components/contract";
 import { readPlatformReleases } from "../components/platform";
-import { isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, type GitTransport, type PlainConfig } from "../config";
+import {
+    environmentSecrets, isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, stackSecrets, type GitTransport, type PlainConfig,
+} from "../config";
 import { AppProblem, readAppRelease } from "../flux/helmrelease";
 import { repositoryFlux } from "../flux/repository-check";
 import type { RepositoryFiles } from "../providers/github-files";
@@ -122,7 +124,8 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     // The DR script checks the kubeconfig it is about to store, not the one the stack holds now.
     if (opts.kubeconfig) decrypted.set(`${PROJECT}:kubeconfig`, { value: opts.kubeconfig.text, secret: true });
     const values = stackValues(config, decrypted);
-    const { results, config: valid } = await validation(values);
+    const settings = Object.fromEntries([...decrypted].map(([k, e]) => [k, e.value]));
+    const { results, config: valid } = await validation(values, [...stackSecrets(settings), ...environmentSecrets(env)]);
     cfg.push(...results);
 
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);

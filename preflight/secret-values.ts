@@ -1,9 +1,8 @@
 // Every value a line could leak: the stack's decrypted secrets (and each string inside a secret object or JSON list),
 // and the credentials the environment supplies. Lines are scrubbed of all of them before they are printed.
+import { environmentSecrets } from "../config";
 import type { ConfigEntry } from "./pulumi";
 
-/** Environment variables that hold credentials as secret as the stack's. */
-export const SECRET_ENV = ["GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] as const;
 
 /** Every string inside a value (a secret object's leaves). */
 export function stringsIn(v: unknown): string[] {
@@ -34,5 +33,5 @@ export function configSecretStrings(entries: Iterable<ConfigEntry>): string[] {
 
 /** The credentials set in the environment. */
 export function envSecretStrings(env: NodeJS.ProcessEnv): string[] {
-    return SECRET_ENV.flatMap((k) => (env[k] ? [env[k]!] : []));
+    return environmentSecrets(env).map((s) => s.value);
 }

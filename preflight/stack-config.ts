@@ -1,7 +1,7 @@
 // The stack's config as the program will see it: every secret it needs is set (and encrypted), the secrets decrypt,
 // and the whole config passes the program's own validation (config/index.ts `validateConfig`), with the real secrets,
 // so the age key is checked against `sops.recipient` too.
-import { configKeys, PROJECT, validateConfig, type PlainConfig } from "../config";
+import { configKeys, PROJECT, validateConfig, type PlainConfig, type SecretValue } from "../config";
 import type { ConfigEntry, ConfigView } from "./pulumi";
 import { fail, ok, type CheckResult } from "./result";
 
@@ -95,8 +95,11 @@ export function stackValues(config: ConfigView, decrypted: ReadonlyMap<string, C
 }
 
 /** The program's own validation, one line per problem. */
-export async function validation(v: StackValues): Promise<{ results: CheckResult[]; config?: PlainConfig }> {
-    const r = await validateConfig({ values: v.values, githubOwner: v.githubOwner, unknownKeys: v.unknownKeys, otherKeys: v.otherKeys, secretValueKeys: v.secretValueKeys });
+export async function validation(v: StackValues, otherSecrets: readonly SecretValue[] = []): Promise<{ results: CheckResult[]; config?: PlainConfig }> {
+    // The provider tokens and the environment's credentials are hidden from the messages as `loadConfig` hides them.
+    const r = await validateConfig({
+        values: v.values, githubOwner: v.githubOwner, unknownKeys: v.unknownKeys, otherKeys: v.otherKeys, secretValueKeys: v.secretValueKeys, otherSecrets,
+    });
     if (r.config && r.problems.length === 0) return { results: [ok("Stack config", "valid (the program's own checks, the age key against sops.recipient included)")], config: r.config };
     return { results: r.problems.map((p) => fail("Stack config", p)) };
 }
