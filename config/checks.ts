@@ -132,6 +132,24 @@ export function isCidr(v: string): boolean {
     return (family === 4 && prefix <= 32) || (family === 6 && prefix <= 128);
 }
 
+/**
+ * Whether two networks share an address: Cilium Cluster Mesh needs every cluster's pod CIDR apart from every other's.
+ * Two CIDR blocks are either nested or apart, so they overlap exactly when one holds an address of the other; Node's
+ * `net.BlockList` answers that, for IPv4 and IPv6. Networks of different families never overlap.
+ */
+export function cidrsOverlap(a: string, b: string): boolean {
+    if (!isCidr(a) || !isCidr(b)) return false;
+    const [[ipA, prefixA], [ipB, prefixB]] = [a, b].map((c) => c.split("/"));
+    const family = (ip: string) => (net.isIP(ip) === 4 ? "ipv4" : "ipv6");
+    if (family(ipA) !== family(ipB)) return false;
+    const holds = (ip: string, prefix: string, other: string) => {
+        const block = new net.BlockList();
+        block.addSubnet(ip, Number(prefix), family(ip));
+        return block.check(other, family(other));
+    };
+    return holds(ipA, prefixA, ipB) || holds(ipB, prefixB, ipA);
+}
+
 /** `git check-ref-format --branch` rules, so Flux never gets a ref git itself would refuse. */
 export function branchProblem(v: string): string | undefined {
     if (v.length === 0) return "must not be empty";
@@ -196,4 +214,24 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 /** A Cloudflare account id: 32 lowercase hex digits. */
 export function isCloudflareAccountId(v: string): boolean {
     return /^[0-9a-f]{32}$/.test(v);
+}
+
+/** A stack's cluster as Cluster Mesh sees it. */
+export interface MeshMember {
+    stack: string;
+    id?: number;
+    cidr?: string;
+}
+
+/**
+ * What keeps stacks' clusters from joining one Cilium Cluster Mesh: two with the same `cluster.id`, or pod CIDRs that
+ * overlap. One line per pair, naming both stacks.
+ */
+export function meshConflicts(members: readonly MeshMember[]): string[] {
+    const out: string[] = [];
+    members.forEach((a, i) => members.slice(i + 1).forEach((b) => {
+        if (a.id !== undefined && a.id === b.id) out.push(`stacks ${a.stack} and ${b.stack} both have cluster.id ${a.id}`);
+        if (a.cidr && b.cidr && cidrsOverlap(a.cidr, b.cidr)) out.push(`the cluster.cidr of stacks ${a.stack} (${a.cidr}) and ${b.stack} (${b.cidr}) overlap`);
+    }));
+    return out;
 }

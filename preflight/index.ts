@@ -19,10 +19,10 @@ import { cloudflareChecks, cloudflareCheckTitles } from "./cloudflare";
 import { githubChecks, githubCheckTitles, type GitHubFacts } from "./github";
 import { DEFAULT_TIMEOUT_MS, NoAnswer, PreflightSetupError } from "./http";
 import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
-import { pulumiChecks, readSecrets, type ConfigEntry, type PulumiRunner } from "./pulumi";
+import { otherClusters, pulumiChecks, readSecrets, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
 import { configSecretStrings, envSecretStrings } from "./secret-values";
-import { NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
+import { meshCheck, NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
 
 export { DEFAULT_TIMEOUT_MS } from "./http";
 export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from "./pulumi";
@@ -96,7 +96,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
 
     const local = section("This machine and Pulumi");
     local.push(nodeCheck(cwd));
-    const { config, stopped } = await pulumiChecks({ stack: opts.stack, cwd, env, timeoutMs, readConfig: true, run: opts.pulumi }, local);
+    const { config, stopped, otherStacks } = await pulumiChecks({ stack: opts.stack, cwd, env, timeoutMs, readConfig: true, run: opts.pulumi }, local);
     if (!config) {
         const why = `the stack's config could not be read (${stopped ?? "see above"})`;
         section(cfgTitle).push(...notChecked([...NEEDED_SECRETS.map((n) => `Secret ${n.key}`), "Stack secrets", "Stack config"], why));
@@ -127,6 +127,10 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     const settings = Object.fromEntries([...decrypted].map(([k, e]) => [k, e.value]));
     const { results, config: valid } = await validation(values, [...stackSecrets(settings), ...environmentSecrets(env)]);
     cfg.push(...results);
+    if (valid) {
+        const others = await otherClusters(otherStacks ?? [], { cwd, env, timeoutMs, run: opts.pulumi });
+        cfg.push(meshCheck({ stack: opts.stack, id: valid.cluster.id, cidr: valid.cluster.cidr }, others.clusters, others.unread));
+    }
 
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
     const cluster = (values.values.cluster ?? {}) as Record<string, unknown>;

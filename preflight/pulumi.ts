@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import * as semver from "semver";
 import { fail, lastLine, ok, skip, type CheckResult } from "./result";
+import { PROJECT } from "../config/keys";
 
 /**
  * The oldest Pulumi CLI the program works with: 3.238.0 is the first whose failing after-create/update hook fails and
@@ -140,6 +141,8 @@ export interface PulumiFacts {
     config?: ConfigView;
     /** Why the checks stopped before the config, in a few words (`the Pulumi CLI is missing`); undefined when they did not. */
     stopped?: string;
+    /** The project's other stacks in this backend, as `pulumi stack ls` names them. */
+    otherStacks?: string[];
 }
 
 export interface PulumiCheckOptions {
@@ -209,7 +212,8 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
         return { stopped: `no stack ${o.stack} in this backend` };
     }
     out.push(ok(`Pulumi stack ${o.stack}`, "exists"));
-    if (!o.readConfig) return {};
+    const otherStacks = (stackNames(stacks.stdout) ?? []).filter((name) => name.split("/").pop() !== o.stack.split("/").pop());
+    if (!o.readConfig) return { otherStacks };
 
     const cfg = await run(["config", "--json", "--stack", o.stack]);
     const config = cfg.ok ? parseConfigJson(cfg.stdout) : undefined;
@@ -217,7 +221,37 @@ export async function pulumiChecks(o: PulumiCheckOptions, out: CheckResult[]): P
         out.push(fail("Stack config", cfg.ok ? "`pulumi config --json` printed something that is not its JSON" : cliFailure("pulumi config", cfg, o.timeoutMs)));
         return { stopped: "`pulumi config` failed" };
     }
-    return { config };
+    return { config, otherStacks };
+}
+
+/**
+ * The `cluster` setting of each of `stacks` (`pulumi config get cluster --json`, a plain setting: nothing is decrypted),
+ * in parallel, each call bounded; a stack whose setting cannot be read is listed under `unread`.
+ */
+export async function otherClusters(stacks: readonly string[], o: Omit<PulumiCheckOptions, "readConfig" | "stack">):
+    Promise<{ clusters: Array<{ stack: string; id?: number; cidr?: string }>; unread: string[] }> {
+    const answers = await Promise.all(stacks.map(async (stack) => {
+        const r = await boundedRun(o.run ?? runPulumi, ["config", "get", "--json", `${PROJECT}:cluster`, "--stack", stack], { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
+        if (!r.ok) return { stack };
+        try {
+            const entry = JSON.parse(r.stdout) as { value?: unknown; objectValue?: unknown };
+            const cluster = (entry.objectValue ?? (typeof entry.value === "string" ? JSON.parse(entry.value) : undefined)) as { id?: unknown; cidr?: unknown } | undefined;
+            return {
+                stack,
+                cluster: {
+                    stack,
+                    ...(typeof cluster?.id === "number" ? { id: cluster.id } : {}),
+                    ...(typeof cluster?.cidr === "string" ? { cidr: cluster.cidr } : {}),
+                },
+            };
+        } catch {
+            return { stack };
+        }
+    }));
+    return {
+        clusters: answers.flatMap((a) => ("cluster" in a && a.cluster ? [a.cluster] : [])),
+        unread: answers.filter((a) => !("cluster" in a)).map((a) => a.stack),
+    };
 }
 
 /**

@@ -1,9 +1,9 @@
 // The stack's config as the program will see it: every secret it needs is set (and encrypted), the secrets decrypt,
 // and the whole config passes the program's own validation (config/index.ts `validateConfig`), with the real secrets,
 // so the age key is checked against `sops.recipient` too.
-import { configKeys, PROJECT, validateConfig, type PlainConfig, type SecretValue } from "../config";
+import { configKeys, meshConflicts, PROJECT, validateConfig, type MeshMember, type PlainConfig, type SecretValue } from "../config";
 import type { ConfigEntry, ConfigView } from "./pulumi";
-import { fail, ok, type CheckResult } from "./result";
+import { fail, ok, warn, type CheckResult } from "./result";
 
 /** A secret the run needs, where it may come from instead, and how to set it. */
 interface NeededSecret {
@@ -118,4 +118,20 @@ export function tokenFor(key: "github:token" | "cloudflare:apiToken", decrypted:
     if (v) return { token: v, from: key };
     const name = key === "github:token" ? "GITHUB_TOKEN" : "CLOUDFLARE_API_TOKEN";
     return env[name] ? { token: env[name]!, from: name } : undefined;
+}
+
+/**
+ * Whether this stack's cluster can join one Cilium Cluster Mesh with the other stacks' (their `cluster` settings):
+ * a warning, not a failure, naming each stack with the same `cluster.id` or an overlapping `cluster.cidr`.
+ */
+export function meshCheck(own: MeshMember, others: readonly MeshMember[], unread: readonly string[]): CheckResult {
+    const title = "Cluster Mesh";
+    const conflicts = others.flatMap((other) => meshConflicts([own, other]));
+    const notRead = unread.length ? ` (the cluster setting of ${unread.join(", ")} could not be read)` : "";
+    if (conflicts.length > 0) {
+        return warn(title, `${conflicts.join("; ")}${notRead}`,
+            "give each cluster its own cluster.id (1..255) and a pod CIDR apart from the others' before joining them in a Cluster Mesh");
+    }
+    if (others.length === 0) return ok(title, `no other stack of this project in the backend${notRead}`);
+    return ok(title, `cluster.id ${own.id} and the pod CIDR are this stack's alone among ${others.map((o) => o.stack).join(", ")}${notRead}`);
 }

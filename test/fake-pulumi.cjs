@@ -29,8 +29,10 @@ function answer(scenario, args) {
     else if (command === "whoami") out(`${JSON.stringify({ user: "tester", organizations: ["tester"], url: "https://api.pulumi.com" })}\n`);
     else if (command === "stack ls") out(`${JSON.stringify((scenario.stacks ?? []).map((name) => ({ name, current: false })))}\n`);
     else if (command === "config" || command === "config get") {
-        if (flag("--stack") !== scenario.stack) return die(255, `error: no stack named '${flag("--stack")}' found`);
-        const config = scenario.config ?? {};
+        // The project's other stacks answer from their own config, when the scenario gives it.
+        const other = flag("--stack") !== scenario.stack ? scenario.others?.[flag("--stack")] : undefined;
+        if (flag("--stack") !== scenario.stack && !other) return die(255, `error: no stack named '${flag("--stack")}' found`);
+        const config = other ?? scenario.config ?? {};
         const entry = (k) => {
             const e = config[k];
             const value = typeof e.value === "string" ? e.value : JSON.stringify(e.value);

@@ -29,6 +29,8 @@ export interface Scenario {
     stacks: string[];
     version?: string;
     config: Record<string, { value: unknown; secret?: boolean }>;
+    /** The config of the project's other stacks, by name, for the commands that read it (`config get … --stack apps`). */
+    others?: Record<string, Record<string, { value: unknown; secret?: boolean }>>;
     fail?: Record<string, { code?: number; stderr?: string }>;
     hang?: string[];
     noPassphrase?: boolean;
@@ -186,7 +188,12 @@ export async function world(stack = "infra"): Promise<World> {
     config["cluster-bootstrap:kubeconfig"] = { value: testKubeconfig({ server: kube.url, token: SECRETS.kubeToken, caData: kube.caData, context: `admin@${stack}` }), secret: true };
     config["cloudflare:apiToken"] = { value: SECRETS.cloudflare, secret: true };
     config["github:token"] = { value: SECRETS.github, secret: true };
-    const scenario: Scenario = { stack, stacks: ["infra", "apps"], config };
+    // The other committed stack's own settings, as the backend holds them (no secrets are read from it).
+    const others = Object.fromEntries(["infra", "apps"].filter((s) => s !== stack).map((s) => {
+        const other = parseYaml(fs.readFileSync(path.join(ROOT, `Pulumi.${s}.yaml`), "utf8")) as { config: Record<string, unknown> };
+        return [s, Object.fromEntries(Object.entries(other.config).map(([k, v]) => [k.includes(":") ? k : `cluster-bootstrap:${k}`, { value: v }]))];
+    }));
+    const scenario: Scenario = { stack, stacks: ["infra", "apps"], config, others };
     const platform = (config["cluster-bootstrap:platform"]?.value as { releases?: Array<{ path: string }> } | undefined)?.releases ?? [];
     w.directories = [`clusters/${stack}/flux`, ...platform.map((r) => r.path)];
 
@@ -273,7 +280,8 @@ function registryAnswer(req: FakeRequest, w: World): FakeAnswer {
 function preflightCommands(scenario: Scenario): string[][] {
     const stack = ["--stack", scenario.stack];
     return [["version"], ["whoami", "--json"], ["stack", "ls", "--json"], ["config", "--json", ...stack],
-        ...Object.keys(scenario.config).map((key) => ["config", "get", "--json", key, ...stack])];
+        ...Object.keys(scenario.config).map((key) => ["config", "get", "--json", key, ...stack]),
+        ...scenario.stacks.filter((s) => s !== scenario.stack).map((s) => ["config", "get", "--json", "cluster-bootstrap:cluster", "--stack", s])];
 }
 
 /**

@@ -66,6 +66,7 @@ describe("a healthy setup", () => {
         expect(statuses(results)).toEqual([
             "ok Node.js", "ok Pulumi CLI", "ok Pulumi login", "ok Pulumi stack infra",
             "ok Secret cluster-bootstrap:sopsAgeKey", "ok Secret cloudflare:apiToken", "ok Secret github:token", "ok Stack secrets", "ok Stack config",
+            "ok Cluster Mesh",
             "ok Kubernetes API", "ok Kubernetes cluster identity", "ok Kubernetes nodes",
             "ok GitHub token", "ok GitHub repository monosense/k8s-ops", "ok GitHub branch main", "ok GitHub path clusters/infra/flux",
             // The committed stack's platform releases: the directories the program reads from the repository.
@@ -92,11 +93,27 @@ describe("a healthy setup", () => {
         const { report, lines } = await check({}, GENEROUS_MS, { spawn: true });
         expect(report.failures, lines.join("\n")).toBe(0);
         const calls = w.pulumiCalls();
-        expect(calls.filter((c) => c[1] === "get").map((c) => c[3]).sort()).toEqual([
-            "cloudflare:apiToken", "cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "github:token",
-        ]);
+        const gets = (stack: string) => calls.filter((c) => c[1] === "get" && c[c.indexOf("--stack") + 1] === stack).map((c) => c[3]).sort();
+        expect(gets("infra")).toEqual(["cloudflare:apiToken", "cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "github:token"]);
+        // Of the project's other stack only its plain cluster setting, for the Cluster Mesh line.
+        expect(gets("apps")).toEqual(["cluster-bootstrap:cluster"]);
         expect(calls.some((c) => c.includes("--show-secrets"))).toBe(false);
         for (const secret of Object.values(SECRETS)) expect(JSON.stringify(calls)).not.toContain(secret);
+    });
+
+    it("warns when another stack of the project has the same cluster id or an overlapping pod CIDR (Cluster Mesh)", async () => {
+        expect((await check()).find("Cluster Mesh")).toEqual({
+            status: "ok", title: "Cluster Mesh", detail: "cluster.id 1 and the pod CIDR are this stack's alone among apps",
+        });
+        w.scenario.config["cluster-bootstrap:cluster"] = { value: { name: "infra", id: 1, domain: "monosense.dev", cidr: "10.42.0.0/16" } };
+        w.scenario.others!.apps["cluster-bootstrap:cluster"] = { value: { name: "apps", id: 1, domain: "monosense.io", cidr: "10.42.128.0/17" } };
+        const { report, find } = await check();
+        expect(find("Cluster Mesh")).toEqual({
+            status: "warn", title: "Cluster Mesh",
+            detail: "stacks infra and apps both have cluster.id 1; the cluster.cidr of stacks infra (10.42.0.0/16) and apps (10.42.128.0/17) overlap",
+            fix: "give each cluster its own cluster.id (1..255) and a pod CIDR apart from the others' before joining them in a Cluster Mesh",
+        });
+        expect(report.failures).toBe(0);
     });
 
     it("asks each API only what the program would need to know, with the token as a bearer header", async () => {
