@@ -73,12 +73,18 @@ describe("a healthy setup", () => {
             "ok GitHub path kubernetes/apps/kube-system/spegel/app",
             "ok GitHub .sops.yaml", "ok GitHub deploy keys", "ok GitHub webhooks",
             "ok Cloudflare token", "ok Cloudflare zone monosense.dev", "ok Cloudflare R2", "ok Cloudflare Tunnel", "ok Cloudflare permission groups",
+            // What exists already: nothing, in a new account, so each object the program manages is created.
+            "ok Cloudflare R2 bucket infra-volsync", "ok Cloudflare R2 bucket infra-cnpg", "ok Cloudflare tunnel infra",
+            "ok Cloudflare tunnel configuration infra", "ok Cloudflare DNS record external.monosense.dev", "ok Cloudflare DNS record flux-webhook.monosense.dev",
             // Each chart the run installs, in install order: the platform releases', then the Flux Operator's.
             "ok Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)", "ok Chart coredns 1.45.0 (oci://127.0.0.1:5000/coredns/charts/coredns)",
             "ok Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)",
             "ok Chart flux-operator 0.60.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator)",
         ]);
-        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        expect(report.sections.map((s) => s.name)).toEqual([
+            "This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "What exists already (cluster-bootstrap:adopt)", "Helm charts",
+        ]);
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-volsync: created (none exists)");
         expect(lines).toContain("✓ Pulumi CLI: 3.259.0 (3.238.0 or later needed)");
         expect(lines).toContain("✓ Kubernetes nodes: 2 nodes, 2 Ready");
         expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", '
@@ -125,14 +131,15 @@ describe("the Pulumi side", () => {
         // Every section, every check in it, not checked, with the reason.
         const why = "not checked: the stack's config could not be read (the Pulumi CLI is missing)";
         expect(report.sections.map((s) => `${s.name}: ${s.results.length}`)).toEqual([
-            "This machine and Pulumi: 4", "Stack infra: config and secrets: 5", "Kubernetes: 3", "GitHub: 7", "Cloudflare: 5", "Helm charts: 1",
+            "This machine and Pulumi: 4", "Stack infra: config and secrets: 5", "Kubernetes: 3", "GitHub: 7", "Cloudflare: 5",
+            "What exists already (cluster-bootstrap:adopt): 1", "Helm charts: 1",
         ]);
         expect(lines.slice(2)).toEqual([
             "- Pulumi login: not checked: the Pulumi CLI is missing", "- Pulumi stack infra: not checked: the Pulumi CLI is missing",
             ...["Secret cluster-bootstrap:sopsAgeKey", "Secret cloudflare:apiToken", "Secret github:token", "Stack secrets", "Stack config",
                 "Kubernetes API", "Kubernetes cluster identity", "Kubernetes nodes",
                 "GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys", "GitHub webhooks",
-                "Cloudflare token", "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups", "Helm charts",
+                "Cloudflare token", "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups", "What exists", "Helm charts",
             ].map((title) => `- ${title}: ${why}`),
         ]);
         expect(results.filter((r) => r.status !== "skip").map((r) => r.title)).toEqual(["Node.js", "Pulumi CLI"]);
@@ -225,7 +232,9 @@ describe("the stack's config and secrets", () => {
         w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "not a repository", branch: "main", path: "clusters/infra/flux" };
         delete w.scenario.config["cluster-bootstrap:cloudflareAccountId"];
         const { report, lines } = await check();
-        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        expect(report.sections.map((s) => s.name)).toEqual([
+            "This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "What exists already (cluster-bootstrap:adopt)", "Helm charts",
+        ]);
         const section = (name: string) => report.sections.find((s) => s.name === name)!.results.map(renderLine);
         const gitops = "not checked: cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)";
         expect(section("GitHub")).toEqual(["GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys",
@@ -233,6 +242,7 @@ describe("the stack's config and secrets", () => {
         const account = "not checked: cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)";
         expect(section("Cloudflare")).toEqual(["Cloudflare token", "Cloudflare zone monosense.dev", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups"]
             .map((t) => `- ${t}: ${account}`));
+        expect(section("What exists already (cluster-bootstrap:adopt)")).toEqual(["- What exists: not checked: the stack config is not valid (see the Stack config lines)"]);
         expect(section("Helm charts")).toEqual(["kubernetes/apps/kube-system/cilium/app", "kubernetes/apps/kube-system/coredns/app", "kubernetes/apps/kube-system/spegel/app"]
             .map((p) => `- Chart of ${p}: not checked: the stack config is not valid (see the Stack config lines)`));
         // The cluster is checked with what is usable.
