@@ -18,7 +18,7 @@ export class CloudStateFileError extends Error {
 
 const text = () => z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
 /** GitHub's ids are whole numbers; given as a number or as its digits. */
-const id = () => z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)], { error: "must be a whole number" }).transform(String);
+const id = () => z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, { error: "must be a whole number" })], { error: "must be a whole number" }).transform(String);
 
 // Unknown fields inside an object are allowed (and dropped): the objects may be pasted from the APIs' answers.
 const LISTS = {

@@ -118,10 +118,10 @@ export function liveExistingReader(o: { cloudflareApi?: string; githubApi?: stri
         return token;
     };
     return {
-        r2Buckets: (q, token) => listR2Buckets({
+        r2Buckets: async (q, token) => listR2Buckets({
             ...q, token: need(token, "listing R2 buckets", "cloudflare:apiToken or CLOUDFLARE_API_TOKEN"), base: o.cloudflareApi, timeoutMs: o.timeoutMs,
         }),
-        webhooks: (q, token) => listWebhooks({
+        webhooks: async (q, token) => listWebhooks({
             ...q, token: need(token, "listing the repository's webhooks", "github:token or GITHUB_TOKEN"), base: o.githubApi, timeoutMs: o.timeoutMs,
         }),
     };
