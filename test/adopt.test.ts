@@ -2,8 +2,13 @@
 // unclear; a later run with everything in the state; and `--cloud-state` read as the offline plan reads it. The
 // lookups answer from the cloud state as the APIs would (offline/fakes.ts); what the state holds comes from the stack's
 // own outputs, as a StackReference to itself reads them.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
+import { ROOT } from "../config/keys";
 import { CloudStateFileError, parseCloudState, type OfflineCloudState } from "../offline/cloud-state";
 import { toPlanJson } from "../offline/runtime";
 import { credentialDigest, emptyCloudState } from "../providers/adoption";
@@ -344,5 +349,47 @@ describe("--cloud-state", () => {
             "cloud.json: r2Buckets[0].jurisdiction: must be one of default, eu, fedramp",
             "cloud.json: deployKeys[0].id: must be a whole number",
         ]);
+    });
+});
+
+describe("npm run plan -- <stack> --cloud-state FILE", () => {
+    it("answers the lookups from FILE, shows each import ID in the plan JSON and the notes on stderr, and refuses a bad FILE", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopt-"));
+        const stack = path.join(dir, "Pulumi.infra.yaml");
+        fs.writeFileSync(stack, `${fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")}  cluster-bootstrap:adopt: true\n`);
+        const cloud = path.join(dir, "cloud.json");
+        fs.writeFileSync(cloud, JSON.stringify({
+            r2Buckets: [{ name: "infra-volsync", location: "WEUR", storageClass: "Standard", jurisdiction: "default" }],
+            tunnels: [{ id: TUNNEL, name: "infra" }],
+            dnsRecords: [{ id: "rec-webhook", name: "flux-webhook.monosense.dev", type: "CNAME", content: "x.cfargotunnel.com", proxied: true }],
+            accessApplications: [],
+        }));
+        const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--config", stack, ...args], {
+            cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
+        });
+        const r = plan("--json", "--cloud-state", cloud);
+        expect(r.status, r.stderr).toBe(0);
+        const json = JSON.parse(r.stdout) as ReturnType<typeof toPlanJson>;
+        const imports = Object.fromEntries(json.resources.filter((x) => "import" in x.options).map((x) => [x.name, x.options.import]));
+        expect(imports).toEqual({
+            "backups-infra-volsync": `${ACCOUNT}/infra-volsync/default`,
+            "edge-tunnel": `${ACCOUNT}/${TUNNEL}`,
+            "edge-tunnel-config": `${ACCOUNT}/${TUNNEL}`,
+            "edge-cname-flux-webhook.monosense.dev": `${ZONE}/rec-webhook`,
+        });
+        expect(r.stderr).toContain(`note: cluster-bootstrap:adopt: tunnel infra: adopted, import ID ${ACCOUNT}/${TUNNEL} (id ${TUNNEL}, remotely managed)\n`);
+        expect(r.stderr).toContain("note: cluster-bootstrap:adopt: R2 bucket infra-cnpg: created (none exists)\n");
+
+        // Without the file nothing exists: everything is created, nothing imported.
+        const none = plan("--json");
+        expect(none.status, none.stderr).toBe(0);
+        expect((JSON.parse(none.stdout) as ReturnType<typeof toPlanJson>).resources.filter((x) => "import" in x.options)).toEqual([]);
+
+        fs.writeFileSync(cloud, JSON.stringify({ tunnels: [{ id: 7, name: "infra" }] }));
+        const bad = plan("--cloud-state", cloud);
+        expect(bad.status).toBe(1);
+        expect(bad.stdout).toBe("");
+        expect(bad.stderr).toBe(`${cloud}: tunnels[0].id: must be a string\n`);
+        expect(plan("--cloud-state", path.join(dir, "missing.json")).status).toBe(2);
     });
 });

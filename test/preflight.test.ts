@@ -565,6 +565,88 @@ describe("Helm charts", () => {
     });
 });
 
+describe("what exists already (cluster-bootstrap:adopt)", () => {
+    beforeEach(fresh);
+    const account = "/accounts/eca0833f608b5745af030307a99bdbb4";
+    const TUNNEL = "c4f1a3e2-6b7d-4e8f-9a0b-1c2d3e4f5a6b";
+    const fine = (result: unknown) => ({ status: 200, body: { success: true, errors: [], messages: [], result } });
+    /** An account that holds a bucket with rules of its own, the tunnel and one CNAME of the infra stack. */
+    const existing = () => {
+        w.cloudflareRoutes[`${account}/r2/buckets`] = fine({ buckets: [{ name: "infra-volsync", location: "WEUR", storage_class: "Standard", jurisdiction: "default" }] });
+        w.cloudflareRoutes[`${account}/r2/buckets/infra-volsync/lifecycle`] = fine({
+            rules: [{ id: "expire-90", enabled: true, conditions: { prefix: "" }, deleteObjectsTransition: { condition: { type: "Age", maxAge: 90 * 86400 } } }],
+        });
+        w.cloudflareRoutes[`${account}/cfd_tunnel`] = fine([{ id: TUNNEL, name: "infra", config_src: "cloudflare", deleted_at: null }]);
+        w.cloudflareRoutes[`${account}/cfd_tunnel/${TUNNEL}/configurations`] = fine({ tunnel_id: TUNNEL, source: "cloudflare", config: { ingress: [] }, version: 3 });
+        w.cloudflareRoutes["/zones/z/dns_records?name.exact=flux-webhook.monosense.dev&per_page=100"] = fine([
+            { id: "rec-webhook", name: "flux-webhook.monosense.dev", type: "CNAME", content: `${TUNNEL}.cfargotunnel.com`, proxied: true },
+        ]);
+    };
+
+    it("warns, with adopt off, of each object that exists but is not in the state, and shows the rules a bucket would lose", async () => {
+        existing();
+        const { report, lines, find } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(find("Cloudflare R2 bucket infra-volsync")).toEqual({
+            status: "warn",
+            title: "Cloudflare R2 bucket infra-volsync",
+            detail: "exists (import ID eca0833f608b5745af030307a99bdbb4/infra-volsync/default) but is not in this stack's state: `pulumi up` would "
+                + "create it again, and fail or duplicate it",
+            fix: "adopt it for one run: pulumi config set adopt true --stack infra (docs/operations.md: Bringing an existing setup under the program)",
+        });
+        expect(find("Cloudflare tunnel infra")?.status).toBe("warn");
+        expect(find("Cloudflare tunnel configuration infra")?.status).toBe("warn");
+        expect(find("Cloudflare DNS record flux-webhook.monosense.dev")?.status).toBe("warn");
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-cnpg: created (none exists)");
+        expect(lines).toContain("✓ Cloudflare DNS record external.monosense.dev: created (none exists)");
+        expect(find("Cloudflare R2 bucket infra-volsync lifecycle")).toMatchObject({
+            status: "warn",
+            detail: "has expire-90 (delete objects after 90 d); would be written over with abort-incomplete-multipart-uploads (abort multipart uploads after 7 d)",
+        });
+        // Read-only, with the jurisdiction the buckets live in.
+        expect(w.cloudflare.requests.every((r) => r.method === "GET")).toBe(true);
+        expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/lifecycle")).map((r) => r.headers["cf-r2-jurisdiction"])).toEqual(["default"]);
+    });
+
+    it("says, with adopt on, what is adopted and with which import ID, one line each", async () => {
+        existing();
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        const { report, lines } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(lines).toContain(`✓ Cloudflare tunnel infra: adopted, import ID eca0833f608b5745af030307a99bdbb4/${TUNNEL} (id ${TUNNEL}, remotely managed)`);
+        expect(lines).toContain("✓ Cloudflare DNS record flux-webhook.monosense.dev: adopted, import ID z/rec-webhook "
+            + `(CNAME, id rec-webhook, to ${TUNNEL}.cfargotunnel.com, proxied)`);
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-cnpg: created (none exists)");
+    });
+
+    it("is quiet about what the stack's state already holds, as its last outputs record it", async () => {
+        existing();
+        w.scenario.outputs = {
+            cloudflareImportIds: {
+                value: {
+                    "R2 bucket infra-volsync": "eca0833f608b5745af030307a99bdbb4/infra-volsync/default",
+                    "tunnel infra": `eca0833f608b5745af030307a99bdbb4/${TUNNEL}`,
+                    "tunnel configuration infra": `eca0833f608b5745af030307a99bdbb4/${TUNNEL}`,
+                    "DNS record flux-webhook.monosense.dev": "z/rec-webhook",
+                },
+            },
+            credentialDigests: { value: ["0".repeat(64)], secret: true },
+        };
+        const { results, lines } = await check();
+        expect(results.filter((r) => r.status === "warn"), lines.join("\n")).toEqual([]);
+        expect(lines).toContain("✓ Cloudflare tunnel infra: already in this stack's state");
+        expect(w.pulumiCalls()).toContainEqual(["stack", "output", "--json", "--stack", "infra"]);
+    });
+
+    it("fails, with adopt on, on what the run would refuse: two tunnels of the name", async () => {
+        existing();
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        w.cloudflareRoutes[`${account}/cfd_tunnel`] = fine([{ id: TUNNEL, name: "infra" }, { id: "t-2", name: "infra" }]);
+        const { find } = await check();
+        expect(find("Cloudflare: what exists")).toMatchObject({ status: "fail", detail: expect.stringMatching(/^cluster-bootstrap:adopt: 2 tunnels are named "infra" \(ids /) });
+    });
+});
+
 describe("guards", () => {
     it("lets the API base URLs be overridden for tests only, and only to loopback", () => {
         expect(apiBase("github", {})).toBe("https://api.github.com");
