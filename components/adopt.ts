@@ -51,8 +51,17 @@ async function ownState(): Promise<{ recorded: Recorded; credentials: Set<string
     const self = new pulumi.StackReference("adopt-own-state", {
         name: ownStackName(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
     });
-    const [ids, creds] = await Promise.all([self.getOutputDetails(IMPORT_IDS_OUTPUT), self.getOutputDetails(CREDENTIAL_DIGESTS_OUTPUT)]);
+    const [ids, creds, cluster] = await Promise.all([
+        self.getOutputDetails(IMPORT_IDS_OUTPUT), self.getOutputDetails(CREDENTIAL_DIGESTS_OUTPUT), self.getOutputDetails("cluster"),
+    ]);
     const idsValue = ids.value ?? ids.secretValue;
+    // Every run writes `cluster`: a stack whose last run recorded no import IDs holds objects this cannot see, and an
+    // import over one of them would replace it (deleting the object itself when it was not retained).
+    if (idsValue === undefined && (cluster.value ?? cluster.secretValue) !== undefined) {
+        throw new ConfigError([`cluster-bootstrap:adopt: this stack's last run did not record ${IMPORT_IDS_OUTPUT} (a version of the program `
+            + "before adopt), so what its state holds is unknown and an import could replace it: run `pulumi up` once without adopt, "
+            + "then with it if anything is still missing"]);
+    }
     const recorded = idsValue && typeof idsValue === "object" && !Array.isArray(idsValue)
         ? Object.fromEntries(Object.entries(idsValue as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"))
         : {};

@@ -17,7 +17,7 @@ export interface AdoptionCheckOptions {
     config: PlainConfig;
     stack: string;
     /** This stack's last `cloudflareImportIds` output (`pulumi stack output`), or why it could not be read. */
-    recorded: () => Promise<Recorded | { problem: string }>;
+    recorded: () => Promise<Recorded | { problem: string } | { predates: true }>;
     env: NodeJS.ProcessEnv;
     timeoutMs: number;
 }
@@ -34,16 +34,21 @@ interface Envelope {
 
 class ApiError extends Error {}
 
+/** What the state holds cannot be told: the stack's last run was by a program that did not record it. */
+export const PREDATES = "its last run did not record cloudflareImportIds (a version of the program before adopt): `pulumi up` records them";
+
 /** `cloudflareImportIds` from `pulumi stack output --json` (every output; a stack never deployed has none). */
-export function recordedFromOutputs(json: string): Recorded | { problem: string } {
+export function recordedFromOutputs(json: string): Recorded | { problem: string } | { predates: true } {
     let outputs: unknown;
     try {
         outputs = JSON.parse(json);
     } catch {
         return { problem: "`pulumi stack output --json` did not print JSON" };
     }
-    const ids = (outputs as Record<string, unknown> | null)?.cloudflareImportIds;
-    if (ids === undefined) return {};
+    const all = (outputs ?? {}) as Record<string, unknown>;
+    const ids = all.cloudflareImportIds;
+    // Every run writes `cluster`: a stack with outputs but no record holds objects this cannot see.
+    if (ids === undefined) return all.cluster === undefined ? {} : { predates: true };
     if (typeof ids !== "object" || ids === null || Array.isArray(ids)) return { problem: "its output cloudflareImportIds is not a mapping" };
     return Object.fromEntries(Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
@@ -109,12 +114,19 @@ export async function adoptionChecks(o: AdoptionCheckOptions, out: CheckResult[]
             out.push(fail(TITLE, `this stack's outputs could not be read (${own.problem}), so what its state holds is unknown`));
             return;
         }
+        if ("predates" in own) {
+            // The run with adopt refuses the same way: an import over what the state holds could replace it.
+            out.push(cfg.adopt
+                ? fail(TITLE, `this stack's state cannot be compared with the account: ${PREDATES}`, `run \`pulumi up --stack ${o.stack}\` once without adopt, then with it`)
+                : skip(TITLE, `not checked: this stack's state cannot be compared with the account: ${PREDATES}`));
+            return;
+        }
         recorded = own;
         const [buckets, tunnels, records, apps, policies] = await Promise.all([
             listR2Buckets({ accountId: cfg.cloudflareAccountId, jurisdiction: cfg.r2.jurisdiction, token: o.token, base, timeoutMs: o.timeoutMs }),
             get(`${acct}/cfd_tunnel?${new URLSearchParams({ name: wanted.tunnel, is_deleted: "false" })}`),
             zoneId === undefined ? [] : Promise.all(wanted.dnsNames.map((host) =>
-                get(`/zones/${encodeURIComponent(zoneId!)}/dns_records?${new URLSearchParams({ "name.exact": host, per_page: "100" })}`))),
+                get(`/zones/${encodeURIComponent(zoneId!)}/dns_records?${new URLSearchParams({ "name.exact": host })}`))),
             Promise.all(wanted.accessHostnames.map((host) => get(`${acct}/access/apps?${new URLSearchParams({ domain: host, exact: "true" })}`))),
             wanted.accessHostnames.length > 0 ? all(`${acct}/access/policies?per_page=100`) : [],
         ]);

@@ -292,6 +292,15 @@ describe("adopt, on a later run with everything already in the state", () => {
         expect(shape(second)).toEqual(shape(plain));
     });
 
+    it("refuses a stack whose last run recorded no import IDs: its state holds objects an import would replace", async () => {
+        const run = await runStack({ edit: adopting(), cloudState: everything(), stackOutputs: { infra: { outputs: { cluster: "infra", tunnelId: TUNNEL }, secretOutputNames: [] } } });
+        expect(run.error).toBeInstanceOf(ConfigError);
+        expect((run.error as ConfigError).problems).toEqual(["cluster-bootstrap:adopt: this stack's last run did not record cloudflareImportIds (a version "
+            + "of the program before adopt), so what its state holds is unknown and an import could replace it: run `pulumi up` once without adopt, "
+            + "then with it if anything is still missing"]);
+        expect(run.resources.filter((r) => ADOPTABLE.includes(r.type))).toEqual([]);
+    });
+
     it("records what the state holds in the outputs: each object's import ID, and only digests of the credentials' ids", async () => {
         const { first } = await afterAdopting();
         const outputs = first.plainOutputs();

@@ -578,7 +578,7 @@ describe("what exists already (cluster-bootstrap:adopt)", () => {
         });
         w.cloudflareRoutes[`${account}/cfd_tunnel`] = fine([{ id: TUNNEL, name: "infra", config_src: "cloudflare", deleted_at: null }]);
         w.cloudflareRoutes[`${account}/cfd_tunnel/${TUNNEL}/configurations`] = fine({ tunnel_id: TUNNEL, source: "cloudflare", config: { ingress: [] }, version: 3 });
-        w.cloudflareRoutes["/zones/z/dns_records?name.exact=flux-webhook.monosense.dev&per_page=100"] = fine([
+        w.cloudflareRoutes["/zones/z/dns_records?name.exact=flux-webhook.monosense.dev"] = fine([
             { id: "rec-webhook", name: "flux-webhook.monosense.dev", type: "CNAME", content: `${TUNNEL}.cfargotunnel.com`, proxied: true },
         ]);
     };
@@ -636,6 +636,19 @@ describe("what exists already (cluster-bootstrap:adopt)", () => {
         expect(results.filter((r) => r.status === "warn"), lines.join("\n")).toEqual([]);
         expect(lines).toContain("✓ Cloudflare tunnel infra: already in this stack's state");
         expect(w.pulumiCalls()).toContainEqual(["stack", "output", "--json", "--stack", "infra"]);
+    });
+
+    it("compares nothing with a stack whose last run predates the record, and fails with adopt on, as the run refuses", async () => {
+        existing();
+        w.scenario.outputs = { cluster: { value: "infra" }, tunnelId: { value: TUNNEL } };
+        const off = await check();
+        expect(off.report.sections.find((s) => s.name === "What exists already (cluster-bootstrap:adopt)")!.results.map(renderLine)).toEqual([
+            "- Cloudflare: what exists: not checked: this stack's state cannot be compared with the account: its last run did not record "
+            + "cloudflareImportIds (a version of the program before adopt): `pulumi up` records them",
+        ]);
+        expect(off.report.failures).toBe(0);
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        expect((await check()).find("Cloudflare: what exists")).toMatchObject({ status: "fail", fix: "run `pulumi up --stack infra` once without adopt, then with it" });
     });
 
     it("fails, with adopt on, on what the run would refuse: two tunnels of the name", async () => {
