@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HandedOver } from "./cluster/handover";
 import { liveClusterReader, type ClusterReader } from "./cluster/reader";
 import { liveRepositoryReader, type RepositoryReader } from "./providers/github-files";
+import { liveExistingReader, type ExistingReader } from "./providers/existing";
 
 export interface ProgramContext {
     /** Reads the target cluster before anything is registered: its identity, and what Flux has taken over. */
@@ -22,6 +23,8 @@ export interface ProgramContext {
      * skipped for them, with a note. Empty for a real run.
      */
     placeholders: ReadonlySet<string>;
+    /** `adopt`'s read-only lookups that no provider data source makes: R2 buckets, GitHub webhooks by URL. */
+    existing: ExistingReader;
 }
 
 /** The context of a real `pulumi preview` or `pulumi up`: the live cluster, GitHub's API, and the engine's log. */
@@ -33,5 +36,6 @@ export function liveContext(): ProgramContext {
         // The note says it; the engine shows what leaves the state as a retained delete.
         handedOver: () => undefined,
         placeholders: new Set(),
+        existing: liveExistingReader(),
     };
 }

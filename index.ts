@@ -2,11 +2,12 @@
 // Pulumi calls the exported function and takes what it returns as the stack outputs.
 import type * as github from "@pulumi/github";
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { readyWait, type ReadyWait } from "./cluster/flux-await";
 import { handoverReport, readHandover } from "./cluster/handover";
 import { verifyClusterIdentity } from "./cluster/identity";
 import { ClusterAccess } from "./components/access";
+import { adoptExisting, CREDENTIAL_DIGESTS_OUTPUT, IMPORT_IDS_OUTPUT } from "./components/adopt";
 import { BackupBuckets } from "./components/backups";
 import { BootstrapSecrets } from "./components/bootstrap-secrets";
 import { ClusterContract, clusterPart, type ContractPart } from "./components/contract";
@@ -24,6 +25,7 @@ import type { AppRelease } from "./flux/helmrelease";
 import { refuseRepositoryFlux, repositoryFlux, type RepositoryFlux } from "./flux/repository-check";
 import { githubProvider } from "./providers/github";
 import { kubernetesProvider } from "./providers/kubernetes";
+import { credentialDigest } from "./providers/adoption";
 import { serviceTokenSecretRotations } from "./providers/rotation";
 
 async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
@@ -72,6 +74,13 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
 
     // The repository's owner, never the token's user: the deploy key and the webhook go through it.
     const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
+    // `adopt` (one run): what already exists in the account is found by name and imported instead of created; an
+    // unclear case stops the run here, before any of it is registered.
+    const adopt = cfg.adopt ? await adoptExisting({
+        cfg, github: ghProvider, existing: ctx.existing, note: ctx.note,
+        // A deploy key is made only over SSH: its namesakes matter only then.
+        deployKey: (fluxMode.managedBy === "repository" ? fluxMode.repository.sync.transport : cfg.gitops.transport) === "ssh",
+    }) : undefined;
 
     // Backups outlive the cluster: protected, retained buckets and an object-only token scoped to them.
     const backups = new BackupBuckets("backups", {
@@ -80,6 +89,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         clusterName: cfg.cluster.name,
         // Rotation: a new `rotation.backupToken` replaces the token and the S3 credentials in cluster-secrets.
         rotation: cfg.rotation.backupToken,
+        adopt: adopt?.buckets,
     });
 
     // Cloudflare Access in front of chosen hostnames, with service tokens for machines (the hub's spokes).
@@ -90,6 +100,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         // Rotation: a new `rotation.accessServiceTokens.<name>.version` gives that token a new client secret, the old
         // one accepted until `previousSecretExpiresAt`.
         secretRotations: serviceTokenSecretRotations(cfg.rotation),
+        adopt,
     });
 
     // The only way in: the cluster's own tunnel, its routes and their CNAMEs; no public port anywhere.
@@ -102,6 +113,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         rotation: cfg.rotation.tunnelSecret,
         // cloudflared checks the Access token itself on each rule of a protected hostname.
         access: access?.ruleAccess,
+        adopt,
     });
 
     // The cluster's DNS credential for external-dns and cert-manager: Zone Read and DNS Write on its zone, nothing else.
@@ -177,6 +189,14 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
         } : {}),
         // On a spoke: the hub's URLs its repository gets as HUB_<NAME>_URL.
         ...(hub ? { hubUrls: hub.urls } : {}),
+        // What a later run with `adopt` finds already in the state: the import ID of each adoptable Cloudflare object,
+        // and (secret, as derived from the backup token's id) a digest of each credential's id, so that the stack's own
+        // are never listed as old namesakes.
+        [IMPORT_IDS_OUTPUT]: { ...backups.importIds, ...edge.importIds, ...(access ? access.importIds : {}) },
+        [CREDENTIAL_DIGESTS_OUTPUT]: pulumi.secret(pulumi.all([
+            backups.accessKeyId, dns.tokenId, pushReconcile.webhookId, ...(flux.gitops.deployKeyId ? [flux.gitops.deployKeyId] : []),
+            ...(access ? Object.values(access.serviceTokenIds) : []),
+        ]).apply((ids) => ids.map(credentialDigest).sort())),
     };
 }
 

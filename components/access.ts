@@ -8,8 +8,10 @@
 // fill in. What stays unverified: docs/access-and-hub.md: A second `pulumi up` shows no changes.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccessConfig, AllowConfig } from "../config/access";
+import { allowPolicyName, serviceTokenPolicyName, type AccessConfig, type AllowConfig } from "../config/access";
 import type { RuleAccess } from "../config/routing";
+import { adoptionKey, adoptOptions, type Imports } from "../providers/adoption";
+import { accessApplicationImportId, accessPolicyImportId } from "../providers/import-ids";
 
 /** How long Access sessions last; the provider's default for applications and policies alike. */
 export const SESSION_DURATION = "24h";
@@ -59,6 +61,11 @@ export interface ClusterAccessArgs {
     access: AccessConfig;
     /** Per service token name, a client-secret rotation; a token not listed keeps the provider's default (version 1). */
     secretRotations?: Readonly<Record<string, ServiceTokenSecretRotation>>;
+    /**
+     * `adopt`: the import IDs of the applications (by hostname) and policies (by name) that already exist. Set, even
+     * empty, during an adopt run: they are then retained on delete. Service tokens are never adopted.
+     */
+    adopt?: Pick<Imports, "accessApplications" | "accessPolicies">;
 }
 
 /**
@@ -79,6 +86,10 @@ export class ClusterAccess extends pulumi.ComponentResource {
     public readonly serviceTokens: pulumi.Output<Record<string, ServiceTokenCredentials>>;
     /** Per service token, when it stops working (RFC 3339): a year after creation, unless replaced before. */
     public readonly tokenExpiry: Record<string, pulumi.Output<string>>;
+    /** Per service token, its id (not a secret: the token's policy names it). */
+    public readonly serviceTokenIds: Record<string, pulumi.Output<string>>;
+    /** Import IDs of the applications and policies, once they exist: what a later `adopt` finds in the state. */
+    public readonly importIds: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: ClusterAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:access:ClusterAccess", name, {}, opts);
@@ -89,14 +100,21 @@ export class ClusterAccess extends pulumi.ComponentResource {
             }
         }
 
+        const adopting = args.adopt !== undefined;
+        this.importIds = {};
+        const policyImportId = (policyName: string, policy: cloudflare.ZeroTrustAccessPolicy) => {
+            this.importIds[adoptionKey("Access policy", policyName)] = policy.id.apply((id) => accessPolicyImportId(accountId, id));
+        };
+        const allowName = allowPolicyName(args.clusterName);
         const allow = new cloudflare.ZeroTrustAccessPolicy(`${name}-allow`, {
             accountId,
-            name: `${args.clusterName}: allow`,
+            name: allowName,
             decision: "allow",
             includes: allowIncludes(access.allow),
             // Set to the provider's default: an empty or missing value leaves a diff on every run (provider #7165).
             sessionDuration: SESSION_DURATION,
-        }, { parent: this });
+        }, { parent: this, ...adoptOptions(adopting, args.adopt?.accessPolicies[allowName]) });
+        policyImportId(allowName, allow);
 
         const tokens = new Map<string, { token: cloudflare.ZeroTrustAccessServiceToken; policy: cloudflare.ZeroTrustAccessPolicy }>();
         for (const t of access.serviceTokens) {
@@ -113,13 +131,15 @@ export class ClusterAccess extends pulumi.ComponentResource {
                 additionalSecretOutputs: ["clientId"],
             });
             // non_identity: the token alone passes, with no login; "Service Auth" in the dashboard.
+            const policyName = serviceTokenPolicyName(args.clusterName, t.name);
             const policy = new cloudflare.ZeroTrustAccessPolicy(`${name}-token-policy-${t.name}`, {
                 accountId,
-                name: `${args.clusterName}: service token ${t.name}`,
+                name: policyName,
                 decision: "non_identity",
                 includes: [{ serviceToken: { tokenId: token.id } }],
                 sessionDuration: SESSION_DURATION,
-            }, { parent: this });
+            }, { parent: this, ...adoptOptions(adopting, args.adopt?.accessPolicies[policyName]) });
+            policyImportId(policyName, policy);
             tokens.set(t.name, { token, policy });
         }
 
@@ -152,13 +172,16 @@ export class ClusterAccess extends pulumi.ComponentResource {
                 // Deprecated, computed by the API from `destinations`; never set here (it conflicts with destinations)
                 // and reported as drift after an import (provider #4659).
                 ignoreChanges: ["selfHostedDomains"],
+                ...adoptOptions(adopting, args.adopt?.accessApplications[host]),
             });
+            this.importIds[adoptionKey("Access application", host)] = app.id.apply((id) => accessApplicationImportId(accountId, id));
             this.audTags[host] = app.aud;
             this.ruleAccess[host] = { required: true, teamName: access.teamName, audTags: [app.aud] };
         }
 
         this.tokenHostnames = Object.fromEntries(access.serviceTokens.map((t) => [t.name, [...t.hostnames]]));
         this.tokenExpiry = Object.fromEntries([...tokens].map(([tokenName, { token }]) => [tokenName, token.expiresAt]));
+        this.serviceTokenIds = Object.fromEntries([...tokens].map(([tokenName, { token }]) => [tokenName, token.id]));
         const credentials = [...tokens].map(([tokenName, { token }]) =>
             pulumi.all([token.clientId, token.clientSecret]).apply(([clientId, clientSecret]) => [tokenName, { clientId, clientSecret }] as const));
         this.serviceTokens = pulumi.secret(pulumi.all(credentials).apply((entries) => Object.fromEntries(entries)));

@@ -7,6 +7,8 @@ import type { ContractPart } from "./contract";
 import { rotationOptions } from "../providers/rotation";
 import { lifecycleRules, r2Endpoint, s3SecretAccessKey, tokenResources } from "../providers/r2";
 import { lookupPermissionGroups } from "../providers/cloudflare";
+import { adoptionKey, type BucketImport } from "../providers/adoption";
+import { r2BucketImportId } from "../providers/import-ids";
 import { R2_OBJECT_PERMISSION_GROUPS } from "../providers/cloudflare-permissions";
 
 export interface R2ContractInput {
@@ -32,6 +34,11 @@ export function r2ContractPart(input: R2ContractInput): ContractPart {
     };
 }
 
+/** Name of the backup token on the dashboard: whose it is and what it may do. */
+export function backupTokenName(clusterName: string): string {
+    return `${clusterName} cluster backups (R2 objects)`;
+}
+
 export interface BackupBucketsArgs {
     /** Cloudflare account that owns the buckets and the token. */
     accountId: string;
@@ -41,6 +48,11 @@ export interface BackupBucketsArgs {
     clusterName: string;
     /** `rotation.backupToken`: a new value replaces the token, and so the S3 credentials, create-before-delete. */
     rotation?: string;
+    /**
+     * `adopt`: the buckets that already exist, by name, imported with these IDs and their own location and storage
+     * class. Their lifecycle rules are written over (the resource has no import).
+     */
+    adopt?: Readonly<Record<string, BucketImport>>;
 }
 
 /** R2 buckets for VolSync and CloudNativePG backups, their lifecycle rules and an object-only S3 credential. */
@@ -55,13 +67,17 @@ export class BackupBuckets extends pulumi.ComponentResource {
     public readonly secretAccessKey: pulumi.Output<string>;
     /** `R2_ENDPOINT`, `R2_BUCKET_<PURPOSE>` for cluster-vars; the credentials for cluster-secrets. */
     public readonly contract: ContractPart;
+    /** Each bucket's import ID, once it exists, by `R2 bucket <name>`: what a later `adopt` finds in the state. */
+    public readonly importIds: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: BackupBucketsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:backups:BackupBuckets", name, {}, opts);
         const { accountId, r2 } = args;
 
         this.bucketNames = {};
+        this.importIds = {};
         for (const b of r2.buckets) {
+            const adopted = args.adopt?.[b.name];
             // The resource is named after the bucket, not its position or purpose, so its URN only changes when
             // the bucket name does. A renamed bucket is a new resource; protect makes `pulumi up` refuse to
             // delete the old one, and retainOnDelete keeps the data even after an explicit unprotect.
@@ -69,15 +85,21 @@ export class BackupBuckets extends pulumi.ComponentResource {
                 accountId,
                 name: b.name,
                 jurisdiction: r2.jurisdiction,
-                location: r2.location,
+                // An adopted bucket keeps what it has, not the config's hint or the provider's default class.
+                location: adopted?.location ?? r2.location,
+                ...(adopted?.storageClass !== undefined ? { storageClass: adopted.storageClass } : {}),
             }, {
                 parent: this,
                 protect: true,
                 retainOnDelete: true,
                 // The location is a hint honoured only at creation; R2 never moves a bucket, so a later change (or
-                // the API reporting it in another case) must not plan a replacement of the backups.
-                ignoreChanges: ["location"],
+                // the API reporting it in another case) must not plan a replacement of the backups. The storage class
+                // (of newly uploaded objects) is the bucket owner's: new buckets get the provider's Standard, and an
+                // adopted bucket's class is never switched back to it.
+                ignoreChanges: ["location", "storageClass"],
+                ...(adopted ? { import: adopted.importId } : {}),
             });
+            this.importIds[adoptionKey("R2 bucket", b.name)] = bucket.name.apply((n) => r2BucketImportId(accountId, n, r2.jurisdiction));
             // Retained too: the rules keep cleaning up the bucket after a destroy, and re-creating them is a PUT.
             new cloudflare.R2BucketLifecycle(`${name}-${b.name}-lifecycle`, {
                 accountId,
@@ -96,7 +118,7 @@ export class BackupBuckets extends pulumi.ComponentResource {
         // (and whatever Flux applies with it) waits for the buckets.
         const token = new cloudflare.AccountToken(`${name}-token`, {
             accountId,
-            name: `${args.clusterName} cluster backups (R2 objects)`,
+            name: backupTokenName(args.clusterName),
             policies: [{
                 effect: "allow",
                 permissionGroups,

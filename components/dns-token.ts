@@ -54,6 +54,8 @@ export class DnsToken extends pulumi.ComponentResource {
     public readonly zoneId: pulumi.Output<string>;
     /** The token's value, secret. */
     public readonly token: pulumi.Output<string>;
+    /** The token's id, secret (what a later `adopt` recognises as this stack's own). */
+    public readonly tokenId: pulumi.Output<string>;
     /** `CLOUDFLARE_ZONE_ID` for cluster-vars; `CLOUDFLARE_DNS_TOKEN` for cluster-secrets. */
     public readonly contract: ContractPart;
 
@@ -82,6 +84,7 @@ export class DnsToken extends pulumi.ComponentResource {
         this.zoneId = args.zoneId;
         // The provider marks the value secret in its outputs; wrapped again before it goes anywhere else.
         this.token = pulumi.secret(token.value);
+        this.tokenId = pulumi.secret(token.id);
         this.contract = dnsContractPart({ zoneId: this.zoneId, token: this.token });
 
         this.registerOutputs({ zoneId: this.zoneId, token: this.token });

@@ -8,6 +8,8 @@ import type { TunnelConfig } from "../config";
 import type { ContractPart } from "./contract";
 import { rotationOptions } from "../providers/rotation";
 import { fluxWebhookHostname, ingressRules, tunnelDnsNames, type IngressRule, type RuleAccess } from "../config/routing";
+import { adoptionKey, adoptOptions, type Imports } from "../providers/adoption";
+import { dnsRecordImportId, tunnelConfigImportId, tunnelImportId } from "../providers/import-ids";
 
 /** Where a tunnel's CNAMEs point: Cloudflare resolves `<id>.cfargotunnel.com` only inside its own proxy. */
 export function tunnelCnameTarget(tunnelId: string): string {
@@ -45,6 +47,11 @@ export interface ClusterEdgeArgs {
     rotation?: string;
     /** Hostnames behind Cloudflare Access and the check cloudflared makes on each rule that takes them (ClusterAccess). */
     access?: Readonly<Record<string, RuleAccess<pulumi.Input<string>>>>;
+    /**
+     * `adopt`: the import IDs of what already exists (the tunnel, its configuration, CNAMEs by hostname). Set, even
+     * empty, during an adopt run: everything here is then retained on delete, so no import can delete what it adopts.
+     */
+    adopt?: Pick<Imports, "tunnel" | "tunnelConfig" | "dnsRecords">;
 }
 
 /** A remotely-managed Cloudflare tunnel, its one ingress config, and a proxied CNAME per routed hostname. */
@@ -65,6 +72,8 @@ export class ClusterEdge extends pulumi.ComponentResource {
     public readonly webhookRoute: pulumi.Resource[];
     /** Id of the cluster's zone (`domain`), from the one lookup the CNAMEs use; scopes the DNS token. */
     public readonly zoneId: pulumi.Output<string>;
+    /** Import IDs of the tunnel, its configuration and each CNAME, once they exist: what a later `adopt` finds in the state. */
+    public readonly importIds: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: ClusterEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:edge:ClusterEdge", name, {}, opts);
@@ -84,12 +93,14 @@ export class ClusterEdge extends pulumi.ComponentResource {
             // Remotely managed from creation: switching configSrc later replaces the tunnel, and its id with it.
             configSrc: "cloudflare",
             // A new secret is a PATCH of the same tunnel (tunnel_secret is not RequiresReplace): its id, config and
-            // CNAMEs stay, running connectors stay connected, and new connections need the new token.
+            // CNAMEs stay, running connectors stay connected, and new connections need the new token. An adopted
+            // tunnel gets its new secret the same way: its old one cannot be read back.
             tunnelSecret: secret.base64,
         }, {
             parent: this,
             // Every CNAME and the running connector hang on the tunnel id; deleting it takes the cluster offline.
             protect: true,
+            ...adoptOptions(args.adopt !== undefined, args.adopt?.tunnel),
         });
 
         // Exactly one config per tunnel: a second would silently overwrite the first.
@@ -97,7 +108,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
             accountId,
             tunnelId: tunnel.id,
             config: { ingresses: rules },
-        }, { parent: this });
+        }, { parent: this, ...adoptOptions(args.adopt !== undefined, args.adopt?.tunnelConfig) });
 
         const zone = cloudflare.getZoneOutput({ filter: { name: domain, account: { id: accountId } } }, { parent: this });
         this.zoneId = zone.id;
@@ -117,7 +128,7 @@ export class ClusterEdge extends pulumi.ComponentResource {
                 // 1 means automatic, the only TTL a proxied record has.
                 ttl: 1,
                 comment: `cluster-bootstrap: tunnel ${args.clusterName}`,
-            }, { parent: this }));
+            }, { parent: this, ...adoptOptions(args.adopt !== undefined, args.adopt?.dnsRecords[host]) }));
         }
         // ingressRules always routes the webhook host, so it always has a record.
         const webhookRecord = records.get(fluxWebhookHostname(domain));
@@ -134,6 +145,12 @@ export class ClusterEdge extends pulumi.ComponentResource {
         this.tunnelId = tunnel.id;
         this.hostnames = routedHostnames(rules);
         this.contract = edgeContractPart({ id: tunnel.id, originHost: cfg.originHost, token: this.token });
+        this.importIds = {
+            [adoptionKey("tunnel", args.clusterName)]: tunnel.id.apply((id) => tunnelImportId(accountId, id)),
+            [adoptionKey("tunnel configuration", args.clusterName)]: tunnelConfig.tunnelId.apply((id) => tunnelConfigImportId(accountId, id)),
+            ...Object.fromEntries([...records].map(([host, record]) =>
+                [adoptionKey("DNS record", host), pulumi.all([record.zoneId, record.id]).apply(([zone, id]) => dnsRecordImportId(zone, id))])),
+        };
 
         this.registerOutputs({
             tunnelId: this.tunnelId,

@@ -157,6 +157,8 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
     public readonly deployKeyFingerprint?: pulumi.Output<string>;
     /** The deploy key's public half (OpenSSH format); undefined over HTTPS. */
     public readonly deployKeyPublic?: pulumi.Output<string>;
+    /** The deploy key's id on GitHub (`<repository>:<key id>`), what a later `adopt` recognises as this stack's own; undefined over HTTPS. */
+    public readonly deployKeyId?: pulumi.Output<string>;
 
     constructor(name: string, args: GitOpsHandoffArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:gitops:GitOpsHandoff", name, {}, opts);
@@ -218,6 +220,7 @@ export class GitOpsHandoff extends pulumi.ComponentResource {
         this.gitRepositoryName = args.repositorySync?.name ?? gitops.name;
         this.prerequisites = [...(withKey ? [withKey.deployKey, withKey.secret] : []), sopsAge];
         this.deployKeyFingerprint = withKey?.fingerprint;
+        this.deployKeyId = withKey?.deployKey.id;
         this.registerOutputs({
             repositoryUrl: this.repositoryUrl,
             branch: this.branch,

@@ -96,6 +96,8 @@ export class PushReconcile extends pulumi.ComponentResource {
     public readonly webhookUrl: pulumi.Output<string>;
     /** Name of the Receiver in flux-system. */
     public readonly receiverName: string;
+    /** The GitHub webhook's id: what a later `adopt` recognises as this stack's own. */
+    public readonly webhookId: pulumi.Output<string>;
 
     constructor(name: string, args: PushReconcileArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:webhook:PushReconcile", name, {}, opts);
@@ -140,7 +142,7 @@ export class PushReconcile extends pulumi.ComponentResource {
         this.webhookUrl = pulumi.secret(pulumi.all([token.result, args.namespace]).apply(([t, ns]) =>
             receiverWebhookUrl(args.domain, receiverWebhookPath(t, RECEIVER_NAME, ns))));
 
-        new github.RepositoryWebhook(`${name}-github`, {
+        const hook = new github.RepositoryWebhook(`${name}-github`, {
             repository: args.repository,
             events: ["push"],
             active: true,
@@ -151,6 +153,7 @@ export class PushReconcile extends pulumi.ComponentResource {
                 insecureSsl: false,
             },
         }, { parent: this, dependsOn: [receiver, ...args.route] });
+        this.webhookId = hook.id;
 
         this.registerOutputs({ webhookUrl: this.webhookUrl, receiverName: this.receiverName });
     }

@@ -7,6 +7,16 @@ import { lineRule, list, obj, rule } from "./schema-parts";
 
 const KEY = "cluster-bootstrap:access";
 
+/** Name of the reusable allow policy: the cluster's, so the account's list shows whose it is (and `adopt` finds it). */
+export function allowPolicyName(clusterName: string): string {
+    return `${clusterName}: allow`;
+}
+
+/** Name of the service-auth policy of one service token. */
+export function serviceTokenPolicyName(clusterName: string, token: string): string {
+    return `${clusterName}: service token ${token}`;
+}
+
 /** A service token's name: lowercase words joined by hyphens. It names the token, its resources and its output entry. */
 export function isServiceTokenName(v: string): boolean {
     return /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/.test(v);

@@ -21,8 +21,8 @@ export function fullKey(segments: ReadonlyArray<PropertyKey>): string {
 export const SECRET_KEYS = ["kubeconfig", "sopsAgeKey", "bootstrapSecrets"] as const;
 /** Secret keys whose value is a JSON object or list, read with getSecretObject. */
 export const SECRET_OBJECT_KEYS: ReadonlySet<string> = new Set(["bootstrapSecrets"]);
-/** Keys whose value is a structured object, read with getObject. */
-export const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation", "access", "hub"] as const;
+/** Keys whose value is structured (an object, or a boolean such as `adopt`), read with getObject, which parses its JSON. */
+export const OBJECT_KEYS = ["cluster", "gitops", "flux", "tunnel", "r2", "sops", "platform", "rotation", "access", "hub", "adopt"] as const;
 /** Plain string keys. */
 export const PLAIN_KEYS = ["cloudflareAccountId", "kubeContext", "renameFrom"] as const;
 

@@ -37,7 +37,8 @@ export interface LoadOptions {
 // Exported by the SDK's runtime but left out of its type definitions: whether the CLI passed a key as a secret.
 const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
 
-function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
+/** The value of a known Output (a config secret, read in memory only). */
+export function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 }
 

@@ -152,6 +152,8 @@ export const schema = obj({
     hub: hubSchema.optional(),
     // Secret as a whole: checked by checkBootstrapSecrets, whose messages never show any of it.
     bootstrapSecrets: z.unknown().optional(),
+    // One run: what already exists in the account is imported instead of created (providers/adoption.ts).
+    adopt: bool().default(false),
 });
 
 /** `http(s)://host[:port]` with a dotted Kubernetes name for host, nothing more. */

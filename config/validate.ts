@@ -65,6 +65,8 @@ export interface PlainConfig {
     hub?: HubConfig;
     /** Secret zero for the cluster's secret store: Secrets created before Flux first reconciles ([] when unset). */
     bootstrapSecrets: BootstrapSecret[];
+    /** `cluster-bootstrap:adopt`: import what already exists in the account instead of creating it (one run). */
+    adopt: boolean;
 }
 
 /** Input to {@link validateConfig}: the project namespace's raw values plus the provider keys it cross-checks. */
@@ -221,6 +223,7 @@ async function checkConfig(raw: RawConfig): Promise<ValidationResult> {
             access: c.access && accessConfig(c.access),
             hub: c.hub && hubConfig(c.hub, c.cluster.name),
             bootstrapSecrets: bootstrap.secrets ?? [],
+            adopt: c.adopt,
         },
     };
 }

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { HUB_HOSTNAMES_OUTPUT, hubServiceTokenName, SERVICE_TOKENS_OUTPUT } from "../config/hub";
+import type { OfflineCloudState } from "./cloud-state";
 
 type State = Record<string, unknown>;
 
@@ -23,12 +24,13 @@ const shortType = (type: string) => type.split(":").pop() ?? type;
  * for it (key material, random bytes, token ids and values) also depends on the trigger; without one, or with the
  * unrotated empty trigger, the values are those of the resource's first creation.
  */
-export function fakeOutputs(type: string, name: string, inputs: State, replacementTrigger?: unknown): { id: string; state: State } {
+export function fakeOutputs(type: string, name: string, inputs: State, replacementTrigger?: unknown, importId?: string): { id: string; state: State } {
     const generation = replacementTrigger === undefined || replacementTrigger === ""
         ? ""
         : `@${digest(JSON.stringify(replacementTrigger)).toString("hex").slice(0, 8)}`;
     const what = `${shortType(type)}/${name}${generation}`;
-    const id = placeholder(`${what}/id`);
+    // An adopted object keeps its id: the one the provider's read gives it, from the import ID.
+    const id = importId ? importedId(type, importId) : placeholder(`${what}/id`);
     const extra: State = {};
     switch (type) {
         case "tls:index/privateKey:PrivateKey": {
@@ -93,6 +95,16 @@ export function fakeOutputs(type: string, name: string, inputs: State, replaceme
 }
 
 /**
+ * The id the provider gives an imported resource: a bucket's is its name (`<account>/<name>/<jurisdiction>`), the
+ * others' is the import ID's last segment (the tunnel's, for its configuration); terraform-provider-cloudflare v5 sets
+ * `data.ID` so in each resource's ImportState.
+ */
+export function importedId(type: string, importId: string): string {
+    const parts = importId.split("/");
+    return type === "cloudflare:index/r2Bucket:R2Bucket" ? parts[1] : parts[parts.length - 1];
+}
+
+/**
  * Names of Cloudflare API token permission groups as the account's list returns them (a subset: the groups this
  * program asks for and their account-wide neighbours). The dashboard's "DNS: Edit" is the group "DNS Write".
  */
@@ -134,6 +146,13 @@ export interface InvokeContext {
      * does for a group the token may not put in a token it creates. None by default.
      */
     unselectablePermissionGroups?: readonly string[];
+    /** What already exists in the account and the repository (`--cloud-state`); without it, nothing does. */
+    cloud?: OfflineCloudState;
+}
+
+/** An error as the provider reports a failed read (the API's 404): the invoke fails, like the real one. */
+function notFound(what: string): Error {
+    return new Error(`failed to make http request: GET ${what}: 404 Not Found`);
 }
 
 /** Answers for provider functions (invokes). An invoke with no answer here fails loudly, never silently. */
@@ -169,6 +188,55 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
                 },
             };
         }
+        // `adopt`'s lookups, answered from the cloud state with the filters the APIs apply.
+        case "cloudflare:index/getZeroTrustTunnelCloudflareds:getZeroTrustTunnelCloudflareds": {
+            // The list's `name` matches exactly; `is_deleted: false` leaves out deleted tunnels, which are listed otherwise.
+            const results = (ctx.cloud?.tunnels ?? [])
+                .filter((t) => inputs.name === undefined || t.name === inputs.name)
+                .filter((t) => inputs.isDeleted !== false || !t.deletedAt)
+                .map((t) => ({ id: t.id, name: t.name, accountTag: String(inputs.accountId), configSrc: t.configSrc ?? "cloudflare",
+                    remoteConfig: (t.configSrc ?? "cloudflare") === "cloudflare", deletedAt: t.deletedAt ?? "", status: "healthy" }));
+            return { outputs: { ...inputs, results } };
+        }
+        case "cloudflare:index/getZeroTrustTunnelCloudflaredConfig:getZeroTrustTunnelCloudflaredConfig": {
+            const t = (ctx.cloud?.tunnels ?? []).find((x) => x.id === inputs.tunnelId && !x.deletedAt);
+            if (!t) throw notFound(`cfd_tunnel/${String(inputs.tunnelId)}/configurations`);
+            return { outputs: { ...inputs, source: t.configSrc ?? "cloudflare", config: { ingresses: [] }, version: 1, createdAt: "" } };
+        }
+        case "cloudflare:index/getDnsRecords:getDnsRecords": {
+            const exact = (inputs.name as { exact?: string } | undefined)?.exact;
+            const results = (ctx.cloud?.dnsRecords ?? [])
+                .filter((r) => exact === undefined || r.name === exact)
+                .filter((r) => inputs.type === undefined || r.type === inputs.type)
+                .map((r) => ({ id: r.id, name: r.name, type: r.type, content: r.content ?? "", proxied: r.proxied ?? false, ttl: 1, comment: "" }));
+            return { outputs: { ...inputs, results } };
+        }
+        case "cloudflare:index/getZeroTrustAccessApplications:getZeroTrustAccessApplications": {
+            // `exact: true` makes the domain filter an equality; without it the API matches a part of the domain.
+            const domain = inputs.domain === undefined ? undefined : String(inputs.domain);
+            const results = (ctx.cloud?.accessApplications ?? [])
+                .filter((a) => domain === undefined || (inputs.exact === true ? a.domain === domain : a.domain.includes(domain)))
+                .map((a) => ({ id: a.id, name: a.name ?? a.domain, domain: a.domain, type: "self_hosted", aud: placeholder(`access-app/${a.id}/aud`) }));
+            return { outputs: { ...inputs, results } };
+        }
+        case "cloudflare:index/getZeroTrustAccessPolicies:getZeroTrustAccessPolicies":
+            return { outputs: { ...inputs, results: (ctx.cloud?.accessPolicies ?? []).map((p) => ({ id: p.id, name: p.name, reusable: true })) } };
+        case "cloudflare:index/getAccountTokens:getAccountTokens":
+            return { outputs: { ...inputs, results: (ctx.cloud?.accountTokens ?? []).map((t) => ({ id: t.id, name: t.name, status: "active" })) } };
+        case "cloudflare:index/getZeroTrustAccessServiceTokens:getZeroTrustAccessServiceTokens": {
+            const results = (ctx.cloud?.accessServiceTokens ?? [])
+                .filter((t) => inputs.name === undefined || t.name === inputs.name)
+                .map((t) => ({ id: t.id, name: t.name }));
+            return { outputs: { ...inputs, results } };
+        }
+        case "github:index/getRepositoryDeployKeys:getRepositoryDeployKeys":
+            return {
+                outputs: {
+                    ...inputs,
+                    id: String(inputs.repository),
+                    keys: (ctx.cloud?.deployKeys ?? []).map((k) => ({ id: Number(k.id), title: k.title, key: placeholder(`deploy-key/${k.id}`), verified: true })),
+                },
+            };
         case "github:index/getSshKeys:getSshKeys":
             return {
                 outputs: {

@@ -9,7 +9,9 @@ import type { ClusterReader, KubeObject } from "../cluster/reader";
 import { ROOT } from "../config/keys";
 import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 import type { ProgramContext } from "../context";
+import { emptyCloudState } from "../providers/adoption";
 import type { RepositoryReader } from "../providers/github-files";
+import { offlineExistingReader, type OfflineCloudState } from "./cloud-state";
 import { findObject } from "./cluster-state";
 import { fakeInvoke, fakeOutputs, placeholder, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
 import { offlineRepositoryReader, recordingReader, type RecordedRead } from "./gitops";
@@ -46,6 +48,8 @@ export interface ResourceOptions {
     replacementTrigger?: unknown;
     /** Names of the resource hooks bound to it, by when they run; only when any is bound (`pulumi up` runs). */
     hooks?: { afterCreate: string[]; afterUpdate: string[] };
+    /** The `import` option: the provider's import ID of an existing object the resource adopts; absent when unset. */
+    import?: string;
 }
 
 /** One registration as the engine would receive it. `inputs` keep the wire form: secrets stay wrapped. */
@@ -125,6 +129,8 @@ export interface RunOptions {
     stackOutputs?: Readonly<Record<string, StackOutputs>>;
     /** Permission groups the fake Cloudflare answers as not grantable by the calling token (`isSelectable: false`). */
     unselectablePermissionGroups?: readonly string[];
+    /** What already exists in the account and repository, for `adopt`'s lookups (`--cloud-state`); nothing without it. */
+    cloudState?: OfflineCloudState;
 }
 
 /** The kube-system Namespace of a cluster the plan knows nothing of: its uid is one only the cluster can know. */
@@ -212,6 +218,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     let stackUrn = "";
     const outputsByUrn = new Map<string, Record<string, unknown>>();
 
+    const cloud: OfflineCloudState = opts.cloudState ?? { ...emptyCloudState(), tunnels: [] };
     // `MockResourceArgs` carries no options: the trigger of each registration, by type and name, so that the fakes
     // give a credential with another trigger (a replaced one) other values, as the provider would.
     const triggers = new Map<string, unknown>();
@@ -227,17 +234,21 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                 if (args.type === STACK_REFERENCE) {
                     const stack = String(args.inputs.name);
                     const given = opts.stackOutputs?.[stack];
-                    if (!given) notes.push(`outputs of stack ${JSON.stringify(stack)} are placeholders: no --stack-outputs file gives them`);
+                    // `adopt` reads this stack's own last outputs: none given is a new stack, whose state holds nothing.
+                    if (!given && stack === opts.stack) notes.push(`this stack's own outputs are not given (--stack-outputs FILE with ${JSON.stringify(stack)}): planned as a new stack`);
+                    else if (!given) notes.push(`outputs of stack ${JSON.stringify(stack)} are placeholders: no --stack-outputs file gives them`);
                     return { id: stack, state: stackReferenceState(stack, given ?? placeholderStackOutputs(stack, opts.config)) };
                 }
-                return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`));
+                return fakeOutputs(args.type, args.name, args.inputs, triggers.get(`${args.type}\0${args.name}`), args.id || undefined);
             },
             // The mock runtime takes the call's return value itself, not an `{ outputs }` wrapper.
-            call: (args) => fakeInvoke(args.token, args.inputs, { registered, unselectablePermissionGroups: opts.unselectablePermissionGroups }).outputs,
+            call: (args) => fakeInvoke(args.token, args.inputs, { registered, unselectablePermissionGroups: opts.unselectablePermissionGroups, cloud }).outputs,
         },
         project,
         opts.stack,
         opts.preview ?? true,
+        // A self-managed backend's organization, which is what a StackReference to this stack is named under.
+        "organization",
     );
     const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, (req: Req, cb: Callback) => unknown>;
     const baseRegister = monitor.registerResource.bind(monitor);
@@ -294,6 +305,8 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
                     deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     ...(trigger !== undefined ? { replacementTrigger: trigger } : {}),
                     ...(hooks ? { hooks: { afterCreate: hooks.getAfterCreateList(), afterUpdate: hooks.getAfterUpdateList() } } : {}),
+                    // RegisterResourceRequest.importId: "" unless the program set `import`.
+                    ...(req.getImportid() ? { import: req.getImportid() as string } : {}),
                 },
                 outputs,
             };
@@ -340,6 +353,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
             handedOver.push(entry);
         },
         placeholders: new Set((opts.placeholders ?? []).map((k) => k.replace(/^[^:]+:/, ""))),
+        existing: offlineExistingReader(cloud),
     };
 
     let error: unknown;
@@ -409,9 +423,9 @@ export interface PlanJson {
         provider: string;
         inputs: unknown;
         dependencies: string[];
-        /** `replacementTrigger` is present only on resources that have one (a credential's rotation). */
+        /** `replacementTrigger` is present only on resources that have one (a credential's rotation), `import` only on adopted ones. */
         options: Pick<ResourceOptions,
-            "protect" | "retainOnDelete" | "dependsOn" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "replacementTrigger">;
+            "protect" | "retainOnDelete" | "dependsOn" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "replacementTrigger" | "import">;
     }>;
     /** Every data-source read: token and arguments, secrets redacted, sorted so the same config prints the same bytes. */
     invokes: Array<{ token: string; args: unknown }>;
@@ -441,6 +455,7 @@ export function toPlanJson(run: OfflineRun): PlanJson {
                 ignoreChanges: r.options.ignoreChanges,
                 additionalSecretOutputs: r.options.additionalSecretOutputs,
                 ...("replacementTrigger" in r.options ? { replacementTrigger: redact(r.options.replacementTrigger) } : {}),
+                ...(r.options.import !== undefined ? { import: r.options.import } : {}),
             },
         }));
     const invokes = run.invokes

@@ -14,12 +14,13 @@ import {
 import { AppProblem, readAppRelease } from "../flux/helmrelease";
 import { repositoryFlux } from "../flux/repository-check";
 import type { RepositoryFiles } from "../providers/github-files";
+import { adoptionChecks, recordedFromOutputs } from "./adoption";
 import { chartCheck, type ChartRef } from "./charts";
 import { cloudflareChecks, cloudflareCheckTitles } from "./cloudflare";
 import { githubChecks, githubCheckTitles, type GitHubFacts } from "./github";
 import { DEFAULT_TIMEOUT_MS, NoAnswer, PreflightSetupError } from "./http";
 import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
-import { otherClusters, pulumiChecks, readSecrets, type ConfigEntry, type PulumiRunner } from "./pulumi";
+import { boundedRun, cliFailure, otherClusters, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
 import { configSecretStrings, envSecretStrings } from "./secret-values";
 import { meshCheck, NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
@@ -30,6 +31,8 @@ export { renderLine, type CheckResult } from "./result";
 
 /** The last section: every chart the run installs, in install order. */
 export const CHARTS_SECTION = "Helm charts";
+/** What already exists of what the program manages in Cloudflare (preflight/adoption.ts). */
+export const EXISTING_SECTION = "What exists already (cluster-bootstrap:adopt)";
 
 export interface PreflightOptions {
     stack: string;
@@ -91,6 +94,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
         section("Kubernetes").push(...notChecked(KUBERNETES_CHECKS, why));
         section("GitHub").push(...notChecked(githubCheckTitles(), why));
         section("Cloudflare").push(...notChecked(cloudflareCheckTitles(), why));
+        section(EXISTING_SECTION).push(...notChecked(["What exists"], why));
         section(CHARTS_SECTION).push(...notChecked(["Helm charts"], why));
     };
 
@@ -138,7 +142,13 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     const kube = section("Kubernetes");
     const github = section("GitHub");
     const cloudflare = section("Cloudflare");
+    const existing = section(EXISTING_SECTION);
     const charts = section(CHARTS_SECTION);
+    // What this stack's state holds, as its last run recorded it: what exists and is not there is adopted or warned of.
+    const recorded = async () => {
+        const r = await boundedRun(opts.pulumi ?? runPulumi, ["stack", "output", "--json", "--stack", opts.stack], { cwd, env, timeoutMs });
+        return r.ok ? recordedFromOutputs(r.stdout) : { problem: cliFailure("pulumi stack output", r, timeoutMs) };
+    };
     const kubeconfigText = str(values.values.kubeconfig);
     const repository = githubFamily(values.values, values.raw, valid, decrypted, env, timeoutMs, github, gitops);
     await Promise.all([
@@ -152,7 +162,8 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
             timeoutMs,
         }, kube),
         repository,
-        cloudflareFamily(values.values, valid, decrypted, env, timeoutMs, cloudflare, cluster),
+        cloudflareFamily(values.values, valid, decrypted, env, timeoutMs, cloudflare, cluster)
+            .then(() => existingFamily(valid, decrypted, env, timeoutMs, cloudflare, existing, { stack: opts.stack, recorded })),
         chartsFamily(valid, values.raw, repository, env, timeoutMs, charts),
     ]);
     return finish();
@@ -222,6 +233,22 @@ async function cloudflareFamily(values: Record<string, unknown>, valid: PlainCon
     } catch (e) {
         if (!(e instanceof PreflightSetupError)) throw e;
         out.push(fail("Cloudflare", e.message));
+    }
+}
+
+/** What exists already, once every Cloudflare check passed and the config is valid (preflight/adoption.ts). */
+async function existingFamily(valid: PlainConfig | undefined, decrypted: ReadonlyMap<string, ConfigEntry>, env: NodeJS.ProcessEnv, timeoutMs: number,
+    cloudflare: readonly CheckResult[], out: CheckResult[], o: { stack: string; recorded: Parameters<typeof adoptionChecks>[0]["recorded"] }): Promise<void> {
+    const token = tokenFor("cloudflare:apiToken", decrypted, env);
+    if (!valid) return void out.push(...notChecked(["What exists"], "the stack config is not valid (see the Stack config lines)"));
+    if (!token || cloudflare.length === 0 || cloudflare.some((r) => r.status === "fail" || r.status === "skip")) {
+        return void out.push(...notChecked(["What exists"], "it needs every Cloudflare check to pass (see the Cloudflare lines)"));
+    }
+    try {
+        await adoptionChecks({ token: token.token, config: valid, stack: o.stack, recorded: o.recorded, env, timeoutMs }, out);
+    } catch (e) {
+        if (!(e instanceof PreflightSetupError)) throw e;
+        out.push(fail("What exists", e.message));
     }
 }
 

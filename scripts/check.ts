@@ -21,6 +21,10 @@ when the stack's config cannot be read, so the whole list of what is ahead shows
                  encrypts for sops.recipient; the token may manage deploy keys and webhooks
   Cloudflare     the token is active; the zone is in the account; R2 is enabled; the tunnel and the permission
                  groups the program looks up are readable, and the token may grant them (isSelectable)
+  what exists    each bucket, the tunnel and its configuration, each CNAME and Access object the program manages:
+                 adopted (cluster-bootstrap:adopt, with its import ID), created, or already in the stack's state
+                 (its last outputs); with adopt off, a warning for each that exists but is not in the state; the
+                 lifecycle rules an existing bucket has, which the program's replace
   Helm charts    each platform release's chart (its app directory read as the program reads it) and, with
                  flux.managedBy program, the Flux Operator chart at flux.operatorChartVersion exist in their
                  registry (OCI: an anonymous pull token, then the manifest) or Helm repository (index.yaml)

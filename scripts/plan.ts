@@ -1,5 +1,5 @@
 // Offline plan: `npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE]
-// [--cluster-state FILE]`. Runs
+// [--cluster-state FILE] [--cloud-state FILE]`. Runs
 // the real program on Pulumi's mock runtime, with no credentials and no network, and prints what the stack would
 // create.
 import * as fs from "node:fs";
@@ -12,9 +12,11 @@ import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJso
 import { ROOT } from "../config/keys";
 import { STACK_REFERENCE } from "../offline/fakes";
 import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
+import { CloudStateFileError, readCloudState } from "../offline/cloud-state";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
 
-const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE] [--cluster-state FILE]";
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE] [--cluster-state FILE] "
+    + "[--cloud-state FILE]";
 
 const HELP = `${USAGE}
 
@@ -28,7 +30,8 @@ options:
   --config FILE         read the settings from FILE (same format) instead of Pulumi.<stack>.yaml
   --gitops-dir DIR      serve the GitOps repository's files (platform releases) from a local checkout instead of
                         placeholders
-  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub), as JSON:
+  --stack-outputs FILE  outputs of the stacks this one references (a spoke's hub; with cluster-bootstrap:adopt, this
+                        stack itself, whose last outputs say what its state holds), as JSON:
                         { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }; without it, placeholders
   --cluster-state FILE  the target cluster's objects as \`kubectl get -o yaml\` prints them (a List, or several YAML
                         documents; an empty FILE is an empty cluster): they answer every cluster read, and what Flux
@@ -37,6 +40,12 @@ options:
                           { kubectl get namespace kube-system -o yaml; echo ---
                             kubectl get configmap -n flux-system cluster-vars -o yaml; echo ---
                             kubectl get helmreleases,fluxinstances -A -o yaml; } > cluster-state.yaml
+  --cloud-state FILE    what already exists in the Cloudflare account and the repository, for a stack with
+                        cluster-bootstrap:adopt: JSON lists {"r2Buckets": [{name, location, storageClass,
+                        jurisdiction}], "tunnels": [{id, name}], "dnsRecords": [{id, name, type, content, proxied}],
+                        "accessApplications": [{id, name, domain}], "accessPolicies", "accountTokens",
+                        "accessServiceTokens": [{id, name}], "deployKeys": [{id, title}], "webhooks": [{id, url}]}
+                        (more fields allowed); the plan then shows each import ID. Without it, nothing exists
   -h, --help            this text
 
 A relative FILE or DIR is taken from the directory you ran npm in.
@@ -45,8 +54,9 @@ exit codes: 0 planned, 1 invalid config or files (every problem on stderr, nothi
 `;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
-    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string; clusterState?: string } {
+    { stack: string; json: boolean; file?: string; gitopsDir?: string; stackOutputs?: string; clusterState?: string; cloudState?: string } {
     let json = false;
+    let cloudState: string | undefined;
     let file: string | undefined;
     let gitopsDir: string | undefined;
     let stackOutputs: string | undefined;
@@ -64,6 +74,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         else if (a === "--gitops-dir" || a.startsWith("--gitops-dir=")) gitopsDir = value("--gitops-dir", "a directory");
         else if (a === "--stack-outputs" || a.startsWith("--stack-outputs=")) stackOutputs = value("--stack-outputs", "a FILE");
         else if (a === "--cluster-state" || a.startsWith("--cluster-state=")) clusterState = value("--cluster-state", "a FILE");
+        else if (a === "--cloud-state" || a.startsWith("--cloud-state=")) cloudState = value("--cloud-state", "a FILE");
         else if (a === "-h" || a === "--help") throw new UsageError("");
         else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         else rest.push(a);
@@ -72,7 +83,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (gitopsDir !== undefined && (!fs.existsSync(gitopsDir) || !fs.statSync(gitopsDir).isDirectory())) {
         throw new UsageError(`--gitops-dir ${JSON.stringify(gitopsDir)} is not a directory`);
     }
-    return { stack: rest[0], json, file, gitopsDir, stackOutputs, clusterState };
+    return { stack: rest[0], json, file, gitopsDir, stackOutputs, clusterState, cloudState };
 }
 
 /** Readable tree: each resource under its parent, with its key inputs. */
@@ -86,7 +97,8 @@ export function renderTree(plan: PlanJson): string {
     const lines: string[] = [`Plan for ${plan.project}/${plan.stack}: ${plan.resources.filter((r) => r.custom).length} resources`];
     const walk = (parent: string, depth: number) => {
         for (const r of children.get(parent) ?? []) {
-            const flags = [r.options.protect && "protected", r.options.retainOnDelete && "retained"].filter(Boolean);
+            const flags = [r.options.protect && "protected", r.options.retainOnDelete && "retained", r.options.import && `import ${r.options.import}`]
+                .filter(Boolean);
             lines.push(`${"  ".repeat(depth)}+ ${r.type}  ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
             if (r.custom) for (const l of summarise(r.inputs)) lines.push(`${"  ".repeat(depth + 2)}${l}`);
             walk(r.urn, depth + 1);
@@ -187,7 +199,21 @@ async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
             return 1;
         }
     }
-    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState });
+    let cloudState: ReturnType<typeof readCloudState> | undefined;
+    if (args.cloudState !== undefined) {
+        if (!fs.existsSync(args.cloudState)) {
+            process.stderr.write(`no cloud state file ${args.cloudState}\n`);
+            return 2;
+        }
+        try {
+            cloudState = readCloudState(args.cloudState);
+        } catch (e) {
+            if (!(e instanceof CloudStateFileError)) throw e;
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 1;
+        }
+    }
+    const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState, cloudState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     if (gitopsNote) stderr.write(`${gitopsNote}\n`);
     for (const note of run.notes) stderr.write(`note: ${note}\n`);

@@ -41,7 +41,9 @@ describe.each(Object.keys(STACK_BUCKETS))("backups on the %s stack", (stack) => 
             expect(bucket.parent).toBe(component.urn);
             expect(bucket.inputs).toMatchObject({ accountId: ACCOUNT, name: b.name, jurisdiction: "default" });
             expect(bucket.inputs.location).toBeUndefined();
-            expect(bucket.options).toMatchObject({ protect: true, retainOnDelete: true, ignoreChanges: ["location"] });
+            expect(bucket.options).toMatchObject({ protect: true, retainOnDelete: true, ignoreChanges: ["location", "storageClass"] });
+            // No class is set on a new bucket: the provider's default (Standard) applies, and a bucket's own class is never changed.
+            expect(bucket.inputs.storageClass).toBeUndefined();
         }
     });
 

@@ -304,7 +304,10 @@ describe("npm run dr", () => {
         expect(r.status, r.stdout + r.stderr).toBe(0);
         expect(r.stdout).toContain(`  ✓ Kubernetes API: answers at ${w.kube.url} (context "admin@infra"), kubeconfig: ${path.join(dir, "new.yaml")}`);
         const calls = w.pulumiCalls().map((c) => c.join(" "));
-        const steps = calls.filter((c) => !/^(version|whoami|stack ls|config --json|config get)/.test(c));
+        // The preflight reads what the stack's state holds (its outputs, for what exists already), before anything changes.
+        const start = calls.indexOf("config set --secret kubeconfig --stack infra");
+        expect(calls.slice(0, start).filter((c) => c.startsWith("stack output"))).toEqual(["stack output --json --stack infra"]);
+        const steps = calls.slice(start).filter((c) => !/^(version|whoami|stack ls|config --json|config get)/.test(c));
         expect(steps.slice(0, 5)).toEqual([
             "config set --secret kubeconfig --stack infra",
             "refresh --stack infra --run-program --preview-only --diff --non-interactive",
@@ -346,7 +349,11 @@ describe("npm run dr", () => {
         const r = await dr(w.env(), "infra", "--yes", "--allow-outside", "edge-cname-grafana.monosense.dev", "--verify-wait", "0");
         expect(r.stdout).toContain("  ! outside the cluster, allowed by --allow-outside: create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev\n");
         const calls = w.pulumiCalls().map((c) => c.slice(0, 2).join(" "));
-        expect(calls.indexOf("stack output")).toBeGreaterThan(calls.indexOf("up --stack"));
+        // Verify reads the outputs after the apply (twice: blinded and revealed); before it, only the preflight did, once.
+        const up = calls.indexOf("up --stack");
+        expect(up).toBeGreaterThan(-1);
+        expect(calls.slice(up).filter((c) => c === "stack output")).toHaveLength(2);
+        expect(calls.slice(0, up).filter((c) => c === "stack output")).toHaveLength(1);
         expect(r.stdout).toContain("  ✗ Tunnel infra: no connector: cloudflared has not connected");
         expect(r.stdout).toMatch(/The recovery of infra is applied but not verified: see the failed checks above\.\n$/);
         expect(r.status).toBe(1);

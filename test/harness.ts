@@ -66,6 +66,8 @@ export interface RunStackOptions {
     plainValues?: string[];
     /** Permission groups the fake Cloudflare answers with `isSelectable: false`. */
     unselectablePermissionGroups?: RunOptions["unselectablePermissionGroups"];
+    /** What already exists in the account and repository, for `adopt` (as `--cloud-state`); nothing without it. */
+    cloudState?: RunOptions["cloudState"];
 }
 
 /**
@@ -105,7 +107,7 @@ export async function runStack(opts: RunStackOptions = {}): Promise<StackRun> {
         .filter((k) => k in config && !(opts.plainValues ?? []).includes(k.slice("cluster-bootstrap:".length)));
     const run = await runOffline({
         stack, config, secretKeys, placeholders: [...placeholders], preview: opts.preview, cluster: opts.cluster, clusterState: opts.clusterState,
-        gitopsDir: opts.gitopsDir, github: opts.github, stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups,
+        gitopsDir: opts.gitopsDir, github: opts.github, stackOutputs: opts.stackOutputs, unselectablePermissionGroups: opts.unselectablePermissionGroups, cloudState: opts.cloudState,
     });
     const short = (t: string) => t.split(":").pop();
     const ofType = (type: string) => run.resources.filter((r) => r.custom && (r.type === type || short(r.type) === type));

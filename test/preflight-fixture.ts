@@ -168,6 +168,7 @@ export async function world(stack = "infra"): Promise<World> {
         }
         if (req.path === `/accounts/${ACCOUNT}/r2/buckets`) return fine({ buckets: [] });
         if (req.path === `/accounts/${ACCOUNT}/cfd_tunnel`) return fine([]);
+        if (req.path === "/zones/z/dns_records") return fine([]);
         if (req.path === `/accounts/${ACCOUNT}/tokens/permission_groups`) {
             const name = req.query.get("name");
             // As the list answers: `is_selectable` says whether this token may grant the group.

@@ -74,12 +74,18 @@ describe("a healthy setup", () => {
             "ok GitHub path kubernetes/apps/kube-system/spegel/app",
             "ok GitHub .sops.yaml", "ok GitHub deploy keys", "ok GitHub webhooks",
             "ok Cloudflare token", "ok Cloudflare zone monosense.dev", "ok Cloudflare R2", "ok Cloudflare Tunnel", "ok Cloudflare permission groups",
+            // What exists already: nothing, in a new account, so each object the program manages is created.
+            "ok Cloudflare R2 bucket infra-volsync", "ok Cloudflare R2 bucket infra-cnpg", "ok Cloudflare tunnel infra",
+            "ok Cloudflare tunnel configuration infra", "ok Cloudflare DNS record external.monosense.dev", "ok Cloudflare DNS record flux-webhook.monosense.dev",
             // Each chart the run installs, in install order: the platform releases', then the Flux Operator's.
             "ok Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)", "ok Chart coredns 1.45.0 (oci://127.0.0.1:5000/coredns/charts/coredns)",
             "ok Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)",
             "ok Chart flux-operator 0.60.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator)",
         ]);
-        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        expect(report.sections.map((s) => s.name)).toEqual([
+            "This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "What exists already (cluster-bootstrap:adopt)", "Helm charts",
+        ]);
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-volsync: created (none exists)");
         expect(lines).toContain("✓ Pulumi CLI: 3.259.0 (3.238.0 or later needed)");
         expect(lines).toContain("✓ Kubernetes nodes: 2 nodes, 2 Ready");
         expect(lines).toContain('✓ Cloudflare permission groups: found: "Workers R2 Storage Bucket Item Write", "Workers R2 Storage Bucket Item Read", '
@@ -142,14 +148,15 @@ describe("the Pulumi side", () => {
         // Every section, every check in it, not checked, with the reason.
         const why = "not checked: the stack's config could not be read (the Pulumi CLI is missing)";
         expect(report.sections.map((s) => `${s.name}: ${s.results.length}`)).toEqual([
-            "This machine and Pulumi: 4", "Stack infra: config and secrets: 5", "Kubernetes: 3", "GitHub: 7", "Cloudflare: 5", "Helm charts: 1",
+            "This machine and Pulumi: 4", "Stack infra: config and secrets: 5", "Kubernetes: 3", "GitHub: 7", "Cloudflare: 5",
+            "What exists already (cluster-bootstrap:adopt): 1", "Helm charts: 1",
         ]);
         expect(lines.slice(2)).toEqual([
             "- Pulumi login: not checked: the Pulumi CLI is missing", "- Pulumi stack infra: not checked: the Pulumi CLI is missing",
             ...["Secret cluster-bootstrap:sopsAgeKey", "Secret cloudflare:apiToken", "Secret github:token", "Stack secrets", "Stack config",
                 "Kubernetes API", "Kubernetes cluster identity", "Kubernetes nodes",
                 "GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys", "GitHub webhooks",
-                "Cloudflare token", "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups", "Helm charts",
+                "Cloudflare token", "Cloudflare zone", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups", "What exists", "Helm charts",
             ].map((title) => `- ${title}: ${why}`),
         ]);
         expect(results.filter((r) => r.status !== "skip").map((r) => r.title)).toEqual(["Node.js", "Pulumi CLI"]);
@@ -242,7 +249,9 @@ describe("the stack's config and secrets", () => {
         w.scenario.config["cluster-bootstrap:gitops"].value = { repository: "not a repository", branch: "main", path: "clusters/infra/flux" };
         delete w.scenario.config["cluster-bootstrap:cloudflareAccountId"];
         const { report, lines } = await check();
-        expect(report.sections.map((s) => s.name)).toEqual(["This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "Helm charts"]);
+        expect(report.sections.map((s) => s.name)).toEqual([
+            "This machine and Pulumi", "Stack infra: config and secrets", "Kubernetes", "GitHub", "Cloudflare", "What exists already (cluster-bootstrap:adopt)", "Helm charts",
+        ]);
         const section = (name: string) => report.sections.find((s) => s.name === name)!.results.map(renderLine);
         const gitops = "not checked: cluster-bootstrap:gitops has no usable repository, branch and path (see the Stack config lines)";
         expect(section("GitHub")).toEqual(["GitHub token", "GitHub repository", "GitHub branch", "GitHub paths", "GitHub .sops.yaml", "GitHub deploy keys",
@@ -250,6 +259,7 @@ describe("the stack's config and secrets", () => {
         const account = "not checked: cluster-bootstrap:cloudflareAccountId is not usable (see the Stack config lines)";
         expect(section("Cloudflare")).toEqual(["Cloudflare token", "Cloudflare zone monosense.dev", "Cloudflare R2", "Cloudflare Tunnel", "Cloudflare permission groups"]
             .map((t) => `- ${t}: ${account}`));
+        expect(section("What exists already (cluster-bootstrap:adopt)")).toEqual(["- What exists: not checked: the stack config is not valid (see the Stack config lines)"]);
         expect(section("Helm charts")).toEqual(["kubernetes/apps/kube-system/cilium/app", "kubernetes/apps/kube-system/coredns/app", "kubernetes/apps/kube-system/spegel/app"]
             .map((p) => `- Chart of ${p}: not checked: the stack config is not valid (see the Stack config lines)`));
         // The cluster is checked with what is usable.
@@ -569,6 +579,101 @@ describe("Helm charts", () => {
         expect(await chartCheck({ chart: "oci://127.0.0.1:5000/private/chart", version: "1.0.0" }, opts)).toMatchObject({
             status: "fail", detail: "the registry asks for credentials (basic); the bootstrap pulls charts anonymously",
         });
+    });
+});
+
+describe("what exists already (cluster-bootstrap:adopt)", () => {
+    beforeEach(fresh);
+    const account = "/accounts/eca0833f608b5745af030307a99bdbb4";
+    const TUNNEL = "c4f1a3e2-6b7d-4e8f-9a0b-1c2d3e4f5a6b";
+    const fine = (result: unknown) => ({ status: 200, body: { success: true, errors: [], messages: [], result } });
+    /** An account that holds a bucket with rules of its own, the tunnel and one CNAME of the infra stack. */
+    const existing = () => {
+        w.cloudflareRoutes[`${account}/r2/buckets`] = fine({ buckets: [{ name: "infra-volsync", location: "WEUR", storage_class: "Standard", jurisdiction: "default" }] });
+        w.cloudflareRoutes[`${account}/r2/buckets/infra-volsync/lifecycle`] = fine({
+            rules: [{ id: "expire-90", enabled: true, conditions: { prefix: "" }, deleteObjectsTransition: { condition: { type: "Age", maxAge: 90 * 86400 } } }],
+        });
+        w.cloudflareRoutes[`${account}/cfd_tunnel`] = fine([{ id: TUNNEL, name: "infra", config_src: "cloudflare", deleted_at: null }]);
+        w.cloudflareRoutes[`${account}/cfd_tunnel/${TUNNEL}/configurations`] = fine({ tunnel_id: TUNNEL, source: "cloudflare", config: { ingress: [] }, version: 3 });
+        w.cloudflareRoutes["/zones/z/dns_records?name.exact=flux-webhook.monosense.dev"] = fine([
+            { id: "rec-webhook", name: "flux-webhook.monosense.dev", type: "CNAME", content: `${TUNNEL}.cfargotunnel.com`, proxied: true },
+        ]);
+    };
+
+    it("warns, with adopt off, of each object that exists but is not in the state, and shows the rules a bucket would lose", async () => {
+        existing();
+        const { report, lines, find } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(find("Cloudflare R2 bucket infra-volsync")).toEqual({
+            status: "warn",
+            title: "Cloudflare R2 bucket infra-volsync",
+            detail: "exists (import ID eca0833f608b5745af030307a99bdbb4/infra-volsync/default) but is not in this stack's state: `pulumi up` would "
+                + "create it again, and fail or duplicate it",
+            fix: "adopt it for one run: pulumi config set adopt true --stack infra (docs/operations.md: Bringing an existing setup under the program)",
+        });
+        expect(find("Cloudflare tunnel infra")?.status).toBe("warn");
+        expect(find("Cloudflare tunnel configuration infra")?.status).toBe("warn");
+        expect(find("Cloudflare DNS record flux-webhook.monosense.dev")?.status).toBe("warn");
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-cnpg: created (none exists)");
+        expect(lines).toContain("✓ Cloudflare DNS record external.monosense.dev: created (none exists)");
+        expect(find("Cloudflare R2 bucket infra-volsync lifecycle")).toMatchObject({
+            status: "warn",
+            detail: "has expire-90 (delete objects after 90 d); would be written over with abort-incomplete-multipart-uploads (abort multipart uploads after 7 d)",
+        });
+        // Read-only, with the jurisdiction the buckets live in.
+        expect(w.cloudflare.requests.every((r) => r.method === "GET")).toBe(true);
+        expect(w.cloudflare.requests.filter((r) => r.path.endsWith("/lifecycle")).map((r) => r.headers["cf-r2-jurisdiction"])).toEqual(["default"]);
+    });
+
+    it("says, with adopt on, what is adopted and with which import ID, one line each", async () => {
+        existing();
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        const { report, lines } = await check();
+        expect(report.failures, lines.join("\n")).toBe(0);
+        expect(lines).toContain(`✓ Cloudflare tunnel infra: adopted, import ID eca0833f608b5745af030307a99bdbb4/${TUNNEL} (id ${TUNNEL}, remotely managed)`);
+        expect(lines).toContain("✓ Cloudflare DNS record flux-webhook.monosense.dev: adopted, import ID z/rec-webhook "
+            + `(CNAME, id rec-webhook, to ${TUNNEL}.cfargotunnel.com, proxied)`);
+        expect(lines).toContain("✓ Cloudflare R2 bucket infra-cnpg: created (none exists)");
+    });
+
+    it("is quiet about what the stack's state already holds, as its last outputs record it", async () => {
+        existing();
+        w.scenario.outputs = {
+            cloudflareImportIds: {
+                value: {
+                    "R2 bucket infra-volsync": "eca0833f608b5745af030307a99bdbb4/infra-volsync/default",
+                    "tunnel infra": `eca0833f608b5745af030307a99bdbb4/${TUNNEL}`,
+                    "tunnel configuration infra": `eca0833f608b5745af030307a99bdbb4/${TUNNEL}`,
+                    "DNS record flux-webhook.monosense.dev": "z/rec-webhook",
+                },
+            },
+            credentialDigests: { value: ["0".repeat(64)], secret: true },
+        };
+        const { results, lines } = await check();
+        expect(results.filter((r) => r.status === "warn"), lines.join("\n")).toEqual([]);
+        expect(lines).toContain("✓ Cloudflare tunnel infra: already in this stack's state");
+        expect(w.pulumiCalls()).toContainEqual(["stack", "output", "--json", "--stack", "infra"]);
+    });
+
+    it("compares nothing with a stack whose last run predates the record, and fails with adopt on, as the run refuses", async () => {
+        existing();
+        w.scenario.outputs = { cluster: { value: "infra" }, tunnelId: { value: TUNNEL } };
+        const off = await check();
+        expect(off.report.sections.find((s) => s.name === "What exists already (cluster-bootstrap:adopt)")!.results.map(renderLine)).toEqual([
+            "- Cloudflare: what exists: not checked: this stack's state cannot be compared with the account: its last run did not record "
+            + "cloudflareImportIds (a version of the program before adopt): `pulumi up` records them",
+        ]);
+        expect(off.report.failures).toBe(0);
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        expect((await check()).find("Cloudflare: what exists")).toMatchObject({ status: "fail", fix: "run `pulumi up --stack infra` once without adopt, then with it" });
+    });
+
+    it("fails, with adopt on, on what the run would refuse: two tunnels of the name", async () => {
+        existing();
+        w.scenario.config["cluster-bootstrap:adopt"] = { value: true };
+        w.cloudflareRoutes[`${account}/cfd_tunnel`] = fine([{ id: TUNNEL, name: "infra" }, { id: "t-2", name: "infra" }]);
+        const { find } = await check();
+        expect(find("Cloudflare: what exists")).toMatchObject({ status: "fail", detail: expect.stringMatching(/^cluster-bootstrap:adopt: 2 tunnels are named "infra" \(ids /) });
     });
 });
 
