@@ -63,3 +63,15 @@ describe("the scripts' loader", () => {
         expect(entries()).toHaveLength(2);
     });
 });
+
+describe("install scripts", () => {
+    it("are each decided in package.json's allowScripts: every locked package with one, and no entry for a package without", () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean }> };
+        const withScripts = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript)
+            .map(([where]) => where.slice(where.lastIndexOf("node_modules/") + "node_modules/".length));
+        const allow = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+        expect(Object.keys(allow).sort()).toEqual([...new Set(withScripts)].sort());
+        // esbuild's postinstall checks its native binary, which the scripts' loader runs; the others are not needed.
+        expect(allow).toEqual({ esbuild: true, "@pulumi/kubernetes": false, protobufjs: false });
+    });
+});
