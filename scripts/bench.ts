@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
-import { readStackSettings, runOffline, toPlanJson } from "../offline/runtime";
+import { readStackSettings } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
 import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
@@ -65,6 +65,8 @@ async function main(): Promise<number> {
     const args = parseOrExit(() => parseBenchArgs(process.argv.slice(2)), HELP, USAGE);
     if (typeof args === "number") return args;
     const { runs } = args;
+    // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
+    const { runOffline, toPlanJson } = require("../offline/runtime") as typeof import("../offline/runtime");
     const node = process.execPath;
     const hooks = ["--import", "./scripts/register.mjs"];
     const floorScript = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/cloudflare", "@pulumi/github"]

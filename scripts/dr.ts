@@ -11,7 +11,8 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
 import { ROOT } from "../config/keys";
-import { renderLine, runPreflight, type PreflightOptions } from "../preflight";
+import type { PreflightOptions } from "../preflight";
+import { renderLine } from "../preflight/result";
 import { MAX_WAIT_SECONDS } from "../verify/defaults";
 import { progressLine, reportText } from "../verify/report";
 import { flagValue, parseOrExit, UsageError, userPath, runAsMain } from "./cli";
@@ -443,6 +444,8 @@ async function main(): Promise<number> {
     }
 
     say(`Disaster recovery of stack ${opts.stack}: preflight (the checks of \`npm run check\`${opts.kubeconfigFile ? `, the cluster reached with ${opts.kubeconfigFile}` : ""})`);
+    // The preflight, and the SDKs it loads, only now: --help and usage errors answer at once.
+    const { runPreflight } = require("../preflight") as typeof import("../preflight");
     const report = await runPreflight(drPreflight(opts));
     for (const section of report.sections) {
         say(section.name);

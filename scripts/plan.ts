@@ -4,13 +4,12 @@
 // create.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ClusterIdentityError } from "../cluster/identity";
-import { ConfigError, environmentSecrets, secretRedactor, stackSecrets } from "../config";
+import { environmentSecrets, secretRedactor, stackSecrets } from "../config/secret-values";
 import { ClusterStateFileError, readClusterState } from "../offline/cluster-state";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
-import { readStackSettings, runOffline, StackFileError, toPlanJson, type PlanJson } from "../offline/runtime";
+import type { PlanJson } from "../offline/runtime";
+import { readStackSettings, StackFileError } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
-import { STACK_REFERENCE } from "../offline/fakes";
 import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { CloudStateFileError, readCloudState } from "../offline/cloud-state";
 import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
@@ -213,6 +212,11 @@ async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
             return 1;
         }
     }
+    // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
+    const { runOffline, toPlanJson } = require("../offline/runtime") as typeof import("../offline/runtime");
+    const { STACK_REFERENCE } = require("../offline/fakes") as typeof import("../offline/fakes");
+    const { ConfigError } = require("../config/validate") as typeof import("../config/validate");
+    const { ClusterIdentityError } = require("../cluster/identity") as typeof import("../cluster/identity");
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState, cloudState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     if (gitopsNote) stderr.write(`${gitopsNote}\n`);
