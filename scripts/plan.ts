@@ -99,7 +99,7 @@ export function renderTree(plan: PlanJson): string {
             const flags = [r.options.protect && "protected", r.options.retainOnDelete && "retained", r.options.import && `import ${r.options.import}`]
                 .filter(Boolean);
             lines.push(`${"  ".repeat(depth)}+ ${r.type}  ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
-            if (r.custom) for (const l of summarise(r.inputs)) lines.push(`${"  ".repeat(depth + 2)}${l}`);
+            if (r.custom) for (const l of shownInputs(r.inputs)) lines.push(`${"  ".repeat(depth + 2)}${l}`);
             walk(r.urn, depth + 1);
         }
     };
@@ -109,9 +109,19 @@ export function renderTree(plan: PlanJson): string {
     return lines.join("\n") + "\n";
 }
 
+/** Input lines the readable tree shows per resource; `--json` has them all. */
+const SHOWN_INPUTS = 12;
+
+/** A resource's first input lines, and how many the tree leaves out, so that a cut list never reads as the whole. */
+function shownInputs(inputs: unknown): string[] {
+    const all = summarise(inputs);
+    if (all.length <= SHOWN_INPUTS) return all;
+    const more = all.length - SHOWN_INPUTS;
+    return [...all.slice(0, SHOWN_INPUTS), `… ${more} more input${more === 1 ? "" : "s"} (--json prints every one)`];
+}
+
 /** The scalar inputs of a resource, flattened to `a.b.c: value`, long lists and blobs shortened. */
 function summarise(inputs: unknown, prefix = "", out: string[] = []): string[] {
-    if (out.length >= 12) return out;
     if (inputs && typeof inputs === "object" && !Array.isArray(inputs)) {
         for (const [k, v] of Object.entries(inputs)) {
             if (k === "__defaults" || k === "kind" || k === "apiVersion") continue;

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseDocument, type YAMLSeq } from "yaml";
 import { validateConfig } from "../config";
 import { ROOT } from "../config/keys";
 import { parseBenchArgs } from "../scripts/bench";
@@ -122,14 +123,14 @@ describe("output through a pipe", () => {
     it("reaches a reading process whole: a plan of several hundred KB parses at the other end", () => {
         // Many buckets and routes make the plan far larger than a pipe's 64 KiB buffer, where an exit with output still
         // queued used to cut it off (a file took it whole, so only a pipe shows it).
-        const settings = fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8");
-        const buckets = Array.from({ length: 150 }, (_, i) => `      - name: infra-bucket-${i}\n        purpose: bucket${i}\n`).join("");
-        const routes = Array.from({ length: 60 }, (_, i) =>
-            `      - hostname: app${i}.monosense.dev\n        service: http://app${i}.default.svc.cluster.local:8080\n`).join("");
-        const big = settings
-            .replace(/(\n {4}buckets:\n)/, `$1${buckets}`)
-            .replace("    gateway: https://envoy-external.networking.svc.cluster.local\n",
-                `    gateway: https://envoy-external.networking.svc.cluster.local\n    routes:\n${routes}`);
+        // The committed infra stack with 150 more buckets and 60 more routes, after its own.
+        const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8"));
+        const append = (keys: string[], items: object[]) =>
+            doc.setIn(keys, doc.createNode([...((doc.getIn(keys) as YAMLSeq | undefined)?.toJSON() ?? []), ...items]));
+        append(["config", "cluster-bootstrap:r2", "buckets"], Array.from({ length: 150 }, (_, i) => ({ name: `infra-bucket-${i}`, purpose: `bucket${i}` })));
+        append(["config", "cluster-bootstrap:tunnel", "routes"], Array.from({ length: 60 }, (_, i) =>
+            ({ hostname: `app${i}.monosense.dev`, service: `http://app${i}.default.svc.cluster.local:8080` })));
+        const big = doc.toString();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-pipe-"));
         const file = path.join(dir, "big.yaml");
         fs.writeFileSync(file, big);

@@ -8,17 +8,29 @@ import { isWireSecret, runStack } from "./harness";
 
 const CONTRACT = "cluster-bootstrap:contract:ClusterContract";
 
-describe.each(["infra", "apps"])("the contract of the %s stack", (stack) => {
+describe.each([
+    {
+        stack: "infra",
+        varKeys: ["CLOUDFLARE_ZONE_ID", "CLUSTER_CIDR", "CLUSTER_DOMAIN", "CLUSTER_ID", "CLUSTER_NAME", "R2_BUCKET_CNPG", "R2_BUCKET_VOLSYNC", "R2_ENDPOINT",
+            "TUNNEL_HOSTNAME", "TUNNEL_ID"],
+        secretKeys: ["CLOUDFLARE_DNS_TOKEN", "CLOUDFLARE_TUNNEL_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"],
+    },
+    {
+        // The spoke of infra's hub: a URL per hub hostname, and the hub's service token among the credentials.
+        stack: "apps",
+        varKeys: ["CLOUDFLARE_ZONE_ID", "CLUSTER_CIDR", "CLUSTER_DOMAIN", "CLUSTER_ID", "CLUSTER_NAME", "HUB_LOGS_URL", "HUB_VM_URL", "R2_BUCKET_CNPG",
+            "R2_BUCKET_VOLSYNC", "R2_ENDPOINT", "TUNNEL_HOSTNAME", "TUNNEL_ID"],
+        secretKeys: ["CLOUDFLARE_DNS_TOKEN", "CLOUDFLARE_TUNNEL_TOKEN", "HUB_ACCESS_CLIENT_ID", "HUB_ACCESS_CLIENT_SECRET", "R2_ACCESS_KEY_ID",
+            "R2_SECRET_ACCESS_KEY"],
+    },
+])("the contract of the $stack stack", ({ stack, varKeys, secretKeys }) => {
     it("has exactly these keys, the credentials only in cluster-secrets", async () => {
         const run = await runStack({ stack });
         expect(run.error).toBeUndefined();
         const contract = run.resources.find((r) => r.type === CONTRACT)!;
         const out = run.componentOutputs[contract.urn];
-        expect(out.varKeys).toEqual([
-            "CLOUDFLARE_ZONE_ID", "CLUSTER_DOMAIN", "CLUSTER_ID", "CLUSTER_NAME", "R2_BUCKET_CNPG", "R2_BUCKET_VOLSYNC", "R2_ENDPOINT",
-            "TUNNEL_HOSTNAME", "TUNNEL_ID",
-        ]);
-        expect(out.secretKeys).toEqual(["CLOUDFLARE_DNS_TOKEN", "CLOUDFLARE_TUNNEL_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]);
+        expect(out.varKeys).toEqual(varKeys);
+        expect(out.secretKeys).toEqual(secretKeys);
         const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
         expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
     });

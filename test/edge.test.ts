@@ -8,10 +8,28 @@ const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloud
 const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 
+// cloudflared's Access check on a protected hostname's rule, with the tag of that hostname's application.
+const accessCheck = (host: string) => ({ access: { required: true, teamName: "monosense", audTags: [`placeholder:ZeroTrustAccessApplication/access-app-${host}/aud`] } });
+const INFRA_GATEWAY = "https://envoy-external.networking.svc.cluster.local";
+type Rule = { hostname: string; service: string; originRequest: Record<string, unknown> };
+
 describe.each([
-    { stack: "infra", domain: "monosense.dev", gateway: "https://envoy-external.networking.svc.cluster.local" },
-    { stack: "apps", domain: "monosense.io", gateway: "https://envoy-gateway-external.networking.svc.cluster.local" },
-])("edge on the $stack stack", ({ stack, domain, gateway }) => {
+    {
+        stack: "infra", domain: "monosense.dev", gateway: INFRA_GATEWAY,
+        // The rules between the webhook's and the wildcard's: the hub's write endpoints on their own routes, then the
+        // operator UIs under the zone wildcard on rules of their own; each behind Access. Only the routes get a record.
+        rules: [
+            { hostname: "vm.monosense.dev", service: "http://vminsert-victoria.observability.svc.cluster.local:8480", originRequest: accessCheck("vm.monosense.dev") },
+            { hostname: "logs.monosense.dev", service: "http://victoria-logs.observability.svc.cluster.local:9428", originRequest: accessCheck("logs.monosense.dev") },
+            ...["grafana", "alertmanager", "vmui", "hubble"].map((name) => ({
+                hostname: `${name}.monosense.dev`, service: INFRA_GATEWAY,
+                originRequest: { originServerName: "external.monosense.dev", http2Origin: true, ...accessCheck(`${name}.monosense.dev`) },
+            })),
+        ] as Rule[],
+        records: ["vm.monosense.dev", "logs.monosense.dev"],
+    },
+    { stack: "apps", domain: "monosense.io", gateway: "https://envoy-gateway-external.networking.svc.cluster.local", rules: [] as Rule[], records: [] },
+])("edge on the $stack stack", ({ stack, domain, gateway, rules, records: routed }) => {
     it("creates one protected, remotely-managed tunnel named after the cluster, with a secret 32-byte secret", async () => {
         const run = await runStack({ stack });
         expect(run.error).toBeUndefined();
@@ -36,6 +54,7 @@ describe.each([
         expect(plainAt(config, "config.ingresses")).toEqual([
             { hostname: `external.${domain}`, service: gateway, originRequest: tls },
             { hostname: `flux-webhook.${domain}`, service: "http://webhook-receiver.flux-system.svc.cluster.local" },
+            ...rules,
             { hostname: `*.${domain}`, service: gateway, originRequest: tls },
             { service: "http_status:404" },
         ]);
@@ -45,7 +64,7 @@ describe.each([
         const run = await runStack({ stack });
         const tunnel = run.one(TUNNEL);
         const records = run.ofType(DNS);
-        expect(records.map((r) => r.inputs.name).sort()).toEqual([`external.${domain}`, `flux-webhook.${domain}`]);
+        expect(records.map((r) => r.inputs.name).sort()).toEqual([`external.${domain}`, `flux-webhook.${domain}`, ...routed].sort());
         for (const r of records) {
             expect(r.inputs).toMatchObject({
                 type: "CNAME",
@@ -65,7 +84,7 @@ describe.each([
         expect(run.plainOutputs()).toMatchObject({
             tunnelId: tunnel.id,
             tunnelCname: `${tunnel.id}.cfargotunnel.com`,
-            tunnelHostnames: [`external.${domain}`, `flux-webhook.${domain}`, `*.${domain}`],
+            tunnelHostnames: [`external.${domain}`, `flux-webhook.${domain}`, ...rules.map((r) => r.hostname), `*.${domain}`],
         });
     });
 
@@ -94,9 +113,11 @@ describe.each([
 });
 
 describe("edge with configured routes", () => {
+    // The infra stack with these routes instead of its own, and without the Access that protects its own.
     const tunnel = (routes: unknown[], originHost?: string) => (v: Record<string, unknown>) => ({
         ...v,
         tunnel: { ...(v.tunnel as object), routes, ...(originHost ? { originHost } : {}) },
+        access: undefined,
     });
 
     it("adds the routes before the zone wildcard and a CNAME for each explicit one", async () => {

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
 import { ConfigError } from "../config";
 import { HUB_HOSTNAMES_OUTPUT, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import type { StackOutputs } from "../offline/fakes";
@@ -109,7 +110,9 @@ describe("placeholders for the hub's outputs", () => {
     });
 
     it("are not needed without a hub: no read, no note, no HUB_ keys", async () => {
-        const run = await runStack({ stack: "apps" });
+        // The committed apps stack is a spoke: the same stack without its hub.
+        const run = await runStack({ stack: "apps", edit: (v) => ({ ...v, hub: undefined }) });
+        expect(run.error).toBeUndefined();
         expect(run.resources.filter((r) => r.type === "pulumi:pulumi:StackReference")).toEqual([]);
         expect(run.notes.filter((n) => n.includes("placeholders"))).toEqual([]);
         expect(Object.keys(vars(run)).filter((k) => k.startsWith("HUB_"))).toEqual([]);
@@ -178,7 +181,10 @@ describe("stack outputs files", () => {
 describe("npm run plan -- apps with a hub", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-hub-"));
     const settings = path.join(dir, "Pulumi.apps.yaml");
-    fs.writeFileSync(settings, `${fs.readFileSync(path.join(ROOT, "Pulumi.apps.yaml"), "utf8")}  cluster-bootstrap:hub:\n    stack: infra\n    hostnames:\n      - vm.monosense.dev\n`);
+    // The committed apps stack with its hub named as the outputs file below names it.
+    const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.apps.yaml"), "utf8"));
+    doc.setIn(["config", "cluster-bootstrap:hub"], doc.createNode({ stack: "infra", hostnames: ["vm.monosense.dev"] }));
+    fs.writeFileSync(settings, doc.toString());
     const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "apps", "--json", "--config", settings, ...args], {
         cwd: ROOT, encoding: "utf8",
     });

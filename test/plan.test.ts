@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackSettings, redact, toPlanJson, type OfflineRun } from "../offline/runtime";
 import { ROOT } from "../config/keys";
+import { renderTree } from "../scripts/plan";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -156,6 +157,32 @@ describe("npm run plan", () => {
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/^Plan for cluster-bootstrap\/apps: \d+ resources\n/);
         expect(r.stdout).toContain("+ pulumi:pulumi:Stack  cluster-bootstrap-apps");
+    });
+
+    it("says how many inputs the readable tree leaves out of a resource, so a cut list never reads as the whole", () => {
+        const resource = (name: string, inputs: Record<string, unknown>) => ({
+            urn: `urn:pulumi:s::p::t::${name}`, type: "t", name, custom: true, parent: "", provider: "", inputs, dependencies: [],
+            options: { protect: false, retainOnDelete: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [] },
+        });
+        const inputs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${String(i).padStart(2, "0")}`, i]));
+        const tree = renderTree({
+            project: "p", stack: "s", invokes: [], handedOver: [], outputs: {},
+            resources: [resource("twelve", inputs(12)), resource("thirteen", inputs(13)), resource("rules", { ingresses: [{ hostname: "a", service: "x" }, { hostname: "b", service: "y" }, { service: "z" }, ...Array.from({ length: 8 }, () => ({ service: "w" }))] })],
+        }).split("\n");
+        // The input lines under a resource: those after its own line, up to the next resource's.
+        const under = (name: string) => {
+            const rest = tree.slice(tree.findIndex((l) => l.endsWith(`  ${name}`)) + 1);
+            const end = rest.findIndex((l) => !l.startsWith("    "));
+            return rest.slice(0, end === -1 ? rest.length : end);
+        };
+        expect(under("twelve")).toHaveLength(12);
+        expect(under("twelve").join("\n")).not.toContain("more input");
+        expect(under("thirteen")).toEqual([...Array.from({ length: 12 }, (_, i) => `    k${String(i).padStart(2, "0")}: ${i}`), "    … 1 more input (--json prints every one)"]);
+        expect(under("rules").at(-1)).toBe("    … 1 more input (--json prints every one)");
+        // The committed infra stack's tunnel rules run past the cut: the tree says so under the tunnel's config.
+        const infra = plan("infra").stdout.split("\n");
+        const config = infra.findIndex((l) => l.endsWith("  edge-tunnel-config"));
+        expect(infra.slice(config + 1, config + 14).at(-1)).toMatch(/^ {8}… \d+ more inputs \(--json prints every one\)$/);
     });
 
     it("never prints a secret given in plain text, and checks it", () => {

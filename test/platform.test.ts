@@ -233,7 +233,8 @@ describe("problems in the app directories are config errors, before anything is 
         expect(strictSubstitution(">=2.8.0")).toBe(true);
         const run = await runStack({
             gitopsDir: FIXTURE,
-            edit: (v) => ({ ...v, platform: { releases: [CILIUM] }, flux: { ...(v.flux as object), version: "2.9.x" } }),
+            // A cluster without cluster.cidr: its cluster-vars has no CLUSTER_CIDR, which the cilium fixture substitutes.
+            edit: (v) => ({ ...v, cluster: { ...(v.cluster as object), cidr: undefined }, platform: { releases: [CILIUM] }, flux: { ...(v.flux as object), version: "2.9.x" } }),
         });
         expect(String(run.error)).toContain('cluster-bootstrap:platform.releases[0]: kubernetes/apps/kube-system/cilium/app/helmrelease.yaml: ' +
             'envsubst error: variable substitution failed: variable not set (strict mode): "CLUSTER_CIDR"');

@@ -2,6 +2,7 @@
 // and Cloudflare APIs) plus the stack's outputs, a connected tunnel, its DNS records, a webhook with a successful last
 // delivery, Ready Flux objects, a cluster-vars as the stack writes it, and a fake R2 S3 endpoint. It starts healthy;
 // each test breaks one thing.
+import { createHash } from "node:crypto";
 import type { FluxObject } from "../cluster/flux-await";
 import { fakeS3, type FakeS3 } from "./fake-s3";
 import { k8sStatus, type FakeAnswer, type FakeRequest } from "./fake-apis";
@@ -16,7 +17,18 @@ export const OUTPUT_SECRETS = {
     accessKeyId: "r2akid0SENTINEL0005notreal0000000",
     secretAccessKey: "r2secret-SENTINEL-0006-not-real-0000000000000000000000000000",
     webhookUrl: "https://flux-webhook.monosense.dev/hook/5e1f0c7a9b3d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f",
+    // The hub's service token for the apps cluster (accessServiceTokens), in Cloudflare's shapes.
+    hubClientId: "SENTINEL0007notreal0000000000000.access",
+    hubClientSecret: "SENTINEL0008-not-real-000000000000000000000000000000000000000000",
 };
+
+/** The names the committed infra stack gives a DNS record: the explicit hostnames of its tunnel's rules. */
+export const RECORDED_HOSTS = ["external.monosense.dev", "flux-webhook.monosense.dev", "vm.monosense.dev", "logs.monosense.dev"];
+/** The names the committed infra stack puts behind Access (cluster-bootstrap:access.hostnames), in its order. */
+export const PROTECTED_HOSTS = ["grafana.monosense.dev", "alertmanager.monosense.dev", "vmui.monosense.dev", "hubble.monosense.dev",
+    "vm.monosense.dev", "logs.monosense.dev"];
+/** An application's AUD tag as Cloudflare makes them (64 hex digits), one per hostname. */
+const audOf = (host: string) => createHash("sha256").update(`aud:${host}`).digest("hex");
 
 const fine = (result: unknown): FakeAnswer => ({ status: 200, body: { success: true, errors: [], messages: [], result } });
 
@@ -56,25 +68,38 @@ export async function verifyWorld(stack = "infra"): Promise<VerifyWorld> {
         cluster: { value: stack },
         tunnelId: { value: TUNNEL_ID },
         tunnelCname: { value: `${TUNNEL_ID}.cfargotunnel.com` },
-        tunnelHostnames: { value: [`external.monosense.dev`, `flux-webhook.monosense.dev`, `*.monosense.dev`] },
+        // As the program lists them: the origin host, the webhook, the routes, the protected names under the wildcard, the wildcard.
+        tunnelHostnames: { value: [...RECORDED_HOSTS, ...PROTECTED_HOSTS.filter((h) => !RECORDED_HOSTS.includes(h)), "*.monosense.dev"] },
         r2Endpoint: { value: `https://${ACCOUNT}.r2.cloudflarestorage.com` },
         r2Buckets: { value: { volsync: `${stack}-volsync`, cnpg: `${stack}-cnpg` } },
         r2AccessKeyId: { value: OUTPUT_SECRETS.accessKeyId, secret: true },
         r2SecretAccessKey: { value: OUTPUT_SECRETS.secretAccessKey, secret: true },
         fluxWebhookUrl: { value: OUTPUT_SECRETS.webhookUrl, secret: true },
         platformReleases: { value: ["kube-system/cilium", "kube-system/coredns", "kube-system/spegel"] },
+        accessHostnames: { value: PROTECTED_HOSTS },
+        accessAudTags: { value: Object.fromEntries(PROTECTED_HOSTS.map((h) => [h, audOf(h)])) },
+        hubHostnames: { value: { "apps-to-hub": ["vm.monosense.dev", "logs.monosense.dev"] } },
+        accessServiceTokens: { value: { "apps-to-hub": { clientId: OUTPUT_SECRETS.hubClientId, clientSecret: OUTPUT_SECRETS.hubClientSecret } }, secret: true },
+        accessServiceTokenExpiry: { value: { "apps-to-hub": "2027-06-01T09:00:00Z" } },
     };
     w.save();
 
-    // Cloudflare: a connected tunnel, the zone, a proxied CNAME per hostname the program gave a record.
+    // Cloudflare: a connected tunnel, the zone, a proxied CNAME per hostname the program gave a record, a self-hosted
+    // Access application per protected hostname (the list endpoint filtered to that exact domain).
     const zone = "023e105f4ecef8ad9ca31a8372d0c353";
     w.cloudflareRoutes[`/accounts/${ACCOUNT}/cfd_tunnel/${TUNNEL_ID}/connections`] = fine([
         { id: "1bedc50d-42b3-473c-b108-ff3d10c0d925", version: "2025.8.0", conns: [{ colo_name: "ams01", is_pending_reconnect: false }, { colo_name: "fra06", is_pending_reconnect: false }] },
     ]);
     w.cloudflareRoutes[`/zones?${new URLSearchParams({ name: "monosense.dev", "account.id": ACCOUNT })}`] = fine([{ id: zone, name: "monosense.dev", status: "active" }]);
-    for (const host of ["external.monosense.dev", "flux-webhook.monosense.dev"]) {
+    for (const host of RECORDED_HOSTS) {
         w.cloudflareRoutes[`/zones/${zone}/dns_records?${new URLSearchParams({ "name.exact": host })}`] = fine([
             { id: `r-${host}`, type: "CNAME", name: host, content: `${TUNNEL_ID}.cfargotunnel.com`, proxied: true },
+        ]);
+    }
+
+    for (const host of PROTECTED_HOSTS) {
+        w.cloudflareRoutes[`/accounts/${ACCOUNT}/access/apps?${new URLSearchParams({ domain: host, exact: "true" })}`] = fine([
+            { id: `app-${host}`, aud: audOf(host), name: host, domain: host, type: "self_hosted", destinations: [{ type: "public", uri: host }] },
         ]);
     }
 
@@ -103,7 +128,7 @@ export async function verifyWorld(stack = "infra"): Promise<VerifyWorld> {
     receiver.status!.lastHandledReconcileAt = "rotation-webhook-token-00";
     put(receiver, "receivers");
     w.clusterVars = {
-        CLUSTER_NAME: stack, CLUSTER_ID: stack === "infra" ? "1" : "2", CLUSTER_DOMAIN: "monosense.dev",
+        CLUSTER_NAME: stack, CLUSTER_ID: stack === "infra" ? "1" : "2", CLUSTER_DOMAIN: "monosense.dev", CLUSTER_CIDR: stack === "infra" ? "10.42.0.0/16" : "10.52.0.0/16",
         TUNNEL_ID, TUNNEL_HOSTNAME: "external.monosense.dev",
         R2_ENDPOINT: `https://${ACCOUNT}.r2.cloudflarestorage.com`, R2_BUCKET_VOLSYNC: `${stack}-volsync`, R2_BUCKET_CNPG: `${stack}-cnpg`,
         CLOUDFLARE_ZONE_ID: zone,

@@ -57,7 +57,9 @@ describe("verify of a healthy stack", () => {
         expect(report.sections.map((s) => s.name)).toEqual(["Stack infra", "Cloudflare", "GitHub", "Kubernetes and Flux", "R2"]);
         expect(statuses(results)).toEqual([
             "ok Pulumi CLI", "ok Pulumi login", "ok Pulumi stack infra", "ok Stack secrets", "ok Stack config", "ok Stack outputs",
-            "ok Tunnel infra", "ok DNS external.monosense.dev", "ok DNS flux-webhook.monosense.dev",
+            "ok Tunnel infra", "ok DNS external.monosense.dev", "ok DNS flux-webhook.monosense.dev", "ok DNS vm.monosense.dev", "ok DNS logs.monosense.dev",
+            "ok Access grafana.monosense.dev", "ok Access alertmanager.monosense.dev", "ok Access vmui.monosense.dev", "ok Access hubble.monosense.dev",
+            "ok Access vm.monosense.dev", "ok Access logs.monosense.dev",
             "ok GitHub webhook",
             "ok FluxInstance flux-system/flux", "ok GitRepository flux-system/k8s-ops",
             "ok Kustomization flux-system/cluster-apps", "ok Kustomization flux-system/k8s-ops",
@@ -69,7 +71,9 @@ describe("verify of a healthy stack", () => {
         expect(lines).toContain(`✓ DNS flux-webhook.monosense.dev: proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com`);
         expect(lines).toContain("✓ GitHub webhook: the last delivery (push at 2025-06-02T10:00:00Z) was answered 200 (OK)");
         expect(lines).toContain("✓ Receiver flux-system/github-receiver: Ready: Receiver initialized for path: /hook/[secret]");
-        expect(lines).toContain("✓ ConfigMap flux-system/cluster-vars: matches the stack (8 keys: CLUSTER_NAME, CLUSTER_ID, CLUSTER_DOMAIN, "
+        expect(lines).toContain(`✓ DNS vm.monosense.dev: proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com`);
+        expect(lines).toContain('✓ Access vm.monosense.dev: application "vm.monosense.dev" (self_hosted)');
+        expect(lines).toContain("✓ ConfigMap flux-system/cluster-vars: matches the stack (9 keys: CLUSTER_NAME, CLUSTER_ID, CLUSTER_DOMAIN, CLUSTER_CIDR, "
             + "TUNNEL_ID, TUNNEL_HOSTNAME, R2_ENDPOINT, R2_BUCKET_VOLSYNC, R2_BUCKET_CNPG)");
         expect(lines).toContain("✓ R2 token scope: refused on infra-scope-probe, a bucket outside the stack (403 AccessDenied): the token reaches only its own buckets");
         expect(lines).toContain("✓ R2 token: bucket list: refused (403 AccessDenied): the token cannot list, create or delete buckets");
