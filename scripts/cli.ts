@@ -21,17 +21,32 @@ export function stackFiles(root: string): string[] {
     }).sort();
 }
 
+/**
+ * Where a command writes and what it reads of its surroundings: the process's own when it runs as a script, a test's
+ * when the test runs the same command in-process (no process start per case).
+ */
+export interface CommandIo {
+    out(text: string): void;
+    err(text: string): void;
+    env: NodeJS.ProcessEnv;
+}
+
+/** The process's standard output and error, and its environment. */
+export function processIo(): CommandIo {
+    return { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), env: process.env };
+}
+
 /** Parses argv, prints help (exit 0) or a usage error (exit 2) itself; returns the options, or the exit code. */
-export function parseOrExit<T>(parse: () => T, help: string, usage: string): T | number {
+export function parseOrExit<T>(parse: () => T, help: string, usage: string, io: Pick<CommandIo, "out" | "err"> = processIo()): T | number {
     try {
         return parse();
     } catch (e) {
         if (!(e instanceof UsageError)) throw e;
         if (e.message === "") {
-            process.stdout.write(help);
+            io.out(help);
             return 0;
         }
-        process.stderr.write(`${e.message}\n${usage}\n(npm run … -- --help explains every option)\n`);
+        io.err(`${e.message}\n${usage}\n(npm run … -- --help explains every option)\n`);
         return 2;
     }
 }

@@ -12,7 +12,7 @@ import { readStackSettings, StackFileError } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
 import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { CloudStateFileError, readCloudState } from "../offline/cloud-state";
-import { flagValue, parseOrExit, stackFiles, UsageError, userPath, runAsMain } from "./cli";
+import { flagValue, parseOrExit, processIo, stackFiles, UsageError, userPath, runAsMain, type CommandIo } from "./cli";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE] [--cluster-state FILE] "
     + "[--cloud-state FILE]";
@@ -153,8 +153,22 @@ export function planStderr(env: Readonly<Record<string, string | undefined>>, wr
     };
 }
 
-async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
-    const args = parseOrExit(() => parseArgs(process.argv.slice(2)), HELP, USAGE);
+/**
+ * The plan command: `argv` as after `npm run plan --`, writing through `io`; returns the exit code. The script runs it
+ * with the process's own streams; tests run it in-process with theirs.
+ */
+export async function planCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const stderr = planStderr(io.env, io.err);
+    try {
+        return await plan(argv, io, stderr);
+    } catch (e) {
+        stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+        return 1;
+    }
+}
+
+async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof planStderr>): Promise<number> {
+    const args = parseOrExit(() => parseArgs(argv, io.env), HELP, USAGE, io);
     if (typeof args === "number") return args;
     const file = args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`);
     if (!fs.existsSync(file)) {
@@ -211,14 +225,14 @@ async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
     let cloudState: ReturnType<typeof readCloudState> | undefined;
     if (args.cloudState !== undefined) {
         if (!fs.existsSync(args.cloudState)) {
-            process.stderr.write(`no cloud state file ${args.cloudState}\n`);
+            stderr.write(`no cloud state file ${args.cloudState}\n`);
             return 2;
         }
         try {
             cloudState = readCloudState(args.cloudState);
         } catch (e) {
             if (!(e instanceof CloudStateFileError)) throw e;
-            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            for (const p of e.problems) stderr.write(`${p}\n`);
             return 1;
         }
     }
@@ -247,16 +261,10 @@ async function main(stderr: ReturnType<typeof planStderr>): Promise<number> {
         const unused = unusedStackOutputsNote(args.stackOutputs!, Object.keys(stackOutputs), referenced);
         if (unused) stderr.write(`note: ${unused}\n`);
     }
-    const plan = toPlanJson(run);
-    process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderTree(plan));
+    const planJson = toPlanJson(run);
+    io.out(args.json ? `${JSON.stringify(planJson, null, 2)}\n` : renderTree(planJson));
     return 0;
 }
 
 // Runs only as the script itself, so tests can import its functions.
-runAsMain(__filename, () => {
-    const stderr = planStderr(process.env);
-    return main(stderr).catch((e: unknown) => {
-        stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-        return 1;
-    });
-});
+runAsMain(__filename, () => planCommand(process.argv.slice(2)));
