@@ -153,21 +153,37 @@ export function planStderr(env: Readonly<Record<string, string | undefined>>, wr
     };
 }
 
+/** What the plan runs of the program: the offline runtime and the errors it reports as the user's. */
+export type PlanProgram = Pick<typeof import("../offline/runtime"), "runOffline" | "toPlanJson">
+    & Pick<typeof import("../offline/fakes"), "STACK_REFERENCE">
+    & Pick<typeof import("../config/validate"), "ConfigError">
+    & Pick<typeof import("../cluster/identity"), "ClusterIdentityError">;
+
+/** The program, required on first use under the scripts' loader, so that --help and usage errors load no SDK. */
+function requireProgram(): PlanProgram {
+    return {
+        ...(require("../offline/runtime") as typeof import("../offline/runtime")),
+        ...(require("../offline/fakes") as typeof import("../offline/fakes")),
+        ...(require("../config/validate") as typeof import("../config/validate")),
+        ...(require("../cluster/identity") as typeof import("../cluster/identity")),
+    };
+}
+
 /**
  * The plan command: `argv` as after `npm run plan --`, writing through `io`; returns the exit code. The script runs it
- * with the process's own streams; tests run it in-process with theirs.
+ * with the process's own streams; tests run it in-process with theirs, passing the program they imported already.
  */
-export async function planCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+export async function planCommand(argv: string[], io: CommandIo = processIo(), program: () => PlanProgram = requireProgram): Promise<number> {
     const stderr = planStderr(io.env, io.err);
     try {
-        return await plan(argv, io, stderr);
+        return await plan(argv, io, stderr, program);
     } catch (e) {
         stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
         return 1;
     }
 }
 
-async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof planStderr>): Promise<number> {
+async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof planStderr>, program: () => PlanProgram): Promise<number> {
     const args = parseOrExit(() => parseArgs(argv, io.env), HELP, USAGE, io);
     if (typeof args === "number") return args;
     const file = args.file ?? path.join(ROOT, `Pulumi.${args.stack}.yaml`);
@@ -237,10 +253,7 @@ async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof pla
         }
     }
     // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
-    const { runOffline, toPlanJson } = require("../offline/runtime") as typeof import("../offline/runtime");
-    const { STACK_REFERENCE } = require("../offline/fakes") as typeof import("../offline/fakes");
-    const { ConfigError } = require("../config/validate") as typeof import("../config/validate");
-    const { ClusterIdentityError } = require("../cluster/identity") as typeof import("../cluster/identity");
+    const { runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError } = program();
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState, cloudState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     if (gitopsNote) stderr.write(`${gitopsNote}\n`);

@@ -2,7 +2,6 @@
 // unclear; a later run with everything in the state; and `--cloud-state` read as the offline plan reads it. The
 // lookups answer from the cloud state as the APIs would (offline/fakes.ts); what the state holds comes from the stack's
 // own outputs, as a StackReference to itself reads them.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +13,7 @@ import { toPlanJson } from "../offline/runtime";
 import { credentialDigest, emptyCloudState } from "../providers/adoption";
 import { withAccess } from "./access-fixtures";
 import { plainAt, runStack, type StackRun, type Values } from "./harness";
+import { runPlan } from "./plan-command";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 const ZONE = "placeholder:zone/monosense.dev/id";
@@ -321,7 +321,7 @@ describe("adopt, on a later run with everything already in the state", () => {
 });
 
 describe("--cloud-state", () => {
-    it("takes the issue's shape with extra fields, and nothing else", () => {
+    it("takes the issue's shape with extra fields, and nothing else", async () => {
         const state = parseCloudState(JSON.stringify({
             r2Buckets: [{ name: "b", location: "WNAM", storageClass: "Standard", jurisdiction: "default", creation_date: "2024-01-01" }],
             tunnels: [{ id: "t", name: "infra", status: "healthy" }],
@@ -333,7 +333,7 @@ describe("--cloud-state", () => {
         expect(state.accessPolicies).toEqual([]);
     });
 
-    it("refuses a file it cannot read as that, with every problem naming the entry", () => {
+    it("refuses a file it cannot read as that, with every problem naming the entry", async () => {
         const problems = (text: string) => {
             try {
                 parseCloudState(text, "cloud.json");
@@ -362,7 +362,7 @@ describe("--cloud-state", () => {
 });
 
 describe("npm run plan -- <stack> --cloud-state FILE", () => {
-    it("answers the lookups from FILE, shows each import ID in the plan JSON and the notes on stderr, and refuses a bad FILE", () => {
+    it("answers the lookups from FILE, shows each import ID in the plan JSON and the notes on stderr, and refuses a bad FILE", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopt-"));
         const stack = path.join(dir, "Pulumi.infra.yaml");
         fs.writeFileSync(stack, `${fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")}  cluster-bootstrap:adopt: true\n`);
@@ -373,10 +373,8 @@ describe("npm run plan -- <stack> --cloud-state FILE", () => {
             dnsRecords: [{ id: "rec-webhook", name: "flux-webhook.monosense.dev", type: "CNAME", content: "x.cfargotunnel.com", proxied: true }],
             accessApplications: [],
         }));
-        const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--config", stack, ...args], {
-            cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
-        });
-        const r = plan("--json", "--cloud-state", cloud);
+        const plan = (...args: string[]) => runPlan(["infra", "--config", stack, ...args]);
+        const r = await plan("--json", "--cloud-state", cloud);
         expect(r.status, r.stderr).toBe(0);
         const json = JSON.parse(r.stdout) as ReturnType<typeof toPlanJson>;
         const imports = Object.fromEntries(json.resources.filter((x) => "import" in x.options).map((x) => [x.name, x.options.import]));
@@ -390,15 +388,15 @@ describe("npm run plan -- <stack> --cloud-state FILE", () => {
         expect(r.stderr).toContain("note: cluster-bootstrap:adopt: R2 bucket infra-cnpg: created (none exists)\n");
 
         // Without the file nothing exists: everything is created, nothing imported.
-        const none = plan("--json");
+        const none = await plan("--json");
         expect(none.status, none.stderr).toBe(0);
         expect((JSON.parse(none.stdout) as ReturnType<typeof toPlanJson>).resources.filter((x) => "import" in x.options)).toEqual([]);
 
         fs.writeFileSync(cloud, JSON.stringify({ tunnels: [{ id: 7, name: "infra" }] }));
-        const bad = plan("--cloud-state", cloud);
+        const bad = await plan("--cloud-state", cloud);
         expect(bad.status).toBe(1);
         expect(bad.stdout).toBe("");
         expect(bad.stderr).toBe(`${cloud}: tunnels[0].id: must be a string\n`);
-        expect(plan("--cloud-state", path.join(dir, "missing.json")).status).toBe(2);
+        expect((await plan("--cloud-state", path.join(dir, "missing.json"))).status).toBe(2);
     });
 });

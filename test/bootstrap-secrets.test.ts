@@ -1,7 +1,6 @@
 // Secret zero through the whole program: the Secrets and their namespaces, exact bytes, ordering against Flux, and the
 // sentinel values that must never show: not in an input, an output, a component output, an error, the plan JSON or
 // the plan's tree, stdout or stderr.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +11,7 @@ import { toPlanJson } from "../offline/runtime";
 import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, runStack, waitsFor, type RecordedResource, type StackRun } from "./harness";
 import { CLUSTER_SECRETS, DEPLOY_KEY_SECRET, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
+import { runPlan } from "./plan-command";
 
 const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -90,7 +90,7 @@ describe.each(["infra", "apps"])("bootstrap Secrets on the %s stack", (stack) =>
         for (const s of bootstrap) expect(ks.options.dependsOn, s.name).toContain(s.urn);
     });
 
-    it("never has a bootstrap Secret wait for Flux: the store's credentials are there before the first reconcile", () => {
+    it("never has a bootstrap Secret wait for Flux: the store's credentials are there before the first reconcile", async () => {
         const flux = [
             ...["kubernetes:fluxcd.controlplane.io/v1:FluxInstance", KUSTOMIZATION, "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"]
                 .map((t) => run.one(t).urn),
@@ -103,7 +103,7 @@ describe.each(["infra", "apps"])("bootstrap Secrets on the %s stack", (stack) =>
         }
     });
 
-    it("never shows a value: not in inputs, outputs, component outputs, stack outputs or the plan", () => {
+    it("never shows a value: not in inputs, outputs, component outputs, stack outputs or the plan", async () => {
         const shown = visible(run);
         for (const s of SENTINELS) expect(shown.includes(s), s).toBe(false);
         expect(shown).not.toContain("SENTINEL");
@@ -166,9 +166,7 @@ describe("bootstrapSecrets that are wrong", () => {
 });
 
 describe("npm run plan with bootstrapSecrets", () => {
-    const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
-    });
+    const plan = (...args: string[]) => runPlan(args);
     const stackFile = (extra: string) => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-")), "Pulumi.test.yaml");
         fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8") + extra);
@@ -176,22 +174,22 @@ describe("npm run plan with bootstrapSecrets", () => {
     };
     const plainList = (entries: unknown) => `  cluster-bootstrap:bootstrapSecrets: ${JSON.stringify(entries)}\n`;
 
-    it("plans the Secrets from values given in plain text and prints none of them, as a tree or as JSON", () => {
+    it("plans the Secrets from values given in plain text and prints none of them, as a tree or as JSON", async () => {
         const file = stackFile(plainList(BOOTSTRAP));
         for (const args of [[], ["--json"]]) {
-            const r = plan("infra", ...args, "--config", file);
+            const r = await plan("infra", ...args, "--config", file);
             expect(r.status, r.stderr).toBe(0);
             expect(r.stdout).toContain("bootstrap-secrets-external-secrets.onepassword-connect");
             expect(r.stdout + r.stderr).not.toContain("SENTINEL");
         }
-        const json = JSON.parse(plan("infra", "--json", "--config", file).stdout) as { resources: Array<{ name: string; inputs: Record<string, unknown> }> };
+        const json = JSON.parse((await plan("infra", "--json", "--config", file)).stdout) as { resources: Array<{ name: string; inputs: Record<string, unknown> }> };
         const connect = json.resources.find((r) => r.name === "bootstrap-secrets-external-secrets.onepassword-connect")!;
         expect(connect.inputs.stringData).toBe("[secret]");
     });
 
-    it("exits 1 on bad entries, every problem on stderr and none showing a value", () => {
+    it("exits 1 on bad entries, every problem on stderr and none showing a value", async () => {
         const file = stackFile(plainList([{ namespace: "Bad_SENTINEL", name: "x", data: { "SENTINEL key": VAULT_TOKEN, n: 7 } }]));
-        const r = plan("infra", "--json", "--config", file);
+        const r = await plan("infra", "--json", "--config", file);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
         expect(r.stderr.split("\n").filter((l) => l.startsWith("cluster-bootstrap:"))).toEqual([
@@ -202,15 +200,15 @@ describe("npm run plan with bootstrapSecrets", () => {
         expect(r.stderr).not.toContain("SENTINEL");
     });
 
-    it("plans placeholders for values set with --secret --path, and notes a list set as one secret that it cannot read", () => {
-        const leaves = plan("infra", "--json", "--config", stackFile(
+    it("plans placeholders for values set with --secret --path, and notes a list set as one secret that it cannot read", async () => {
+        const leaves = await plan("infra", "--json", "--config", stackFile(
             "  cluster-bootstrap:bootstrapSecrets:\n    - namespace: vault\n      name: vault-token\n      data:\n        token:\n          secure: v1:U0VOVElORUw=\n"));
         expect(leaves.status, leaves.stderr).toBe(0);
         expect(leaves.stderr).toContain("note: cluster-bootstrap:bootstrapSecrets holds offline placeholders for its secret values; its Secrets are planned with them\n");
         expect(leaves.stdout).toContain("bootstrap-secrets-vault.vault-token");
         expect(leaves.stdout).not.toContain("U0VOVElORUw=");
 
-        const whole = plan("infra", "--json", "--config", stackFile("  cluster-bootstrap:bootstrapSecrets:\n    secure: v1:U0VOVElORUw=\n"));
+        const whole = await plan("infra", "--json", "--config", stackFile("  cluster-bootstrap:bootstrapSecrets:\n    secure: v1:U0VOVElORUw=\n"));
         expect(whole.status, whole.stderr).toBe(0);
         expect(whole.stderr).toContain("note: cluster-bootstrap:bootstrapSecrets is an offline placeholder for the whole list, which cannot be read offline; no bootstrap Secret is planned\n");
         expect(whole.stdout).not.toContain("bootstrap-secrets");

@@ -12,6 +12,7 @@ import { parseBenchArgs } from "../scripts/bench";
 import { stackFiles, UsageError, userPath } from "../scripts/cli";
 import { parseArgs as parsePlanArgs } from "../scripts/plan";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT } from "./harness";
+import { runPlan } from "./plan-command";
 
 const script = (name: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
     spawnSync(process.execPath, ["--import", "./scripts/register.mjs", `scripts/${name}.ts`, ...args], { cwd: ROOT, encoding: "utf8", env });
@@ -39,18 +40,18 @@ describe("paths as the user typed them", () => {
         expect(parsePlanArgs(["infra", "--config=../my.yaml"], { INIT_CWD: "/home/me/x" }).file).toBe("/home/me/my.yaml");
     });
 
-    it("plans a --config file relative to where npm was run", () => {
+    it("plans a --config file relative to where npm was run", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cwd-"));
         fs.copyFileSync(path.join(ROOT, "Pulumi.apps.yaml"), path.join(dir, "mine.yaml"));
-        const r = script("plan", ["apps", "--json", "--config", "mine.yaml"], { ...process.env, INIT_CWD: dir });
+        const r = await runPlan(["apps", "--json", "--config", "mine.yaml"], { INIT_CWD: dir });
         expect(r.status, r.stderr).toBe(0);
         expect(JSON.parse(r.stdout).stack).toBe("apps");
     });
 });
 
 describe("one message per mistake", () => {
-    it("lists the stacks there are when the stack has no settings file", () => {
-        const r = script("plan", ["infar"]);
+    it("lists the stacks there are when the stack has no settings file", async () => {
+        const r = await runPlan(["infar"]);
         expect(r.status).toBe(2);
         expect(r.stderr).toBe(`no stack "infar" here: there is no Pulumi.infar.yaml (stacks with a settings file: ${stackFiles(ROOT).join(", ")}; or pass --config FILE)\n`);
         expect(stackFiles(ROOT)).toEqual(expect.arrayContaining(["apps", "infra"]));
@@ -107,10 +108,10 @@ describe("one message per mistake", () => {
         ]);
     });
 
-    it("names a misspelt project namespace as unknown, with the key meant", () => {
+    it("names a misspelt project namespace as unknown, with the key meant", async () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ns-")), "Pulumi.infra.yaml");
         fs.writeFileSync(file, `${fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")}  cluster-boostrap:flux:\n    version: 2.8.x\n`);
-        const r = script("plan", ["infra", "--config", file]);
+        const r = await runPlan(["infra", "--config", file]);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
         expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("note:"))).toEqual([

@@ -1,7 +1,6 @@
 // Handed over means handed over: what Flux has taken over is no longer registered, what it has not is installed as
 // before. Each case is a cluster captured as `kubectl get -o yaml` prints it (test/fixtures/cluster-state), planned
 // in-process as `npm run plan -- <stack> --cluster-state FILE` plans it; one run of the CLI itself at the end.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,6 +12,7 @@ import { ClusterStateFileError, parseClusterState, readClusterState } from "../o
 import { toPlanJson } from "../offline/runtime";
 import { parseArgs } from "../scripts/plan";
 import { plainAt, runStack, waitsFor, type StackRun, type Values } from "./harness";
+import { runPlan } from "./plan-command";
 
 const GITOPS = path.join(ROOT, "test", "fixtures", "gitops");
 const STATES = path.join(ROOT, "test", "fixtures", "cluster-state");
@@ -184,11 +184,10 @@ describe("npm run plan --cluster-state", () => {
         expect(parseArgs(["infra", "--cluster-state", "s.yaml"], { INIT_CWD: "/home/me" }).clusterState).toBe("/home/me/s.yaml");
     });
 
-    it("plans what Flux has not taken over, says what it has on stderr and lists it under handedOver", () => {
+    it("plans what Flux has not taken over, says what it has on stderr and lists it under handedOver", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-state-"));
         fs.copyFileSync(path.join(STATES, "infra-first-taken-over.yaml"), path.join(dir, "state.yaml"));
-        const r = spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--json",
-            "--gitops-dir", GITOPS, "--cluster-state", "state.yaml"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: dir } });
+        const r = await runPlan(["infra", "--json", "--gitops-dir", GITOPS, "--cluster-state", "state.yaml"], { INIT_CWD: dir });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toContain("note: kube-system/cilium: taken over by Flux (HelmRelease history: v2 deployed, chart cilium@1.18.5): no longer managed by this stack\n");
         const plan = JSON.parse(r.stdout);

@@ -1,7 +1,6 @@
 // Hub and spoke: the apps stack reads the infra stack's outputs through a StackReference and hands its repository the
 // hub's URLs (cluster-vars) and the service token (cluster-secrets, secret). Offline, the referenced stack's outputs
 // come from a file (--stack-outputs) or are placeholders, with a note saying so.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +14,7 @@ import { ROOT } from "../config/keys";
 import { parseStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
 import { withAccess } from "./access-fixtures";
 import { isWireSecret, plainAt, reveal, runStack, type StackRun, type Values } from "./harness";
+import { runPlan } from "./plan-command";
 
 const HUB = { stack: "infra", hostnames: ["vm.monosense.dev"] };
 const spoke = (hub: Record<string, unknown> = HUB) => (v: Values) => ({ ...v, hub });
@@ -185,14 +185,12 @@ describe("npm run plan -- apps with a hub", () => {
     const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.apps.yaml"), "utf8"));
     doc.setIn(["config", "cluster-bootstrap:hub"], doc.createNode({ stack: "infra", hostnames: ["vm.monosense.dev"] }));
     fs.writeFileSync(settings, doc.toString());
-    const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "apps", "--json", "--config", settings, ...args], {
-        cwd: ROOT, encoding: "utf8",
-    });
+    const plan = (...args: string[]) => runPlan(["apps", "--json", "--config", settings, ...args]);
 
-    it("takes the hub's outputs from --stack-outputs FILE and never prints the secret ones", () => {
+    it("takes the hub's outputs from --stack-outputs FILE and never prints the secret ones", async () => {
         const file = path.join(dir, "outputs.json");
         fs.writeFileSync(file, JSON.stringify(hubOutputs()));
-        const r = plan("--stack-outputs", file);
+        const r = await plan("--stack-outputs", file);
         expect(r.stderr).not.toContain("no --stack-outputs file gives them");
         expect(r.stderr).not.toContain("unused");
         expect(r.status).toBe(0);
@@ -204,40 +202,38 @@ describe("npm run plan -- apps with a hub", () => {
         expect(json.resources.find((x: { type: string }) => x.type === "pulumi:pulumi:StackReference").inputs).toEqual({ name: "infra" });
     });
 
-    it("uses placeholders without the file and says so on stderr", () => {
-        const r = plan();
+    it("uses placeholders without the file and says so on stderr", async () => {
+        const r = await plan();
         expect(r.status).toBe(0);
         expect(r.stderr).toContain('note: outputs of stack "infra" are placeholders: no --stack-outputs file gives them\n');
     });
 
-    it("says on stderr that --stack-outputs is unused on a stack with no hub, and still plans", () => {
+    it("says on stderr that --stack-outputs is unused on a stack with no hub, and still plans", async () => {
         const file = path.join(dir, "outputs-for-infra.json");
         fs.writeFileSync(file, JSON.stringify(hubOutputs()));
         // The committed infra stack has no hub: it references no stack.
-        const r = spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", "infra", "--json", "--stack-outputs", file], {
-            cwd: ROOT, encoding: "utf8",
-        });
+        const r = await runPlan(["infra", "--json", "--stack-outputs", file]);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toContain(`note: --stack-outputs ${file} is unused: this stack references no other stack (it sets no cluster-bootstrap:hub)\n`);
         expect(JSON.parse(r.stdout).resources.some((x: { type: string }) => x.type === "pulumi:pulumi:StackReference")).toBe(false);
         expect(r.stderr).not.toContain(CREDENTIALS.clientSecret);
     });
 
-    it("names the stacks of a --stack-outputs file the program does not reference", () => {
+    it("names the stacks of a --stack-outputs file the program does not reference", async () => {
         expect(unusedStackOutputsNote("o.json", ["infra", "edge"], ["infra"]))
             .toBe('o.json: the outputs of "edge" are unused: this stack references only "infra" (cluster-bootstrap:hub.stack)');
         expect(unusedStackOutputsNote("o.json", ["infra"], ["infra"])).toBeUndefined();
         expect(unusedStackOutputsNote("o.json", ["infra"], [])).toBe("--stack-outputs o.json is unused: this stack references no other stack (it sets no cluster-bootstrap:hub)");
     });
 
-    it("exits 1 on a file it cannot use, 2 on a missing one, echoing nothing", () => {
+    it("exits 1 on a file it cannot use, 2 on a missing one, echoing nothing", async () => {
         const bad = path.join(dir, "bad.json");
         fs.writeFileSync(bad, '{"infra": {"outputs": {"x": "hunter2-secret"}');
-        const r = plan("--stack-outputs", bad);
+        const r = await plan("--stack-outputs", bad);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
         expect(r.stderr).toBe(`${bad}: is not JSON\n`);
-        expect(plan("--stack-outputs", path.join(dir, "missing.json")).status).toBe(2);
-        expect(plan("--stack-outputs").status).toBe(2);
+        expect((await plan("--stack-outputs", path.join(dir, "missing.json"))).status).toBe(2);
+        expect((await plan("--stack-outputs")).status).toBe(2);
     });
 });

@@ -1,7 +1,6 @@
 // Input hygiene, from configs mutated the way people get them wrong: YAML the CLI would not read as meant, secrets
 // where plain values go, multi-line pastes, odd key names and typos outside the project's namespace. Each is refused
 // with the key named, in one line, without a stack trace and without echoing a secret.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,11 +9,12 @@ import { ConfigError, validateConfig, yamlErrorDescription } from "../config";
 import { readStackSettings, StackFileError } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
 import { runStack, TEST_AGE_KEY, testKubeconfig, validValues } from "./harness";
+import { runPlan } from "./plan-command";
 
 const GH_TOKEN = "ghp_SENTINELsentinelSENTINELsentinel0042";
 
 function plan(args: string[], env: NodeJS.ProcessEnv = process.env) {
-    return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env });
+    return runPlan(args, env);
 }
 
 function stackFile(text: string): string {
@@ -82,8 +82,8 @@ describe("stack files the CLI would not read as meant", () => {
         ]);
     });
 
-    it("refuses a secret inside a setting that is not secret (pulumi config set --path --secret): exit 1, no plan, no trace", () => {
-        const r = plan(["infra", "--json", "--config", stackFile(base().replace("    path: clusters/infra/flux", "    path:\n      secure: v1:c2VjcmV0"))]);
+    it("refuses a secret inside a setting that is not secret (pulumi config set --path --secret): exit 1, no plan, no trace", async () => {
+        const r = await plan(["infra", "--json", "--config", stackFile(base().replace("    path: clusters/infra/flux", "    path:\n      secure: v1:c2VjcmV0"))]);
         expect(r.status, r.stderr).toBe(1);
         expect(r.stdout).toBe("");
         expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -94,7 +94,7 @@ describe("stack files the CLI would not read as meant", () => {
 });
 
 describe("the plan never shows a secret of the stack or the environment, wherever it was put", () => {
-    it("tokens of every kind in wrong keys: each key named, no value, nor 12 characters of one", () => {
+    it("tokens of every kind in wrong keys: each key named, no value, nor 12 characters of one", async () => {
         // Lowercase, dash-free values that no credential shape recognises: only their being secrets hides them.
         const cloudflare = "q4w8e2r6t0y3u7i1o5p9a2s6d0f4g8h1j5k9l3z7";
         const github = "m2n6b0v4c8x1z5l9k3j7h0g4f8d2s6a1p5o9i3u7";
@@ -105,7 +105,7 @@ describe("the plan never shows a secret of the stack or the environment, whereve
             .replace("    gateway: https://envoy-external.networking.svc.cluster.local", `    gateway: ${cloudflare}`)
             .replace("    repository: monosense/k8s-ops", `    repository: ${envToken}`)
             + `  cloudflare:apiToken: ${cloudflare}\n  github:token: ${github}\n  cluster-bootstrap:renameFrom: "${passphrase}"\n`;
-        const r = plan(["infra", "--config", stackFile(text)], { ...process.env, GITHUB_TOKEN: envToken, PULUMI_CONFIG_PASSPHRASE: passphrase });
+        const r = await plan(["infra", "--config", stackFile(text)], { ...process.env, GITHUB_TOKEN: envToken, PULUMI_CONFIG_PASSPHRASE: passphrase });
         expect(r.status, r.stderr).toBe(1);
         expect(r.stdout).toBe("");
         const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:"));

@@ -5,19 +5,21 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackSettings, redact, toPlanJson, type OfflineRun } from "../offline/runtime";
 import { ROOT } from "../config/keys";
+import { runPlan } from "./plan-command";
 import { renderTree } from "../scripts/plan";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
 
-function planWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+/** The plan as a process: for what only a process shows (the environment it starts with). */
+function planProcess(env: NodeJS.ProcessEnv, ...args: string[]) {
     return spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...args], {
         cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", ...env },
     });
 }
 
-const plan = (...args: string[]) => planWith({}, ...args);
+const plan = (...args: string[]) => runPlan(args);
 
 function stackFile(edit: (yaml: string) => string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
@@ -58,7 +60,7 @@ describe("plan JSON options", () => {
         outputs: {},
     });
 
-    it("shows a replacement trigger after the other options, only on resources that have one, secrets redacted", () => {
+    it("shows a replacement trigger after the other options, only on resources that have one, secrets redacted", async () => {
         const plan = toPlanJson({
             project: "p", stack: "s", outputs: {}, componentOutputs: {}, notes: [], handedOver: [], reads: [], invokes: [],
             resources: [
@@ -82,7 +84,7 @@ describe("plan JSON options", () => {
 });
 
 describe("stack settings files", () => {
-    it("turns secure values and missing required secrets into secret placeholders", () => {
+    it("turns secure values and missing required secrets into secret placeholders", async () => {
         const file = stackFile((y) => `${y}  cluster-bootstrap:kubeconfig:\n    secure: v1:AAAABBBB\n`);
         const s = readStackSettings(file);
         expect(s.placeholders).toEqual(["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"]);
@@ -92,9 +94,9 @@ describe("stack settings files", () => {
 });
 
 describe("npm run plan", () => {
-    it("prints JSON of the documented shape, the same bytes every time", () => {
-        const a = plan("infra", "--json");
-        const b = plan("infra", "--json");
+    it("prints JSON of the documented shape, the same bytes every time", async () => {
+        const a = await plan("infra", "--json");
+        const b = await plan("infra", "--json");
         expect(a.status).toBe(0);
         expect(a.stdout).toBe(b.stdout);
         const json = JSON.parse(a.stdout);
@@ -124,8 +126,8 @@ describe("npm run plan", () => {
         for (const i of json.invokes) expect(Object.keys(i)).toEqual(["token", "args"]);
     });
 
-    it("lists every data-source read with the arguments it sends, in a stable order", () => {
-        const json = JSON.parse(plan("infra", "--json").stdout) as { invokes: Array<{ token: string; args: Record<string, unknown> }> };
+    it("lists every data-source read with the arguments it sends, in a stable order", async () => {
+        const json = JSON.parse((await plan("infra", "--json")).stdout) as { invokes: Array<{ token: string; args: Record<string, unknown> }> };
         const keys = json.invokes.map((i) => `${i.token}\0${JSON.stringify(i.args)}`);
         expect(keys).toEqual([...keys].sort());
         const groups = json.invokes.filter((i) => i.token.endsWith("getAccountApiTokenPermissionGroupsList"));
@@ -143,23 +145,23 @@ describe("npm run plan", () => {
         ]));
     });
 
-    it("prints the same bytes whatever the machine's KUBECONFIG and PULUMI_K8S_* settings", () => {
+    it("prints the same bytes whatever the machine's KUBECONFIG and PULUMI_K8S_* settings", async () => {
         // The Kubernetes provider SDK copies these into its inputs when the program leaves a setting unset.
-        const bare = planWith({ KUBECONFIG: "", PULUMI_K8S_DELETE_UNREACHABLE: "" }, "infra", "--json");
-        const dressed = planWith({ KUBECONFIG: "/home/someone/.kube/config", PULUMI_K8S_DELETE_UNREACHABLE: "true" }, "infra", "--json");
+        const bare = planProcess({ KUBECONFIG: "", PULUMI_K8S_DELETE_UNREACHABLE: "" }, "infra", "--json");
+        const dressed = planProcess({ KUBECONFIG: "/home/someone/.kube/config", PULUMI_K8S_DELETE_UNREACHABLE: "true" }, "infra", "--json");
         expect(bare.status).toBe(0);
         expect(dressed.stdout).toBe(bare.stdout);
         expect(dressed.stdout).not.toContain("/home/someone");
     });
 
-    it("prints a readable tree without --json", () => {
-        const r = plan("apps");
+    it("prints a readable tree without --json", async () => {
+        const r = await plan("apps");
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/^Plan for cluster-bootstrap\/apps: \d+ resources\n/);
         expect(r.stdout).toContain("+ pulumi:pulumi:Stack  cluster-bootstrap-apps");
     });
 
-    it("says how many inputs the readable tree leaves out of a resource, so a cut list never reads as the whole", () => {
+    it("says how many inputs the readable tree leaves out of a resource, so a cut list never reads as the whole", async () => {
         const resource = (name: string, inputs: Record<string, unknown>) => ({
             urn: `urn:pulumi:s::p::t::${name}`, type: "t", name, custom: true, parent: "", provider: "", inputs, dependencies: [],
             options: { protect: false, retainOnDelete: false, dependsOn: [], deletedWith: "", ignoreChanges: [], additionalSecretOutputs: [] },
@@ -180,18 +182,18 @@ describe("npm run plan", () => {
         expect(under("thirteen")).toEqual([...Array.from({ length: 12 }, (_, i) => `    k${String(i).padStart(2, "0")}: ${i}`), "    … 1 more input (--json prints every one)"]);
         expect(under("rules").at(-1)).toBe("    … 1 more input (--json prints every one)");
         // The committed infra stack's tunnel rules run past the cut: the tree says so under the tunnel's config.
-        const infra = plan("infra").stdout.split("\n");
+        const infra = (await plan("infra")).stdout.split("\n");
         const config = infra.findIndex((l) => l.endsWith("  edge-tunnel-config"));
         expect(infra.slice(config + 1, config + 14).at(-1)).toMatch(/^ {8}… \d+ more inputs \(--json prints every one\)$/);
     });
 
-    it("never prints a secret given in plain text, and checks it", () => {
+    it("never prints a secret given in plain text, and checks it", async () => {
         const kubeconfig = `${testKubeconfig()}# KUBECONFIG-SENTINEL-4711\n`;
         const file = stackFile((y) => y.replace(/age1\w+/, TEST_AGE_RECIPIENT)
             + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
         // The fixture checkout serves the platform releases' files: no placeholder, so no note but the cluster the run
         // targets, read from the kubeconfig.
-        const r = plan("infra", "--json", "--config", file, "--gitops-dir", path.join(ROOT, "test", "fixtures", "gitops"));
+        const r = await plan("infra", "--json", "--config", file, "--gitops-dir", path.join(ROOT, "test", "fixtures", "gitops"));
         expect(r.stderr).toBe('note: stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): no flux-system/cluster-vars yet\n');
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");
@@ -199,15 +201,15 @@ describe("npm run plan", () => {
         expect(r.stdout).not.toMatch(/AGE-SECRET-KEY-|PRIVATE KEY/);
 
         const wrong = stackFile((y) => `${y}  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n`);
-        const bad = plan("infra", "--config", wrong);
+        const bad = await plan("infra", "--config", wrong);
         expect(bad.status).toBe(1);
         expect(bad.stderr).toMatch(/^cluster-bootstrap:sopsAgeKey: derives to age1\w+, not to cluster-bootstrap:sops.recipient/m);
         expect(bad.stderr).not.toContain(TEST_AGE_KEY);
     });
 
-    it("exits 1 on invalid config with every problem on stderr and nothing planned", () => {
+    it("exits 1 on invalid config with every problem on stderr and nothing planned", async () => {
         const file = stackFile((y) => y.replace("id: 1", "id: 300").replace("monosense.dev", "monosense..dev").replace("branch: main", "branch: a..b"));
-        const r = plan("infra", "--json", "--config", file);
+        const r = await plan("infra", "--json", "--config", file);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
         const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("note:"));
@@ -218,9 +220,9 @@ describe("npm run plan", () => {
         ]);
     });
 
-    it("refuses usage errors with exit 2", () => {
-        expect(plan().status).toBe(2);
-        expect(plan("nosuchstack").status).toBe(2);
+    it("refuses usage errors with exit 2", async () => {
+        expect((await plan()).status).toBe(2);
+        expect((await plan("nosuchstack")).status).toBe(2);
     });
 });
 

@@ -2,7 +2,6 @@
 // program on the fixture repository (its flux-operator and flux-instance app directories, served as `--gitops-dir`
 // does), what it creates and what it leaves to the FluxInstance, the order before the flux-instance release, the wait,
 // the refusals, and the offline plan of both modes.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +13,7 @@ import { ROOT } from "../config/keys";
 import {
     isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, waitsFor, type StackRun, type Values,
 } from "./harness";
+import { runPlan } from "./plan-command";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -326,9 +326,7 @@ describe("a repository-run Flux that does not fit is a config error, before anyt
 });
 
 describe("npm run plan in both modes", () => {
-    const plan = (...a: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...a], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
-    });
+    const plan = (...a: string[]) => runPlan(a);
     const stackFile = (edit: (text: string) => string) => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "Pulumi.test.yaml");
         fs.writeFileSync(file, edit(fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8")));
@@ -345,8 +343,8 @@ describe("npm run plan in both modes", () => {
     type Planned = { type: string; name: string; inputs: Record<string, unknown>; options: { dependsOn: string[] }; urn: string };
     const resources = (stdout: string) => JSON.parse(stdout).resources as Planned[];
 
-    it("plans the repository's Flux from --gitops-dir: the two releases, the wait, no Flux of the program's own", () => {
-        const r = plan("infra", "--json", "--config", repositoryFile(), "--gitops-dir", FIXTURE);
+    it("plans the repository's Flux from --gitops-dir: the two releases, the wait, no Flux of the program's own", async () => {
+        const r = await plan("infra", "--json", "--config", repositoryFile(), "--gitops-dir", FIXTURE);
         expect(r.stderr).not.toMatch(/^cluster-bootstrap:/m);
         expect(r.status).toBe(0);
         const planned = resources(r.stdout);
@@ -359,28 +357,28 @@ describe("npm run plan in both modes", () => {
         expect(JSON.parse(r.stdout).outputs.path).toBe("kubernetes/flux/cluster");
     });
 
-    it("needs --gitops-dir in repository mode: a placeholder cannot say what the FluxInstance syncs", () => {
-        const r = plan("infra", "--json", "--config", repositoryFile());
+    it("needs --gitops-dir in repository mode: a placeholder cannot say what the FluxInstance syncs", async () => {
+        const r = await plan("infra", "--json", "--config", repositoryFile());
         expect(r.status).toBe(2);
         expect(r.stdout).toBe("");
         expect(r.stderr.split("\n")[0]).toBe('--gitops-dir is required with cluster-bootstrap:flux.managedBy "repository": the plan reads the ' +
             "FluxInstance's sync from the repository's flux-instance release, which a placeholder cannot stand for (pass a checkout of the GitOps repository)");
     });
 
-    it("exits 1 naming the entry and the rule when the instance syncs another repository", () => {
+    it("exits 1 naming the entry and the rule when the instance syncs another repository", async () => {
         const dir = fixtureWith((d) => d.setIn(["spec", "values", "instance", "sync", "url"], "ssh://git@github.com/onedr0p/home-ops"));
-        const r = plan("infra", "--config", repositoryFile(), "--gitops-dir", dir);
+        const r = await plan("infra", "--config", repositoryFile(), "--gitops-dir", dir);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("");
         expect(r.stderr).toContain(`cluster-bootstrap:platform.releases[3]: ${INSTANCE_FILE}: spec.values.instance.sync.url "ssh://git@github.com/onedr0p/home-ops" is onedr0p/home-ops`);
     });
 
-    it("plans the program's own Flux as before, with or without --gitops-dir", () => {
-        const r = plan("infra", "--json", "--gitops-dir", FIXTURE);
+    it("plans the program's own Flux as before, with or without --gitops-dir", async () => {
+        const r = await plan("infra", "--json", "--gitops-dir", FIXTURE);
         expect(r.status).toBe(0);
         const types = resources(r.stdout).map((x) => x.type);
         for (const t of [FLUX_INSTANCE, GIT_REPOSITORY, KUSTOMIZATION]) expect(types).toContain(t);
         expect(types).not.toContain(PATCH);
-        expect(plan("infra", "--json").status).toBe(0);
+        expect((await plan("infra", "--json")).status).toBe(0);
     });
 });
