@@ -17,11 +17,10 @@ import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
 import { FluxHandover, FluxNamespace } from "./components/flux-handover";
 import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
-import { PlatformReleases, readPlatformReleases, strictSubstitution } from "./components/platform";
+import { PlatformReleases, readPlatform, strictSubstitution, type PlatformRead } from "./components/platform";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig, type FluxConfig, type StackConfig } from "./config";
 import { liveContext, type ProgramContext } from "./context";
-import type { AppRelease } from "./flux/helmrelease";
 import { refuseRepositoryFlux, repositoryFlux, type RepositoryFlux } from "./flux/repository-check";
 import { githubProvider } from "./providers/github";
 import { kubernetesProvider } from "./providers/kubernetes";
@@ -44,12 +43,14 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // A spoke reads its hub's stack (infra, run first) and stops here if the hub does not open what it sends to.
     const hub = cfg.hub && await connectHub("hub", { hub: cfg.hub });
 
-    // The platform releases' app directories, read from the GitOps repository at gitops.branch with the stack's GitHub
-    // token before anything is registered, so a missing file or an unsupported HelmRelease is a config error like any other.
-    const platformReleases = await readPlatformReleases(cfg.platform.releases, {
+    // The platform releases' app directories, the files they apply and the CRD entries' app directories, read from the
+    // GitOps repository at gitops.branch with the stack's GitHub token before anything is registered, so a missing file
+    // or an unsupported HelmRelease is a config error like any other.
+    const platform = await readPlatform(cfg.platform, {
         files: ctx.github({ repository: cfg.gitops.repository, branch: cfg.gitops.branch, token: cfg.githubToken }),
         known: clusterPart(cfg.cluster).vars,
     });
+    const platformReleases = platform.releases;
     // Who runs Flux, checked against the releases just read: the repository's own flux-operator and flux-instance, their
     // sync against gitops.* (`flux.managedBy: repository`), or the program, with no release of those charts.
     const fluxMode: FluxMode = cfg.flux.managedBy === "repository"
@@ -67,8 +68,8 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // What Flux has taken over has one owner now: read from the verified cluster, with the identity check's client,
     // before any of the cluster's objects is registered; those releases are said, listed and not registered.
     const handover = await readHandover(ctx.cluster, cluster.target, platformReleases,
-        fluxMode.managedBy === "repository" ? fluxMode.repository : undefined);
-    const report = handoverReport(platformReleases, handover.takeovers);
+        fluxMode.managedBy === "repository" ? fluxMode.repository : undefined, platform.crds);
+    const report = handoverReport(platformReleases, handover.takeovers, platform.crds, handover.crdTakeovers);
     report.notes.forEach((n) => ctx.note(n));
     report.handedOver.forEach((h) => ctx.handedOver(h));
 
@@ -140,7 +141,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // Flux, one wiring per mode (below): both end with flux-system, the contract and secret zero in it, the handoff's
     // deploy key and Secrets, and the object the Receiver waits for.
     const shared: FluxWiring = {
-        cfg, wait, releases: platformReleases, takenOver: report.takenOver, clusterUid: handover.clusterUid,
+        cfg, wait, platform, takenOver: report.takenOver, crdsTakenOver: report.crdsTakenOver, clusterUid: handover.clusterUid,
         parts: contractParts, k8s: k8sProvider, github: ghProvider,
     };
     const flux = fluxMode.managedBy === "program" ? programFlux(shared, fluxMode.flux) : repositoryRunsFlux(shared, fluxMode.repository);
@@ -209,10 +210,12 @@ type FluxMode =
 interface FluxWiring {
     cfg: StackConfig;
     wait: ReadyWait;
-    /** The platform releases, read and checked, in install order. */
-    releases: AppRelease[];
-    /** Indexes of the releases Flux has taken over: not registered. */
+    /** The platform releases, read and checked, in install order, with the objects they apply and the CRD entries. */
+    platform: PlatformRead;
+    /** Indexes of the releases Flux has taken over: not registered, nor what they apply. */
     takenOver: ReadonlySet<number>;
+    /** Indexes of the CRD entries whose HelmRelease Flux has taken over: their CRDs are not registered. */
+    crdsTakenOver: ReadonlySet<number>;
     /** The cluster's kube-system uid: a rebuilt cluster gets its releases installed again. */
     clusterUid: string;
     /** What each capability hands to Flux through cluster-vars and cluster-secrets. */
@@ -241,6 +244,19 @@ function inFluxNamespace(w: FluxWiring, namespace: pulumi.Output<string>) {
     return { contract, secretZero: bootstrapSecrets?.ready ?? [] };
 }
 
+/** The platform's arguments both wirings share: what was read, what Flux has taken over, the cluster. */
+function platformArgs(w: FluxWiring) {
+    return {
+        releases: w.platform.releases,
+        apply: w.platform.apply,
+        crds: w.platform.crds,
+        takenOver: w.takenOver,
+        crdsTakenOver: w.crdsTakenOver,
+        clusterUid: w.clusterUid,
+        parts: w.parts,
+    };
+}
+
 /** The handoff's common arguments: the deploy key and the Secrets Flux reads. */
 function handoffArgs(w: FluxWiring, namespace: pulumi.Output<string>, contract: ClusterContract, secretZero: pulumi.Resource[]) {
     return {
@@ -263,10 +279,7 @@ function handoffArgs(w: FluxWiring, namespace: pulumi.Output<string>, contract: 
  */
 function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     const platform = new PlatformReleases("platform", {
-        releases: w.releases,
-        takenOver: w.takenOver,
-        clusterUid: w.clusterUid,
-        parts: w.parts,
+        ...platformArgs(w),
         strict: strictSubstitution(config.version),
     }, { provider: w.k8s });
     const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait }, { provider: w.k8s });
@@ -294,10 +307,7 @@ function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
         repositorySync: { name: repo.sync.name, pullSecret: repo.sync.pullSecret },
     }, { providers: [w.k8s, w.github] });
     const platform = new PlatformReleases("platform", {
-        releases: w.releases,
-        takenOver: w.takenOver,
-        clusterUid: w.clusterUid,
-        parts: w.parts,
+        ...platformArgs(w),
         strict: strictSubstitution(repo.version),
         before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...secretZero]]]),
     }, { provider: w.k8s });

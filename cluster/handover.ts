@@ -140,6 +140,11 @@ export interface Handover {
     /** By the releases' index. */
     takeovers: Takeover[];
     /**
+     * By the `platform.crds` entries' index: whether Flux has taken the entry's own HelmRelease over (the same rule as a
+     * release's). Its chart, CRDs included, is then Flux's, and the program no longer applies them.
+     */
+    crdTakeovers: Takeover[];
+    /**
      * The uid of the cluster's `kube-system` Namespace: the same for the cluster's whole life, another on a rebuilt
      * one. A release carries it as its `replacementTrigger`, so a rebuilt cluster gets each release installed again,
      * whatever the state still holds of the old one.
@@ -153,34 +158,61 @@ const FLUX_INSTANCE_REF: ObjectRef = { apiVersion: FLUX_INSTANCE_API_VERSION, ki
 const KUBE_SYSTEM_REF: ObjectRef = { apiVersion: "v1", kind: "Namespace", name: "kube-system" };
 
 /**
- * Reads, in parallel and with the run's one client, the HelmRelease of every platform release, the cluster's
- * kube-system Namespace and (repository mode) the FluxInstance, and decides which releases Flux has taken over.
+ * Reads, in parallel and with the run's one client, the HelmRelease of every platform release and of every
+ * `platform.crds` entry, the cluster's kube-system Namespace and (repository mode) the FluxInstance, and decides which
+ * of them Flux has taken over.
  */
 export async function readHandover(reader: ClusterReader, target: ClusterTarget, releases: readonly PlatformReleaseRef[],
-    fluxRuns?: RepositoryFluxReleases): Promise<Handover> {
-    const refs = [KUBE_SYSTEM_REF, ...(fluxRuns ? [FLUX_INSTANCE_REF] : []), ...releases.map(helmReleaseRef)];
+    fluxRuns?: RepositoryFluxReleases, crds: readonly PlatformReleaseRef[] = []): Promise<Handover> {
+    const refs = [KUBE_SYSTEM_REF, ...(fluxRuns ? [FLUX_INSTANCE_REF] : []), ...releases.map(helmReleaseRef), ...crds.map(helmReleaseRef)];
     const found = await reader.objects(target, refs);
     const [kubeSystem, ...rest] = found;
     const fluxInstance = fluxRuns ? rest.shift() : undefined;
+    const ofReleases = rest.slice(0, releases.length);
+    const ofCrds = rest.slice(releases.length);
     const uid = (kubeSystem as KubeObject | undefined)?.metadata?.uid;
     // Every Kubernetes cluster has one; without it there is no telling a rebuilt cluster from this one.
     if (!uid) throw new ClusterIdentityError(`cannot tell which cluster this is: ${describeRef(KUBE_SYSTEM_REF)} was not found`);
-    return { takeovers: handoverDecision(releases, { helmReleases: rest, fluxInstance }, fluxRuns), clusterUid: uid };
+    return {
+        takeovers: handoverDecision(releases, { helmReleases: ofReleases, fluxInstance }, fluxRuns),
+        crdTakeovers: crds.map((c, i) => helmReleaseTakeover(c, ofCrds[i])),
+        clusterUid: uid,
+    };
 }
 
-/** What the run says and lists about its platform releases, and which it leaves out. Pure. */
-export function handoverReport(releases: readonly PlatformReleaseRef[], takeovers: readonly Takeover[]):
-    { notes: string[]; handedOver: HandedOver[]; takenOver: Set<number> } {
+/** The line the program says for a `platform.crds` entry, as {@link handoverNote} for a release. */
+export function crdHandoverNote(entry: PlatformReleaseRef, t: Takeover): string | undefined {
+    const id = `${entry.namespace}/${entry.name}`;
+    if (t.takenOver) return `${id}: taken over by Flux (${t.evidence}): the CustomResourceDefinitions of its chart are no longer managed by this stack`;
+    return t.why ? `${id}: not taken over by Flux: ${t.why}; the CustomResourceDefinitions of its chart are still applied by this stack` : undefined;
+}
+
+/**
+ * What the run says and lists about its platform releases and CRD entries, and which it leaves out. A HelmRelease
+ * named by a release and a CRD entry alike is listed once. Pure.
+ */
+export function handoverReport(releases: readonly PlatformReleaseRef[], takeovers: readonly Takeover[],
+    crds: readonly PlatformReleaseRef[] = [], crdTakeovers: readonly Takeover[] = []):
+    { notes: string[]; handedOver: HandedOver[]; takenOver: Set<number>; crdsTakenOver: Set<number> } {
     const notes: string[] = [];
     const handedOver: HandedOver[] = [];
-    const takenOver = new Set<number>();
-    releases.forEach((r, i) => {
-        const t = takeovers[i];
-        const note = handoverNote(r, t);
-        if (note) notes.push(note);
-        if (!t.takenOver) return;
-        takenOver.add(i);
-        handedOver.push({ kind: "HelmRelease", namespace: r.namespace, name: r.helmRelease, evidence: t.evidence });
-    });
-    return { notes, handedOver, takenOver };
+    const listed = new Set<string>();
+    const report = (list: readonly PlatformReleaseRef[], decisions: readonly Takeover[], note: typeof handoverNote) => {
+        const taken = new Set<number>();
+        list.forEach((r, i) => {
+            const t = decisions[i];
+            const line = note(r, t);
+            if (line) notes.push(line);
+            if (!t.takenOver) return;
+            taken.add(i);
+            const id = `${r.namespace}/${r.helmRelease}`;
+            if (listed.has(id)) return;
+            listed.add(id);
+            handedOver.push({ kind: "HelmRelease", namespace: r.namespace, name: r.helmRelease, evidence: t.evidence });
+        });
+        return taken;
+    };
+    const takenOver = report(releases, takeovers, handoverNote);
+    const crdsTakenOver = report(crds, crdTakeovers, crdHandoverNote);
+    return { notes, handedOver, takenOver, crdsTakenOver };
 }

@@ -44,8 +44,8 @@ export function fluxInstanceAnnotations(): Record<string, string> {
 export interface FluxInstallArgs {
     /** `cluster-bootstrap:flux`: distribution version range, image automation, operator chart version. */
     flux: FluxConfig;
-    /** What the operator installs after: the last platform release (the CNI the operator's pods need). */
-    after?: pulumi.Resource[];
+    /** What the operator installs after: the last platform release and what it applies (the CNI the operator's pods need). */
+    after?: pulumi.Input<pulumi.Resource[]>;
     /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
     wait: ReadyWait;
 }

@@ -7,9 +7,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
-import { ConfigError, platformKey, type PlatformReleaseConfig } from "../config";
+import { ConfigError, platformCrdsKey, platformKey, type PlatformAppConfig, type PlatformConfig, type PlatformReleaseConfig } from "../config";
 import { mergeContract, type ContractPart } from "./contract";
-import { AppProblem, readAppRelease, renderValues, unsetVariableProblem, type AppRelease } from "../flux/helmrelease";
+import {
+    AppProblem, findKustomization, readAppRelease, readListedFiles, type AppRelease, type ReadFile,
+} from "../flux/helmrelease";
+import { applyDirectoryFiles, looksLikeFile, manifestsOf, objectIdentity, type Manifest } from "../flux/manifests";
+import { applyManifests } from "./platform-apply";
+import { PlatformCrds } from "./platform-crds";
+import { releaseValues } from "./platform-values";
+
+export { releaseValues, secretsUsed, substituted } from "./platform-values";
 import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
 import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
 
@@ -72,11 +80,12 @@ export function problemReading(files: RepositoryFiles): (file: string) => Promis
 
 /**
  * Reads and checks every entry's app directory (in parallel, see {@link readAppRelease}), before any resource is
- * registered. Throws {@link ConfigError} listing every problem, each naming `cluster-bootstrap:platform.releases[i]`
- * and the file.
+ * registered. Throws {@link ConfigError} listing every problem, each naming the entry's key (`key(i)`, by default
+ * `cluster-bootstrap:platform.releases[i]`) and the file.
  */
-export async function readPlatformReleases(releases: PlatformReleaseConfig[], source: PlatformSource): Promise<AppRelease[]> {
-    const known = Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
+export async function readPlatformReleases(releases: readonly PlatformAppConfig[], source: PlatformSource,
+    key: (i: number) => string = platformKey): Promise<AppRelease[]> {
+    const known = knownVariables(source);
     const read = problemReading(source.files);
     const results = await Promise.all(releases.map(async (entry): Promise<AppRelease | string> => {
         try {
@@ -91,47 +100,122 @@ export async function readPlatformReleases(releases: PlatformReleaseConfig[], so
     const seen = new Map<string, number>();
     results.forEach((r, i) => {
         if (typeof r === "string") {
-            problems.push(`${platformKey(i)}: ${r}`);
+            problems.push(`${key(i)}: ${r}`);
             return;
         }
         const id = `${r.namespace}/${r.name}`;
         const first = seen.get(id);
-        if (first !== undefined) problems.push(`${platformKey(i)}: release ${id} (${r.file}) repeats ${platformKey(first)}`);
+        if (first !== undefined) problems.push(`${key(i)}: release ${id} (${r.file}) repeats ${key(first)}`);
         else seen.set(id, i);
     });
     if (problems.length > 0) throw new ConfigError(problems);
     return results as AppRelease[];
 }
 
+/** The variables of `source.known` whose values are known now. */
+function knownVariables(source: PlatformSource): Record<string, string> {
+    return Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
 /**
- * A release's values: its HelmRelease substituted with the contract's values, through only the variables it uses (so
- * it waits for nothing else), and secret when one of them is a cluster-secrets key, even one handed over in plain
- * text. Throws `fail(message)` where Flux would fail: at once when every value is known, else when they resolve.
+ * The objects of one `apply` path of an entry: a file (`networking.yaml`), or a directory whose kustomization lists
+ * the files (`../config`). A path ending in `.yaml`, `.yml` or `.json` is read as a file first, any other as a
+ * directory first (its kustomization), so each costs one read when it is what its name says. Throws {@link AppProblem}.
  */
-export function releaseValues(
-    release: AppRelease, contract: ContractPart, strict: boolean, fail: (message: string) => Error = (m) => new AppProblem(m),
-): pulumi.Output<Record<string, unknown>> {
-    const defined = new Set([...Object.keys(contract.vars), ...Object.keys(contract.secrets)]);
-    const unset = unsetVariableProblem(release, defined, strict);
-    if (unset) throw fail(unset);
-    const used = release.variables.filter((v) => defined.has(v));
-    const inputs = Object.fromEntries(used.map((v) => [v, v in contract.vars ? contract.vars[v] : contract.secrets[v]]));
-    const render = (vars: Record<string, string>) => {
-        try {
-            return renderValues(release, vars, strict);
-        } catch (e) {
-            throw e instanceof AppProblem ? fail(e.message) : e;
-        }
+export async function readApplyPath(entry: PlatformAppConfig, target: string, read: ReadFile, where: string,
+    known: Record<string, string>): Promise<Manifest[]> {
+    const asFile = async () => {
+        const text = await read(target);
+        return text === undefined ? undefined : manifestsOf([{ file: target, text }], entry.namespace, known);
     };
-    const values = Object.values(inputs).every((v) => typeof v === "string")
-        ? pulumi.output(render(inputs as Record<string, string>))
-        : pulumi.all(inputs).apply(render);
-    return (used.some((v) => v in contract.secrets) ? pulumi.secret(values) : values) as pulumi.Output<Record<string, unknown>>;
+    const asDirectory = async () => {
+        const kustomization = await findKustomization(read, target);
+        if (!kustomization) return undefined;
+        const listed = applyDirectoryFiles(target, kustomization, entry.namespace);
+        const files = await readListedFiles(read, where, kustomization, listed.files);
+        return manifestsOf(files, entry.namespace, known, listed.namespace);
+    };
+    const found = looksLikeFile(target) ? (await asFile()) ?? (await asDirectory()) : (await asDirectory()) ?? (await asFile());
+    if (!found) throw new AppProblem(`${target}: not found on ${where}: neither a file nor a directory with a kustomization.yaml`);
+    if (found.length === 0) throw new AppProblem(`${target}: holds no object to apply`);
+    return found;
+}
+
+/**
+ * Reads and checks every release's `apply` paths (all in parallel), before any resource is registered: by release,
+ * the objects in the order given. An object applied twice (by two paths, or two entries) is refused: its two
+ * resources would fight over it. Throws {@link ConfigError} naming `cluster-bootstrap:platform.releases[i].apply[j]`.
+ */
+export async function readPlatformApply(releases: readonly PlatformReleaseConfig[], source: PlatformSource): Promise<Manifest[][]> {
+    const known = knownVariables(source);
+    const read = problemReading(source.files);
+    const where = describeSource(source.files);
+    const results = await Promise.all(releases.map((entry) => Promise.all(entry.apply.map(async (p): Promise<Manifest[] | string> => {
+        try {
+            return await readApplyPath(entry, p.path, read, where, known);
+        } catch (e) {
+            if (e instanceof AppProblem) return e.message;
+            throw e;
+        }
+    }))));
+
+    const problems: string[] = [];
+    const seen = new Map<string, { key: string; file: string }>();
+    results.forEach((paths, i) => paths.forEach((r, j) => {
+        const key = platformKey(i, `apply[${j}]`);
+        if (typeof r === "string") {
+            problems.push(`${key}: ${r}`);
+            return;
+        }
+        for (const m of r) {
+            const id = objectIdentity(m);
+            const first = seen.get(id);
+            if (first) problems.push(`${key}: ${m.kind} ${m.namespace}/${m.name} (${m.file}) is applied already by ${first.key} (${first.file})`);
+            else seen.set(id, { key, file: m.file });
+        }
+    }));
+    if (problems.length > 0) throw new ConfigError(problems);
+    return results.map((paths) => (paths as Manifest[][]).flat());
+}
+
+/** What {@link readPlatform} reads: the releases, the objects applied after each, and the CRD entries. */
+export interface PlatformRead {
+    /** `platform.releases`, in install order. */
+    releases: AppRelease[];
+    /** By release: the objects its `apply` paths bring, in order. */
+    apply: Manifest[][];
+    /** `platform.crds`: the charts whose CRDs are applied before the first release. */
+    crds: AppRelease[];
+}
+
+/**
+ * Everything `cluster-bootstrap:platform` names, read from the repository in parallel before anything is registered.
+ * Throws one {@link ConfigError} with every problem of the three.
+ */
+export async function readPlatform(platform: PlatformConfig, source: PlatformSource): Promise<PlatformRead> {
+    const settle = <T>(p: Promise<T>) => p.catch((e: unknown) => {
+        if (e instanceof ConfigError) return e;
+        throw e;
+    });
+    const [releases, apply, crds] = await Promise.all([
+        settle(readPlatformReleases(platform.releases, source)),
+        settle(readPlatformApply(platform.releases, source)),
+        settle(readPlatformReleases(platform.crds, source, platformCrdsKey)),
+    ]);
+    const problems = [releases, apply, crds].flatMap((r) => (r instanceof ConfigError ? r.problems : []));
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { releases: releases as AppRelease[], apply: apply as Manifest[][], crds: crds as AppRelease[] };
 }
 
 export interface PlatformReleasesArgs {
     /** The entries' releases in install order, as {@link readPlatformReleases} read them. */
     releases: AppRelease[];
+    /** By release: the objects its `apply` paths bring ({@link readPlatformApply}); none when left out. */
+    apply?: Manifest[][];
+    /** The `platform.crds` entries ({@link readPlatform}): their charts' CRDs are applied before the first release. */
+    crds?: AppRelease[];
+    /** Indexes in `crds` whose HelmRelease Flux has taken over: their CRDs are not registered. */
+    crdsTakenOver?: ReadonlySet<number>;
     /** What each capability hands to Flux (merged with {@link mergeContract}): the values Flux substitutes. */
     parts: ContractPart[];
     /** Flux's rule for an unset variable without a default: fail, or substitute "" (see {@link strictSubstitution}). */
@@ -143,23 +227,26 @@ export interface PlatformReleasesArgs {
      */
     before?: ReadonlyMap<number, readonly pulumi.Resource[]>;
     /**
-     * Indexes in `releases` of those Flux has taken over (cluster/handover.ts): not registered at all, so Pulumi drops
-     * them from its state (they were retained on delete) and leaves them to Flux. The others keep their order.
+     * Indexes in `releases` of those Flux has taken over (cluster/handover.ts): not registered at all, nor the objects
+     * their `apply` paths bring, so Pulumi drops them from its state (they were retained on delete) and leaves them to
+     * Flux. The others keep their order.
      */
     takenOver?: ReadonlySet<number>;
     /**
-     * The cluster's `kube-system` Namespace uid, each release's `replacementTrigger`: on a rebuilt cluster it changes,
-     * so Pulumi installs the release again even where its state still holds the one the lost cluster ran.
+     * The cluster's `kube-system` Namespace uid, the `replacementTrigger` of each release, CRD and applied object: on a
+     * rebuilt cluster it changes, so Pulumi installs them again even where its state still holds the lost cluster's.
      */
     clusterUid: string;
 }
 
 /**
- * One Helm release per entry Flux has not taken over, in order, each waiting for the previous one registered to be
- * ready; retained on delete. Until Flux takes it over the repository's current files are the truth, so a changed
- * chart, version or value is an update, as for any resource. A release depends on the resources behind the variables
- * its HelmRelease uses and on nothing else; its values are secret when it uses a cluster-secrets key. Pass the
- * Kubernetes provider in `opts.provider`.
+ * The CRDs of the `crds` entries first (a child {@link PlatformCrds}), then one Helm release per entry Flux has not
+ * taken over, in order, each followed by the objects its `apply` paths bring: the first release waits for the CRDs,
+ * each object for its release, and the next release for the previous one and its objects. All retained on delete.
+ * Until Flux takes a release over the repository's current files are the truth, so a changed chart, version, value or
+ * object is an update, as for any resource. A release (or object) depends on the resources behind the variables it
+ * uses and on nothing else; its values are secret when it uses a cluster-secrets key. Pass the Kubernetes provider in
+ * `opts.provider`.
  */
 export class PlatformReleases extends pulumi.ComponentResource {
     /** The releases registered, in install order. */
@@ -168,18 +255,29 @@ export class PlatformReleases extends pulumi.ComponentResource {
     public readonly byEntry: Array<k8s.helm.v3.Release | undefined>;
     /** `namespace/name` of each release registered, in install order. */
     public readonly names: string[];
-    /** What must wait for the platform: the last release registered (it waited for all the others), or nothing. */
-    public readonly last: pulumi.Resource[];
+    /** The CRDs of the `crds` entries, once rendered; undefined without entries. */
+    public readonly crds?: PlatformCrds;
+    /**
+     * What must wait for the platform: the last release registered (it waited for all the others) and the objects
+     * applied after it; without a release, the CRDs; or nothing.
+     */
+    public readonly last: pulumi.Output<pulumi.Resource[]>;
 
     constructor(name: string, args: PlatformReleasesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:platform:PlatformReleases", name, {}, opts);
         const contract = mergeContract(args.parts);
+        this.crds = args.crds && args.crds.length > 0
+            ? new PlatformCrds(`${name}-crds`, {
+                entries: args.crds, takenOver: args.crdsTakenOver, parts: args.parts, strict: args.strict, clusterUid: args.clusterUid,
+            }, { parent: this })
+            : undefined;
 
         this.releases = [];
+        // What the next release waits for: the CRDs, then each release registered and the objects applied after it.
+        let previous: pulumi.Input<pulumi.Resource[]> = this.crds?.crds ?? [];
         this.byEntry = args.releases.map((r, i) => {
             if (args.takenOver?.has(i)) return undefined;
             const values = releaseValues(r, contract, args.strict, (m) => new pulumi.ResourceError(`${platformKey(i)}: ${m}`, this));
-            const previous = this.releases[this.releases.length - 1];
             const release = new k8s.helm.v3.Release(`${name}-${r.namespace}-${r.name}`, {
                 name: r.name,
                 namespace: r.namespace,
@@ -193,18 +291,22 @@ export class PlatformReleases extends pulumi.ComponentResource {
                 ...installOptions(r),
             }, {
                 parent: this,
-                // Strictly in order: the CNI first, then whatever needs a network.
-                dependsOn: [...(previous ? [previous] : []), ...(args.before?.get(i) ?? [])],
+                // Strictly in order: the CRDs, the CNI, then whatever needs a network.
+                dependsOn: pulumi.output(previous).apply((p) => [...p, ...(args.before?.get(i) ?? [])]),
                 // Like every in-cluster object: a destroy, and the handover to Flux, leave the release running.
                 retainOnDelete: true,
                 replacementTrigger: args.clusterUid,
             });
             this.releases.push(release);
+            const applied = args.apply?.[i] ?? [];
+            previous = applied.length === 0 ? [release] : applyManifests(`${name}-${r.namespace}-${r.name}`, applied, {
+                contract, strict: args.strict, after: release, clusterUid: args.clusterUid, key: platformKey(i),
+            }, this).apply((objects) => [release, ...objects]);
             return release;
         });
 
         this.names = args.releases.filter((_, i) => this.byEntry[i] !== undefined).map((r) => `${r.namespace}/${r.name}`);
-        this.last = this.releases.slice(-1);
+        this.last = pulumi.output(previous);
         this.registerOutputs({ names: this.names });
     }
 }

@@ -184,6 +184,34 @@ export function repoPathProblem(v: string): string | undefined {
     return undefined;
 }
 
+/**
+ * A path relative to an app directory (`networking.yaml`, `../config`): the rules of {@link repoPathProblem}, except
+ * that `..` may climb out of the app directory. Whether it stays inside the repository depends on the directory, so
+ * {@link joinRepoPath} decides that.
+ */
+export function relativePathProblem(v: string): string | undefined {
+    if (v.trim() === "" || v === "." || v === "./") return "must name a file or a directory";
+    const control = controlCharacter(v);
+    if (control) return `must be a single line without control characters (it contains ${control})`;
+    if (v.split("/").some((s) => Buffer.byteLength(s, "utf8") > MAX_PATH_SEGMENT_BYTES)) {
+        return `has a path segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes, the most a file or folder name may have`;
+    }
+    if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes, the most a path may have`;
+    if (/\s/.test(v)) return "must not contain spaces";
+    if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
+    if (!/^[A-Za-z0-9._@+\/-]+$/.test(v)) return "may hold only letters, digits and . _ - / @ +";
+    return undefined;
+}
+
+/**
+ * `relative` (checked by {@link relativePathProblem}) taken from the repository directory `dir`, normalised; undefined
+ * when it leaves the repository (or names its root, which is no file and holds no kustomization of an app).
+ */
+export function joinRepoPath(dir: string, relative: string): string | undefined {
+    const joined = path.posix.normalize(`${dir}/${relative}`).replace(/\/$/, "");
+    return joined === "." || joined === ".." || joined.startsWith("../") ? undefined : joined;
+}
+
 /** Normalised repository path without leading `./` or trailing `/`. */
 export function normaliseRepoPath(v: string): string {
     return path.posix.normalize(v).replace(/^\.\//, "").replace(/\/$/, "");

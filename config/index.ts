@@ -10,5 +10,5 @@ export * from "./yaml-errors";
 export { FLUX_MANAGED_BY, GIT_TRANSPORTS, type FluxConfig, type FluxManagedBy, type FluxSettings, type GitTransport, type RepositoryFluxConfig } from "./flux";
 export { otherKeyProblems } from "./hygiene";
 export { kubeconfigProblem } from "./kubeconfig";
-export { platformKey, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
+export { platformCrdsKey, platformKey, type ApplyPathConfig, type PlatformAppConfig, type PlatformConfig, type PlatformReleaseConfig } from "./platform";
 export { purposeVariable } from "./r2";

@@ -6,7 +6,7 @@ import { accessSchema } from "./access";
 import {
     branchProblem, carriesCredentials, controlCharacter, controlCharacterProblem, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds,
     holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, quoted,
-    repoPathProblem, repositorySuggestion,
+    relativePathProblem, repoPathProblem, repositorySuggestion,
 } from "./checks";
 import { FLUX_MANAGED_BY, GIT_TRANSPORTS } from "./flux";
 import { hubSchema } from "./hub";
@@ -121,11 +121,25 @@ const sopsSchema = obj({
         : `${quoted(v)} is not an age recipient (age1…)`)),
 });
 
+/** A path relative to an app directory; whether it stays in the repository is checked with its entry (config/platform.ts). */
+const relativePath = () => str().superRefine((v, ctx) => {
+    const p = controlCharacterProblem(v) ?? relativePathProblem(v);
+    if (p) ctx.addIssue({ code: "custom", message: controlCharacter(v) ? p : `${quoted(v)} ${p}` });
+});
+const namespaceName = () => rule(isDnsLabel, (v) => `${quoted(v)} is not a Kubernetes namespace name (a DNS label)`);
+
 const platformSchema = obj({
     releases: z.array(obj({
         path: repoPath(),
-        namespace: rule(isDnsLabel, (v) => `${quoted(v)} is not a Kubernetes namespace name (a DNS label)`),
+        namespace: namespaceName(),
+        // Applied once the release is ready (home-ops' helmfile hooks): files, or directories with a kustomization.
+        apply: z.array(relativePath(), { error: "must be a list of paths relative to the app directory" }).optional(),
     }), { error: (i) => (i.input === undefined ? "is required" : "must be a list of releases") }),
+    // Charts whose CustomResourceDefinitions are applied before the first release (home-ops' helmfile crds.yaml).
+    crds: z.array(obj({
+        path: repoPath(),
+        namespace: namespaceName(),
+    }), { error: "must be a list of app directories" }).optional(),
 });
 
 /** Every key of the project namespace; secrets are read with getSecret and arrive here as plain strings. Exported for the docs check. */

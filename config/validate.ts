@@ -10,7 +10,7 @@ import { hubConfig, hubProblems, type HubConfig } from "./hub";
 import { keyProblems } from "./hygiene";
 import { fullKey, SECRET_KEYS } from "./keys";
 import { kubeconfigProblems } from "./kubeconfig";
-import { platformProblems, type PlatformConfig } from "./platform";
+import { platformConfig, platformProblems, type PlatformConfig } from "./platform";
 import { r2Problems } from "./r2";
 import { serviceTokenRotationProblems, type RotationConfig } from "./rotation";
 import { checkTunnelRoutes, type TunnelRoute } from "./routing";
@@ -218,7 +218,7 @@ async function checkConfig(raw: RawConfig): Promise<ValidationResult> {
             sops: c.sops,
             sopsAgeKey: placeholders.has("sopsAgeKey") ? c.sopsAgeKey : c.sopsAgeKey.trim(),
             cloudflareAccountId: c.cloudflareAccountId,
-            platform: { releases: (c.platform?.releases ?? []).map((r) => ({ path: normaliseRepoPath(r.path), namespace: r.namespace })) },
+            platform: platformConfig(c.platform),
             rotation: c.rotation,
             access: c.access && accessConfig(c.access),
             hub: c.hub && hubConfig(c.hub, c.cluster.name),

@@ -54,10 +54,12 @@ const fileName = (file: string) => path.posix.basename(file);
 const REWRITING_FIELDS = ["namePrefix", "nameSuffix", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "components", "transformers"];
 
 /**
- * The files of the directory that the kustomization lists, as repository paths. Other entries (a sub-directory or
- * another kustomization, `../`, a URL) are not read: the chart source must be in the directory itself.
+ * A kustomization's `resources`, as written, after the refusals every kustomization gets: it must parse, must not set
+ * any of `refused` (fields that make what Flux or kubectl applies differ from the files), and must not set another
+ * namespace than the entry's. `what` says why `refused` fields are refused.
  */
-export function kustomizationResources(dir: string, kustomization: AppFile, namespace: string): string[] {
+export function kustomizationEntries(kustomization: AppFile, namespace: string, refused: readonly string[] = REWRITING_FIELDS,
+    what = "they change the HelmRelease Flux applies, which the bootstrap would not reproduce"): { resources: string[]; namespace?: string } {
     let doc: unknown;
     try {
         doc = parseYaml(kustomization.text, { logLevel: "error" });
@@ -65,10 +67,9 @@ export function kustomizationResources(dir: string, kustomization: AppFile, name
         throw new AppProblem(notYaml(kustomization.file, e));
     }
     if (!isRecord(doc)) throw new AppProblem(`${kustomization.file}: is not a kustomization (a mapping with resources)`);
-    const rewriting = REWRITING_FIELDS.filter((f) => doc[f] !== undefined);
+    const rewriting = refused.filter((f) => doc[f] !== undefined);
     if (rewriting.length > 0) {
-        throw new AppProblem(`${kustomization.file}: ${rewriting.join(", ")} ${rewriting.length === 1 ? "is" : "are"} not supported: ` +
-            "they change the HelmRelease Flux applies, which the bootstrap would not reproduce");
+        throw new AppProblem(`${kustomization.file}: ${rewriting.join(", ")} ${rewriting.length === 1 ? "is" : "are"} not supported: ${what}`);
     }
     if (doc.namespace !== undefined && doc.namespace !== namespace) {
         throw new AppProblem(`${kustomization.file}: sets namespace ${JSON.stringify(doc.namespace)}, but the entry's namespace is ${JSON.stringify(namespace)}`);
@@ -77,16 +78,25 @@ export function kustomizationResources(dir: string, kustomization: AppFile, name
     if (!Array.isArray(resources) || resources.some((r) => typeof r !== "string")) {
         throw new AppProblem(`${kustomization.file}: resources must be a list of file names`);
     }
-    const files: string[] = [];
-    for (const r of resources as string[]) {
-        const normal = path.posix.normalize(r);
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r) || normal.includes("/") || !/\.(ya?ml|json)$/.test(normal)) continue;
-        files.push(`${dir}/${normal}`);
-    }
-    return files;
+    return { resources: resources as string[], ...(doc.namespace !== undefined ? { namespace: namespace } : {}) };
 }
 
-interface Doc {
+/** Whether a kustomization's resource entry is a file of its own directory (not a sub-directory, `../`, a URL). */
+export function isOwnFile(entry: string): boolean {
+    const normal = path.posix.normalize(entry);
+    return !/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) && !normal.includes("/") && /\.(ya?ml|json)$/.test(normal);
+}
+
+/**
+ * The files of the directory that the kustomization lists, as repository paths. Other entries (a sub-directory or
+ * another kustomization, `../`, a URL) are not read: the chart source must be in the directory itself.
+ */
+export function kustomizationResources(dir: string, kustomization: AppFile, namespace: string): string[] {
+    return kustomizationEntries(kustomization, namespace).resources.filter(isOwnFile).map((r) => `${dir}/${path.posix.normalize(r)}`);
+}
+
+/** One YAML document of a file. */
+export interface Doc {
     file: string;
     text: string;
     /** As kustomize reads it, before substitution. */
@@ -94,7 +104,7 @@ interface Doc {
 }
 
 /** Every YAML document of the files, with its own text (Flux substitutes each resource on its own). */
-function documents(files: AppFile[]): Doc[] {
+export function documents(files: AppFile[]): Doc[] {
     const docs: Doc[] = [];
     for (const f of files) {
         for (const d of parseAllDocuments(f.text)) {
@@ -124,7 +134,7 @@ function notYaml(file: string, e: unknown): string {
  * The same after substitution: the text is the resource with the variables' values in it (cluster-secrets' included),
  * so its position is the substituted resource's, and nothing of it is shown.
  */
-function notYamlAfterSubstitution(file: string, e: unknown): string {
+export function notYamlAfterSubstitution(file: string, e: unknown): string {
     const at = e instanceof YAMLError && e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col} of the substituted resource)` : "";
     return `${file}: does not parse as YAML after substitution${at}: ${yamlErrorText(e)}`;
 }
@@ -141,7 +151,7 @@ const UNKNOWN_CLOSE = "\uE001";
  * A document substituted with the variables known up front (the cluster's own, from config); every other variable it
  * uses stands as a marker, so a name, chart or version built from one is caught. Values are substituted later.
  */
-function structural(doc: Doc, known: Record<string, string>): Record<string, unknown> {
+export function structural(doc: Doc, known: Record<string, string>): Record<string, unknown> {
     let obj: unknown;
     try {
         if (substitutionDisabled(doc.raw)) obj = doc.raw;
@@ -160,7 +170,7 @@ function structural(doc: Doc, known: Record<string, string>): Record<string, unk
 }
 
 /** A string field of a structural document; refuses a value built from a variable not known up front. */
-function field(obj: Record<string, unknown>, dotted: string, file: string, opts: { required?: boolean } = {}): string | undefined {
+export function field(obj: Record<string, unknown>, dotted: string, file: string, opts: { required?: boolean } = {}): string | undefined {
     let v: unknown = obj;
     for (const k of dotted.split(".")) v = isRecord(v) ? v[k] : undefined;
     if (v === undefined || v === null || v === "") {
@@ -264,12 +274,19 @@ const SOURCE_FILES = new Set(["ocirepository.yaml", "ocirepository.yml", "helmre
  * there is none.
  */
 export async function readKustomization(read: ReadFile, where: string, dir: string): Promise<AppFile> {
+    const found = await findKustomization(read, dir);
+    if (!found) throw new AppProblem(`${dir}: no kustomization.yaml on ${where}`);
+    return found;
+}
+
+/** The kustomization of directory `dir`, as {@link readKustomization} finds it; undefined when there is none. */
+export async function findKustomization(read: ReadFile, dir: string): Promise<AppFile | undefined> {
     for (const name of KUSTOMIZATION_FILES) {
         const file = `${dir}/${name}`;
         const text = await read(file);
         if (text !== undefined) return { file, text };
     }
-    throw new AppProblem(`${dir}: no kustomization.yaml on ${where}`);
+    return undefined;
 }
 
 /**
@@ -370,19 +387,29 @@ function chartOf(hr: Record<string, unknown>, f: string, docs: Doc[], namespace:
     return { chart: chartName, version, repositoryUrl: url };
 }
 
+/** A document of the repository as Flux substitutes it: a HelmRelease, or an object an `apply` path brings. */
+export type SubstitutedDocument = Pick<AppRelease, "file" | "document" | "substituted" | "variables">;
+
+/**
+ * The document as Flux applies it: its text substituted with `vars` (the stack's cluster-vars and cluster-secrets),
+ * then parsed. Throws {@link AppProblem} where Flux would fail.
+ */
+export function renderDocument(doc: SubstitutedDocument, vars: Record<string, string>, strict: boolean): unknown {
+    try {
+        const text = doc.substituted ? substituteVariables(doc.document, loadVariables(vars), { strict }) : undefined;
+        return text === undefined ? parseYaml(doc.document, { logLevel: "error" }) : parseResource(text, true);
+    } catch (e) {
+        if (e instanceof SubstitutionError) throw new AppProblem(`${doc.file}: ${e.message}`);
+        throw new AppProblem(notYamlAfterSubstitution(doc.file, e));
+    }
+}
+
 /**
  * `spec.values` of the release as Flux hands them to Helm: the HelmRelease's text substituted with `vars` (the
  * stack's cluster-vars and cluster-secrets), then parsed. Throws {@link AppProblem} where Flux would fail.
  */
 export function renderValues(release: AppRelease, vars: Record<string, string>, strict: boolean): Record<string, unknown> {
-    let obj: unknown;
-    try {
-        const text = release.substituted ? substituteVariables(release.document, loadVariables(vars), { strict }) : undefined;
-        obj = text === undefined ? parseYaml(release.document, { logLevel: "error" }) : parseResource(text, true);
-    } catch (e) {
-        if (e instanceof SubstitutionError) throw new AppProblem(`${release.file}: ${e.message}`);
-        throw new AppProblem(notYamlAfterSubstitution(release.file, e));
-    }
+    const obj = renderDocument(release, vars, strict);
     const values = isRecord(obj) && isRecord(obj.spec) ? obj.spec.values : undefined;
     if (values === undefined || values === null) return {};
     if (!isRecord(values)) throw new AppProblem(`${release.file}: spec.values must be a mapping`);
@@ -393,13 +420,13 @@ export function renderValues(release: AppRelease, vars: Record<string, string>, 
  * Where strict substitution (Flux 2.9 and later) would fail on a variable the contract does not define: checked
  * with the variables' names only, so no value is needed. Undefined when substitution succeeds.
  */
-export function unsetVariableProblem(release: AppRelease, defined: Iterable<string>, strict: boolean): string | undefined {
-    if (!release.substituted || !strict) return undefined;
+export function unsetVariableProblem(doc: SubstitutedDocument, defined: Iterable<string>, strict: boolean): string | undefined {
+    if (!doc.substituted || !strict) return undefined;
     const vars = Object.fromEntries([...defined].map((k) => [k, "x"]));
     try {
-        substituteVariables(release.document, vars, { strict });
+        substituteVariables(doc.document, vars, { strict });
         return undefined;
     } catch (e) {
-        return `${release.file}: ${(e as Error).message}: the stack's cluster-vars and cluster-secrets do not define it`;
+        return `${doc.file}: ${(e as Error).message}: the stack's cluster-vars and cluster-secrets do not define it`;
     }
 }

@@ -2,6 +2,7 @@
 // and the same type, name and inputs always give the same value, so the same config prints the same plan.
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
+import { HELM_TEMPLATE } from "../components/platform-crds";
 import { HUB_HOSTNAMES_OUTPUT, hubServiceTokenName, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import type { OfflineCloudState } from "./cloud-state";
 
@@ -237,6 +238,8 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
                     keys: (ctx.cloud?.deployKeys ?? []).map((k) => ({ id: Number(k.id), title: k.title, key: placeholder(`deploy-key/${k.id}`), verified: true })),
                 },
             };
+        case HELM_TEMPLATE:
+            return { outputs: helmTemplate(inputs) };
         case "github:index/getSshKeys:getSshKeys":
             return {
                 outputs: {
@@ -247,6 +250,46 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
         default:
             throw new Error(`offline plan: no fake answer for the provider function ${token}; add one to offline/fakes.ts`);
     }
+}
+
+/**
+ * `kubernetes:helm:template` without a chart: the plan cannot pull and render one, so it answers with one placeholder
+ * CustomResourceDefinition named after the chart and version, and one placeholder object of another kind, which the
+ * program must leave out, as a real chart's Deployments and Services. It takes what the provider takes
+ * (provider/pkg/provider/provider.go `Invoke`, invoke_helm_template.go `HelmChartOpts`) and refuses what it refuses:
+ * no `jsonOpts` string, JSON that does not parse, an http(s) URL in `repo` (a repository's name there), no chart.
+ */
+export function helmTemplate(inputs: State): State {
+    if (typeof inputs.jsonOpts !== "string") throw new Error("missing required field 'jsonOpts' of type string");
+    let opts: { chart?: unknown; path?: unknown; repo?: unknown; version?: unknown; namespace?: unknown; fetch_opts?: { version?: unknown } };
+    try {
+        opts = JSON.parse(inputs.jsonOpts) as typeof opts;
+    } catch (e) {
+        throw new Error(`failed to unmarshal 'jsonOpts': ${(e as Error).message}`);
+    }
+    if (typeof opts.repo === "string" && opts.repo.startsWith("http")) {
+        throw new Error("'repo' option specifies the name of the Helm Chart repo, not the URL.Use 'fetchOpts.repo' to specify a URL for a remote Chart");
+    }
+    if (typeof opts.chart !== "string" || opts.chart === "") throw new Error("failed to pull chart: no chart given");
+    const chart = opts.chart.replace(/\/+$/, "").split("/").pop();
+    const version = typeof opts.version === "string" ? opts.version : typeof opts.fetch_opts?.version === "string" ? opts.fetch_opts.version : "latest";
+    const namespace = typeof opts.namespace === "string" && opts.namespace !== "" ? opts.namespace : "default";
+    return {
+        result: [
+            {
+                apiVersion: "apiextensions.k8s.io/v1",
+                kind: "CustomResourceDefinition",
+                metadata: { name: placeholder(`crds/${chart}@${version}`) },
+                spec: {
+                    group: placeholder(`crds/${chart}@${version}/group`),
+                    names: { kind: "Placeholder", plural: "placeholders" },
+                    scope: "Namespaced",
+                    versions: [],
+                },
+            },
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: placeholder(`not-a-crd/${chart}@${version}`), namespace } },
+        ],
+    };
 }
 
 /** The type a `pulumi.StackReference` reads. */

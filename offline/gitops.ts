@@ -5,6 +5,7 @@
 //   the releases, with charts, versions and values that say they are placeholders.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { joinRepoPath, normaliseRepoPath } from "../config/checks";
 import type { RepositoryAt, RepositoryFiles, RepositoryReader } from "../providers/github-files";
 
 // fakes.ts's `placeholder:<what>` form (fakes.ts imports this module, so it is not imported back).
@@ -61,12 +62,55 @@ export function placeholderFile(file: string): string | undefined {
     return texts[path.posix.basename(file)];
 }
 
-/** The reader of the offline plan: files from `--gitops-dir`, placeholders without one. The token is never read. */
-export function offlineRepositoryReader(gitopsDir: string | undefined): RepositoryReader {
+/** A placeholder object standing for what an `apply` path of the repository holds. */
+function placeholderObject(of: string): string {
+    return ["apiVersion: v1", "kind: ConfigMap", `metadata:\n  name: ${appName(of)}-placeholder`,
+        `data:\n  placeholder: ${JSON.stringify(placeholder(`objects of ${of}`))}`, ""].join("\n");
+}
+
+/**
+ * A file of a placeholder `apply` path (`paths`: the repository paths the config's `apply` entries name): a file
+ * stands for one placeholder object; a directory has a kustomization listing `placeholder.yaml`, which holds one.
+ * Undefined for any other path.
+ */
+export function placeholderApplyFile(file: string, paths: ReadonlySet<string>): string | undefined {
+    if (paths.has(file)) return placeholderObject(file);
+    const dir = path.posix.dirname(file);
+    if (!paths.has(dir)) return undefined;
+    const name = path.posix.basename(file);
+    if (name === "kustomization.yaml") return "resources:\n  - ./placeholder.yaml\n";
+    return name === "placeholder.yaml" ? placeholderObject(dir) : undefined;
+}
+
+/** The repository paths the `apply` entries of `cluster-bootstrap:platform` name (joined with their app directory). */
+export function applyPaths(config: Record<string, string>): Set<string> {
+    let platform: { releases?: Array<{ path?: unknown; apply?: unknown }> } | undefined;
+    try {
+        platform = JSON.parse(config["cluster-bootstrap:platform"] ?? "{}") as typeof platform;
+    } catch {
+        return new Set(); // the config check reports it
+    }
+    const paths = new Set<string>();
+    for (const r of Array.isArray(platform?.releases) ? platform.releases : []) {
+        if (typeof r?.path !== "string" || !Array.isArray(r.apply)) continue;
+        for (const p of r.apply) {
+            const joined = typeof p === "string" ? joinRepoPath(normaliseRepoPath(r.path), p) : undefined;
+            if (joined !== undefined) paths.add(joined);
+        }
+    }
+    return paths;
+}
+
+/**
+ * The reader of the offline plan: files from `--gitops-dir`, placeholders without one (for the app directories, and
+ * for the `apply` paths in `applyTo`). The token is never read.
+ */
+export function offlineRepositoryReader(gitopsDir: string | undefined, applyTo: ReadonlySet<string> = new Set()): RepositoryReader {
     return ({ repository, branch }) => ({
         repository,
         branch,
-        file: async (file) => (gitopsDir !== undefined ? fileFromDir(gitopsDir, file) : placeholderFile(file)),
+        file: async (file) => (gitopsDir !== undefined ? fileFromDir(gitopsDir, file)
+            : placeholderApplyFile(file, applyTo) ?? (applyTo.has(path.posix.dirname(file)) ? undefined : placeholderFile(file))),
     });
 }
 

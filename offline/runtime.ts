@@ -14,7 +14,7 @@ import type { RepositoryReader } from "../providers/github-files";
 import { offlineExistingReader, type OfflineCloudState } from "./cloud-state";
 import { findObject } from "./cluster-state";
 import { fakeInvoke, fakeOutputs, placeholder, placeholderStackOutputs, STACK_REFERENCE, stackReferenceState, type StackOutputs } from "./fakes";
-import { offlineRepositoryReader, recordingReader, type RecordedRead } from "./gitops";
+import { applyPaths, offlineRepositoryReader, recordingReader, type RecordedRead } from "./gitops";
 
 
 // Signatures of the Pulumi wire format (see @pulumi/pulumi runtime/rpc).
@@ -345,7 +345,7 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     // What the program takes from its surroundings, given explicitly: no module state is patched for the run.
     const context: ProgramContext = {
         cluster: offlineCluster(opts.cluster, opts.clusterState),
-        github: recordingReader(opts.github ?? offlineRepositoryReader(opts.gitopsDir), reads),
+        github: recordingReader(opts.github ?? offlineRepositoryReader(opts.gitopsDir, applyPaths(opts.config)), reads),
         note: (m) => {
             notes.push(m);
         },

@@ -34,10 +34,10 @@ describe("cluster-bootstrap:platform in the stack config", () => {
     const check = (platform: unknown) => validateConfig({ values: { ...base(), platform } });
 
     it("is optional, and normalises the paths", async () => {
-        expect((await validateConfig({ values: base() })).config?.platform).toEqual({ releases: [] });
+        expect((await validateConfig({ values: base() })).config?.platform).toEqual({ releases: [], crds: [] });
         const r = await check({ releases: [{ path: "./kubernetes/apps/kube-system/cilium/app/", namespace: "kube-system" }] });
         expect(r.problems).toEqual([]);
-        expect(r.config?.platform.releases).toEqual([CILIUM]);
+        expect(r.config?.platform.releases).toEqual([{ ...CILIUM, apply: [] }]);
     });
 
     it("checks each path like gitops.path, on a single line, and each namespace as a DNS label, naming the field", async () => {
