@@ -142,12 +142,19 @@ export function recordingReader(reader: RepositoryReader, reads: RecordedRead[])
 export function placeholderNote(config: Record<string, string>, gitopsDir: string | undefined): string | undefined {
     if (gitopsDir !== undefined) return undefined;
     let releases: unknown;
+    let crds: unknown;
     try {
-        releases = (JSON.parse(config["cluster-bootstrap:platform"] ?? "{}") as { releases?: unknown }).releases;
+        ({ releases, crds } = JSON.parse(config["cluster-bootstrap:platform"] ?? "{}") as { releases?: unknown; crds?: unknown });
     } catch {
         return undefined; // the config check reports it
     }
     if (!Array.isArray(releases) || releases.length === 0) return undefined;
+    const applied = applyPaths(config).size;
+    const entries = Array.isArray(crds) ? crds.length : 0;
+    const also = [
+        ...(entries > 0 ? [`the ${entries} CRD entr${entries === 1 ? "y's chart" : "ies' charts"}`] : []),
+        ...(applied > 0 ? [`the objects of ${applied} apply path${applied === 1 ? "" : "s"}`] : []),
+    ];
     const repository = (() => {
         try {
             return (JSON.parse(config["cluster-bootstrap:gitops"] ?? "{}") as { repository?: string }).repository;
@@ -155,8 +162,8 @@ export function placeholderNote(config: Record<string, string>, gitopsDir: strin
             return undefined;
         }
     })();
-    return `note: no --gitops-dir: the ${releases.length} platform release${releases.length === 1 ? "'s" : "s'"} charts, versions and values are ` +
-        `placeholders (pass --gitops-dir with a checkout of ${repository ?? "the GitOps repository"} to read them)`;
+    return `note: no --gitops-dir: the ${releases.length} platform release${releases.length === 1 ? "'s" : "s'"} charts, versions and values` +
+        `${also.map((a) => `, ${a}`).join("")} are placeholders (pass --gitops-dir with a checkout of ${repository ?? "the GitOps repository"} to read them)`;
 }
 
 /**
