@@ -6,22 +6,24 @@ import type { ContractPart } from "./contract";
 
 /**
  * A document of the repository substituted with the contract's values, then rendered by `render`: through only the
- * variables it uses (so it waits for nothing else), and secret when one of them is a cluster-secrets key, even one
+ * variables it uses (so it waits for nothing else; `render` is told to substitute all the same, see renderDocument), and secret when one of them is a cluster-secrets key, even one
  * handed over in plain text. Throws `fail(message)` where Flux would fail: at once when every value is known, else
  * when they resolve.
  */
 export function substituted<T>(
     doc: SubstitutedDocument, contract: ContractPart, strict: boolean, fail: (message: string) => Error,
-    render: (vars: Record<string, string>) => T,
+    render: (vars: Record<string, string>, always: boolean) => T,
 ): pulumi.Output<T> {
     const defined = new Set([...Object.keys(contract.vars), ...Object.keys(contract.secrets)]);
     const unset = unsetVariableProblem(doc, defined, strict);
     if (unset) throw fail(unset);
     const used = doc.variables.filter((v) => defined.has(v));
     const inputs = Object.fromEntries(used.map((v) => [v, v in contract.vars ? contract.vars[v] : contract.secrets[v]]));
+    // Flux substitutes whenever its sources define a variable, used here or not: an unset one then becomes "" (or fails).
+    const always = defined.size > 0;
     const safe = (vars: Record<string, string>) => {
         try {
-            return render(vars);
+            return render(vars, always);
         } catch (e) {
             throw e instanceof AppProblem ? fail(e.message) : e;
         }
@@ -46,5 +48,5 @@ const usesSecrets = (doc: SubstitutedDocument, contract: ContractPart) => secret
 export function releaseValues(
     release: AppRelease, contract: ContractPart, strict: boolean, fail: (message: string) => Error = (m) => new AppProblem(m),
 ): pulumi.Output<Record<string, unknown>> {
-    return substituted(release, contract, strict, fail, (vars) => renderValues(release, vars, strict));
+    return substituted(release, contract, strict, fail, (vars, always) => renderValues(release, vars, strict, always));
 }

@@ -40,6 +40,11 @@ describe("a platform release's values", () => {
         expect(await settle(pending)).toEqual({ tunnel: "tunnel-id" });
     });
 
+    it("turn an unset variable into \"\" before Flux 2.9 even when it is the only one used: Flux substitutes whenever cluster-vars exists", async () => {
+        expect(await settle(releaseValues(release("    cidr: ${CLUSTER_CIDR}\n    keep: $${CLUSTER_NAME}\n"), contract, strictSubstitution("2.7.x"))))
+            .toEqual({ cidr: null, keep: "${CLUSTER_NAME}" });
+    });
+
     it("follow Flux's rule for an unset variable of the configured version", () => {
         expect(() => releaseValues(release("    cidr: ${CLUSTER_CIDR}\n"), contract, strictSubstitution("2.9.x")))
             .toThrow(`${DIR}/helmrelease.yaml: envsubst error: variable substitution failed: variable not set (strict mode): "CLUSTER_CIDR"`);

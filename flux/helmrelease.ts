@@ -392,11 +392,12 @@ export type SubstitutedDocument = Pick<AppRelease, "file" | "document" | "substi
 
 /**
  * The document as Flux applies it: its text substituted with `vars` (the stack's cluster-vars and cluster-secrets),
- * then parsed. Throws {@link AppProblem} where Flux would fail.
+ * then parsed. `always`: substitute even when `vars` is empty, as Flux does whenever its sources define any variable
+ * (`vars` may hold only those the document uses). Throws {@link AppProblem} where Flux would fail.
  */
-export function renderDocument(doc: SubstitutedDocument, vars: Record<string, string>, strict: boolean): unknown {
+export function renderDocument(doc: SubstitutedDocument, vars: Record<string, string>, strict: boolean, always = false): unknown {
     try {
-        const text = doc.substituted ? substituteVariables(doc.document, loadVariables(vars), { strict }) : undefined;
+        const text = doc.substituted ? substituteVariables(doc.document, loadVariables(vars), { strict, always }) : undefined;
         return text === undefined ? parseYaml(doc.document, { logLevel: "error" }) : parseResource(text, true);
     } catch (e) {
         if (e instanceof SubstitutionError) throw new AppProblem(`${doc.file}: ${e.message}`);
@@ -406,10 +407,11 @@ export function renderDocument(doc: SubstitutedDocument, vars: Record<string, st
 
 /**
  * `spec.values` of the release as Flux hands them to Helm: the HelmRelease's text substituted with `vars` (the
- * stack's cluster-vars and cluster-secrets), then parsed. Throws {@link AppProblem} where Flux would fail.
+ * stack's cluster-vars and cluster-secrets), then parsed (`always` as for {@link renderDocument}). Throws
+ * {@link AppProblem} where Flux would fail.
  */
-export function renderValues(release: AppRelease, vars: Record<string, string>, strict: boolean): Record<string, unknown> {
-    const obj = renderDocument(release, vars, strict);
+export function renderValues(release: AppRelease, vars: Record<string, string>, strict: boolean, always = false): Record<string, unknown> {
+    const obj = renderDocument(release, vars, strict, always);
     const values = isRecord(obj) && isRecord(obj.spec) ? obj.spec.values : undefined;
     if (values === undefined || values === null) return {};
     if (!isRecord(values)) throw new AppProblem(`${release.file}: spec.values must be a mapping`);
