@@ -111,6 +111,23 @@ describe("what the run says", () => {
         expect([...report.takenOver]).toEqual([0]);
     });
 
+    it("says what leaves with a CRD entry's HelmRelease, and lists a HelmRelease named by a release and a CRD entry once", () => {
+        const gateway: PlatformReleaseRef = { name: "envoy-gateway", namespace: "network", helmRelease: "envoy-gateway" };
+        const deployed = helmReleaseTakeover(CILIUM, hr([ready("True", "UpgradeSucceeded")], [snapshot(2, "deployed")]));
+        const failed = helmReleaseTakeover(gateway, hr([ready("False", "InstallFailed")]));
+        const report = handoverReport([CILIUM], [deployed], [CILIUM, gateway], [deployed, failed]);
+        expect(report.notes).toEqual([
+            "kube-system/cilium: taken over by Flux (HelmRelease Ready, chart cilium@1.18.5): no longer managed by this stack",
+            "kube-system/cilium: taken over by Flux (HelmRelease Ready, chart cilium@1.18.5): the CustomResourceDefinitions of its chart are no "
+                + "longer managed by this stack",
+            "network/envoy-gateway: not taken over by Flux: its HelmRelease has not installed or upgraded it yet: Ready=False (InstallFailed), "
+                + "no successful release in its history; the CustomResourceDefinitions of its chart are still applied by this stack",
+        ]);
+        expect(report.handedOver).toEqual([{ kind: "HelmRelease", namespace: "kube-system", name: "cilium", evidence: "HelmRelease Ready, chart cilium@1.18.5" }]);
+        expect([...report.takenOver]).toEqual([0]);
+        expect([...report.crdsTakenOver]).toEqual([0]);
+    });
+
     it("names the HelmRelease in handedOver, the release in the note, when they differ", () => {
         const release = { name: "kube-system-cilium", namespace: "kube-system", helmRelease: "cilium" };
         const t = helmReleaseTakeover(release, hr([ready("True", "InstallSucceeded")], [snapshot(1, "deployed", { name: "kube-system-cilium" })]));

@@ -179,6 +179,51 @@ describe("what Flux has taken over, when the repository runs Flux", () => {
     });
 });
 
+describe("what Flux has taken over, of the CRDs and the objects applied after a release", () => {
+    const HOME_OPS = path.join(ROOT, "test", "fixtures", "home-ops");
+    const app = (ns: string, name: string, apply?: string[]) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns, ...(apply ? { apply } : {}) });
+    const homeOps = (v: Values) => ({
+        ...v,
+        platform: {
+            crds: [app("network", "envoy-gateway")],
+            releases: [app("kube-system", "cilium", ["networking.yaml"]), app("kube-system", "coredns"),
+                app("external-secrets", "onepassword-connect", ["clustersecretstore.yaml"])],
+        },
+    });
+    const CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
+    const applied = (run: StackRun, file: string) => run.resources.filter((r) => r.custom && r.name.includes(`:kubernetes/apps/${file}-`));
+
+    it("an empty cluster: the CRDs, the releases and the objects they apply are all registered", async () => {
+        const run = await runStack({ gitopsDir: HOME_OPS, clusterState: state("empty.yaml"), edit: homeOps });
+        expect(run.error).toBeUndefined();
+        expect(run.ofType(CRD)).toHaveLength(1);
+        expect(applied(run, "kube-system/cilium/app/networking.yaml")).toHaveLength(6);
+        expect(releaseNames(run)).toEqual(["cilium", "coredns", "onepassword-connect"]);
+    });
+
+    it("a CRD entry's HelmRelease and a release taken over: its CRDs, the release and its objects leave; the rest stays, in order", async () => {
+        const run = await runStack({ gitopsDir: HOME_OPS, clusterState: state("home-ops-cilium-and-envoy-gateway-taken-over.yaml"), edit: homeOps });
+        expect(run.error).toBeUndefined();
+        expect(run.ofType(CRD)).toEqual([]);
+        expect(run.invokes.filter((i) => i.token === "kubernetes:helm:template")).toEqual([]);
+        expect(applied(run, "kube-system/cilium/app/networking.yaml")).toEqual([]);
+        expect(releaseNames(run)).toEqual(["coredns", "onepassword-connect"]);
+        const [coredns, onepassword] = platformReleases(run);
+        // Nothing left before coredns: no CRD, no cilium, none of cilium's objects.
+        expect(coredns.options.dependsOn).toEqual([]);
+        const store = applied(run, "external-secrets/onepassword-connect/app/clustersecretstore.yaml");
+        expect(store.map((o) => o.options.dependsOn)).toEqual([[onepassword.urn]]);
+        expect(store[0].options.replacementTrigger).toBe("9a7e1c42-58d3-4f0b-8e26-3b4c5d6e7f80");
+        expect(run.handedOver).toEqual([
+            { kind: "HelmRelease", namespace: "kube-system", name: "cilium", evidence: "HelmRelease Ready, chart cilium@1.18.4" },
+            { kind: "HelmRelease", namespace: "network", name: "envoy-gateway", evidence: "HelmRelease Ready, chart gateway-helm@1.7.0" },
+        ]);
+        expect(run.notes).toContain("network/envoy-gateway: taken over by Flux (HelmRelease Ready, chart gateway-helm@1.7.0): the "
+            + "CustomResourceDefinitions of its chart are no longer managed by this stack");
+        expect(run.notes).toContain("kube-system/cilium: taken over by Flux (HelmRelease Ready, chart cilium@1.18.4): no longer managed by this stack");
+    });
+});
+
 describe("npm run plan --cluster-state", () => {
     it("resolves FILE from where npm ran", () => {
         expect(parseArgs(["infra", "--cluster-state", "s.yaml"], { INIT_CWD: "/home/me" }).clusterState).toBe("/home/me/s.yaml");

@@ -28,13 +28,18 @@ const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
 const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const SSH_KEYS = "github:index/getSshKeys:getSshKeys";
 
-const app = (namespace: string, name: string) => ({ path: `kubernetes/apps/${namespace}/${name}/app`, namespace });
-/** home-ops' `bootstrap/helmfile/apps.yaml`, in its order. */
+const app = (namespace: string, name: string, apply?: string[]) =>
+    ({ path: `kubernetes/apps/${namespace}/${name}/app`, namespace, ...(apply ? { apply } : {}) });
+/** home-ops' `bootstrap/helmfile/apps.yaml`, in its order, its hooks' files as `apply`. */
 const HOME_OPS_APPS = [
-    app("kube-system", "cilium"), app("kube-system", "coredns"), app("kube-system", "spegel"), app("cert-manager", "cert-manager"),
-    app("external-secrets", "external-secrets"), app("external-secrets", "onepassword-connect"), app("flux-system", "flux-operator"),
-    app("flux-system", "flux-instance"),
+    app("kube-system", "cilium", ["networking.yaml"]), app("kube-system", "coredns"), app("kube-system", "spegel"), app("cert-manager", "cert-manager"),
+    app("external-secrets", "external-secrets"), app("external-secrets", "onepassword-connect", ["clustersecretstore.yaml"]),
+    app("flux-system", "flux-operator"), app("flux-system", "flux-instance"),
 ];
+/** home-ops' `bootstrap/helmfile/crds.yaml`: envoy-gateway's app directory (the fixture's only one of them). */
+const HOME_OPS_CRDS = [app("network", "envoy-gateway")];
+/** The files home-ops' hooks apply. */
+const HOME_OPS_APPLY = ["kubernetes/apps/kube-system/cilium/app/networking.yaml", "kubernetes/apps/external-secrets/onepassword-connect/app/clustersecretstore.yaml"];
 /** cluster-template's `bootstrap/helmfile/apps.yaml`, in its order. */
 const CLUSTER_TEMPLATE_APPS = [
     app("kube-system", "cilium"), app("kube-system", "coredns"), app("kube-system", "spegel"), app("cert-manager", "cert-manager"),
@@ -44,13 +49,13 @@ const CLUSTER_TEMPLATE_APPS = [
 const NEEDED = (apps: Array<{ path: string }>) => apps.flatMap((a) => ["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml"].map((f) => `${a.path}/${f}`));
 
 /** A stack whose repository runs Flux, on `repository` at main, syncing kubernetes/flux/cluster. */
-const repositoryMode = (repository: string, releases: unknown[], extra: (v: Values) => Values = (v) => v) => (v: Values) => extra({
+const repositoryMode = (repository: string, releases: unknown[], extra: (v: Values) => Values = (v) => v, crds?: unknown[]) => (v: Values) => extra({
     ...v,
     gitops: { repository, branch: "main", path: "kubernetes/flux/cluster" },
     flux: { managedBy: "repository" },
-    platform: { releases },
+    platform: { releases, ...(crds ? { crds } : {}) },
 });
-const homeOps = (extra?: (v: Values) => Values) => repositoryMode("onedr0p/home-ops", HOME_OPS_APPS, extra);
+const homeOps = (extra?: (v: Values) => Values) => repositoryMode("onedr0p/home-ops", HOME_OPS_APPS, extra, HOME_OPS_CRDS);
 // The committed stack names monosense as github:owner, which must own gitops.repository: left out for onedr0p's.
 const NO_OWNER = { "github:owner": undefined };
 
@@ -105,11 +110,39 @@ describe("a repository shaped like onedr0p/home-ops: public, synced over HTTPS w
         expect(ev.notApplicable.map((n) => n.policy)).toContain("deploy-key-read-only");
     });
 
-    it("reads exactly the kustomization, HelmRelease and OCIRepository of each app: no dashboard, alert rule or ExternalSecret", () => {
-        expect(run.reads.map((r) => r.path).sort()).toEqual(NEEDED(HOME_OPS_APPS).sort());
+    it("applies envoy-gateway's CRDs before cilium, and the hooks' files once their release is ready, before the next one", () => {
+        const crds = run.ofType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
+        expect(crds.map((c) => c.name)).toEqual(["platform-crds-network-envoy-gateway/placeholder:crds/gateway-helm@1.7.0"]);
+        const releases = run.ofType(RELEASE);
+        expect(releases[0].options.dependsOn).toEqual([crds[0].urn]);
+        const [networking, store] = HOME_OPS_APPLY.map((f) => run.resources.filter((r) => r.custom && r.name.includes(`:${f}-`)));
+        expect(networking).toHaveLength(6);
+        expect(store.map((o) => o.type)).toEqual(["kubernetes:external-secrets.io/v1:ClusterSecretStore"]);
+        const next = (name: string) => releases[releases.findIndex((r) => plainAt(r, "name") === name) + 1];
+        expect([...next("cilium").options.dependsOn].sort()).toEqual([run.one(RELEASE, "platform-kube-system-cilium").urn, ...networking.map((o) => o.urn)].sort());
+        expect([...next("onepassword-connect").options.dependsOn].sort())
+            .toEqual([run.one(RELEASE, "platform-external-secrets-onepassword-connect").urn, store[0].urn].sort());
+    });
+
+    it("reads exactly the kustomization, HelmRelease and OCIRepository of each app and the hooks' files: no dashboard, alert rule or ExternalSecret", () => {
+        expect(run.reads.map((r) => r.path).sort()).toEqual([...NEEDED([...HOME_OPS_APPS, ...HOME_OPS_CRDS]), ...HOME_OPS_APPLY].sort());
         expect(run.reads.every((r) => r.repository === "onedr0p/home-ops" && r.branch === "main" && r.found)).toBe(true);
         // The plan lists no repository file among the provider functions: they are the reader's.
         expect(toPlanJson(run).invokes.map((i) => i.token)).not.toContain("github:index/getRepositoryFile:getRepositoryFile");
+    });
+});
+
+describe("the repository's flux-instance release with an apply of its own", () => {
+    it("applies it once the instance release is ready, substituted, and the wait for the FluxInstance stays on the release", async () => {
+        const apps = HOME_OPS_APPS.map((a) => (a.path.endsWith("/flux-instance/app") ? { ...a, apply: ["httproute.yaml"] } : a));
+        const run = await runStack({ edit: repositoryMode("onedr0p/home-ops", apps, undefined, HOME_OPS_CRDS), gitopsDir: HOME_OPS, providerConfig: NO_OWNER });
+        expect(run.error).toBeUndefined();
+        const instance = run.one(RELEASE, "platform-flux-system-flux-instance");
+        const route = run.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+        expect(route.name).toBe("platform-flux-system-flux-instance:kubernetes/apps/flux-system/flux-instance/app/httproute.yaml-flux-system/flux-webhook");
+        expect(route.options.dependsOn).toEqual([instance.urn]);
+        expect(plainAt(route, "spec.hostnames")).toEqual(["flux-webhook.monosense.dev"]);
+        expect(run.one("kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch").options.dependsOn).toEqual([instance.urn]);
     });
 });
 
@@ -287,7 +320,8 @@ describe("the GitHub reader, against a fake GitHub API on 127.0.0.1", () => {
         });
         expect(run.error).toBeUndefined();
         expect(run.ofType(RELEASE)).toHaveLength(8);
-        expect(api.requests).toHaveLength(24);
+        // The eight apps' 24 files, envoy-gateway's three for its CRDs, and the two files the hooks apply.
+        expect(api.requests).toHaveLength(29);
         expect(api.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
         expect(JSON.stringify(toPlanJson(run))).not.toContain(TOKEN);
     });
