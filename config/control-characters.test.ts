@@ -29,7 +29,10 @@ function base(): Record<string, any> {
             serviceTokens: [{ name: "apps-to-hub", hostnames: ["external.monosense.dev"] }],
         },
         hub: { stack: "monosense/cluster-bootstrap/infra", hostnames: ["metrics.monosense.dev"] },
-        platform: { releases: [{ path: "kubernetes/apps/kube-system/cilium/app", namespace: "kube-system" }] },
+        platform: {
+            releases: [{ path: "kubernetes/apps/kube-system/cilium/app", namespace: "kube-system", apply: ["networking.yaml"] }],
+            crds: [{ path: "kubernetes/apps/network/envoy-gateway/app", namespace: "network" }],
+        },
     };
 }
 
@@ -52,6 +55,8 @@ const KEYS: Array<{ key: string; put: (v: Record<string, any>, f: (s: string) =>
     { key: "gitops.repository", put: (v, f) => (v.gitops.repository = f(v.gitops.repository)) },
     { key: "gitops.path", put: (v, f) => (v.gitops.path = f(v.gitops.path)) },
     { key: "platform.releases[0].path", put: (v, f) => (v.platform.releases[0].path = f(v.platform.releases[0].path)) },
+    { key: "platform.releases[0].apply[0]", put: (v, f) => (v.platform.releases[0].apply[0] = f(v.platform.releases[0].apply[0])) },
+    { key: "platform.crds[0].path", put: (v, f) => (v.platform.crds[0].path = f(v.platform.crds[0].path)) },
 ];
 
 async function problems(edit: (v: Record<string, any>) => void): Promise<string[]> {
@@ -111,6 +116,9 @@ describe("repository path segments", () => {
         ]);
         expect(await problems((v) => (v.platform.releases[0].path = `apps/${segment(300)}/x`))).toEqual([
             `cluster-bootstrap:platform.releases[0].path: (a value that is not shown: it spans several lines, is very long or looks like a credential) ${rule}`,
+        ]);
+        expect(await problems((v) => (v.platform.releases[0].apply[0] = `../${segment(255)}.yaml`))).toEqual([
+            `cluster-bootstrap:platform.releases[0].apply[0]: (a value that is not shown: it spans several lines, is very long or looks like a credential) ${rule}`,
         ]);
     });
 
