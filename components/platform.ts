@@ -3,23 +3,23 @@
 // GitOps repository, read from GitHub at `gitops.branch`, so the bootstrap installs exactly the chart, version and
 // values Flux will later reconcile, and Renovate updates one place. Installed in list order before the Flux Operator;
 // helm-controller then takes each release over (found in storage without HelmRelease history: upgraded in place),
-// and from then on the program no longer registers it (cluster/handover.ts): one owner at a time.
+// and from then on the program no longer registers it (cluster/handover.ts): one owner at a time. Before the first
+// release, the CRDs of the `platform.crds` charts (./platform-crds.ts); after each, the files its `apply` paths name
+// (./platform-apply.ts): home-ops' `crds.yaml` and helmfile hooks. Both leave with their HelmRelease's takeover.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, platformCrdsKey, platformKey, type PlatformAppConfig, type PlatformConfig, type PlatformReleaseConfig } from "../config";
-import { mergeContract, type ContractPart } from "./contract";
-import {
-    AppProblem, findKustomization, readAppRelease, readListedFiles, type AppRelease, type ReadFile,
-} from "../flux/helmrelease";
+import { AppProblem, findKustomization, readAppRelease, readListedFiles, type AppRelease, type ReadFile } from "../flux/helmrelease";
 import { applyDirectoryFiles, looksLikeFile, manifestsOf, objectIdentity, type Manifest } from "../flux/manifests";
+import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
+import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
+import { mergeContract, type ContractPart } from "./contract";
 import { applyManifests } from "./platform-apply";
 import { PlatformCrds } from "./platform-crds";
 import { releaseValues } from "./platform-values";
 
 export { releaseValues, secretsUsed, substituted } from "./platform-values";
-import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
-import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
 
 /** Bound on one release becoming ready: the CNI's agents pull their images on every node of a fresh cluster. */
 export const PLATFORM_RELEASE_TIMEOUT_SECONDS = 600;

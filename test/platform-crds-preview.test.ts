@@ -2,6 +2,7 @@
 // provider function is not called with unknown arguments, no CRD is registered, and the run says why.
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { PlatformCrds } from "../components/platform-crds";
 import { appRelease } from "../flux/helmrelease";
 
 const DIR = "kubernetes/apps/network/demo/app";
@@ -27,7 +28,6 @@ describe("a CRD entry in a preview, its values not known yet", () => {
             },
         }, "project", "stack", true);
         const info = vi.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
-        const { PlatformCrds } = await import("../components/platform-crds");
         const crds = new PlatformCrds("platform-crds", {
             entries: [entry], strict: false, clusterUid: "uid",
             parts: [{ vars: { CLUSTER_NAME: "infra", TUNNEL_ID: pulumi.output(pulumi.unknown) as pulumi.Output<string> }, secrets: {} }],
