@@ -6,8 +6,8 @@ import * as path from "node:path";
 import {
     AppProblem, documents, field, isOwnFile, kustomizationEntries, structural, type AppFile, type Doc, type SubstitutedDocument,
 } from "./helmrelease";
-import { substitutionDisabled, templateVariables } from "./kustomize-varsub";
 import { isRecord } from "../config/checks";
+import { substitutionDisabled, templateVariables } from "./kustomize-varsub";
 
 /** One object of an `apply` path, everything known before anything is registered but its substituted content. */
 export interface Manifest extends SubstitutedDocument {
@@ -15,9 +15,9 @@ export interface Manifest extends SubstitutedDocument {
     kind: string;
     name: string;
     /**
-     * Where it goes: its own `metadata.namespace`, else the namespace its kustomization sets, else the entry's (as
-     * `kubectl apply --namespace` and Flux's `targetNamespace` give it; the API server drops it from a cluster-scoped
-     * kind: apiserver `rest.EnsureObjectNamespaceMatchesRequestNamespace`).
+     * Where it goes: the namespace its kustomization sets (kustomize sets it on every object), else its own
+     * `metadata.namespace`, else the entry's (as `kubectl apply --namespace` and Flux's `targetNamespace` give it; the API
+     * server drops it from a cluster-scoped kind: apiserver `rest.EnsureObjectNamespaceMatchesRequestNamespace`).
      */
     namespace: string;
     /** Its top-level fields but apiVersion and kind (`metadata`, `spec`, `data`, …), from the document before substitution. */
