@@ -186,10 +186,25 @@ describe("reading what Flux has taken over, from the live cluster", () => {
         const handover = await readHandover(liveClusterReader(), target(), releases);
         expect(handover).toEqual({
             takeovers: [{ takenOver: true, evidence: "HelmRelease Ready, chart cilium@1.18.5" }, { takenOver: false }],
+            crdTakeovers: [],
             clusterUid: "5c0d3f8a-2e47-4b1c-9a6d-8f3e2b1c0d7a",
         });
         expect(api.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.authorization}`).sort()).toEqual([
             `GET /api/v1/namespaces/kube-system Bearer ${TOKEN}`, `GET ${HR_PATH}/cilium Bearer ${TOKEN}`, `GET ${HR_PATH}/coredns Bearer ${TOKEN}`,
+        ]);
+    });
+
+    it("reads a platform.crds entry's HelmRelease the same way, in the same parallel reads", async () => {
+        const { history: _none, ...readyStatus } = helmRelease("spegel").status;
+        cluster = { crds: true, helmReleases: { cilium: helmRelease("cilium"), spegel: { ...helmRelease("spegel"), status: readyStatus } }, forbidden: false };
+        const before = api.requests.length;
+        const handover = await readHandover(liveClusterReader(), target(), releases, undefined,
+            [{ name: "spegel", namespace: "kube-system", helmRelease: "spegel" }, { name: "other", namespace: "kube-system", helmRelease: "other" }]);
+        expect(handover.takeovers.map((t) => t.takenOver)).toEqual([true, false]);
+        expect(handover.crdTakeovers).toEqual([{ takenOver: true, evidence: "HelmRelease Ready" }, { takenOver: false }]);
+        expect(api.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.authorization}`).sort()).toEqual([
+            `GET /api/v1/namespaces/kube-system Bearer ${TOKEN}`, `GET ${HR_PATH}/cilium Bearer ${TOKEN}`, `GET ${HR_PATH}/coredns Bearer ${TOKEN}`,
+            `GET ${HR_PATH}/other Bearer ${TOKEN}`, `GET ${HR_PATH}/spegel Bearer ${TOKEN}`,
         ]);
     });
 
