@@ -80,8 +80,8 @@ export class PlatformCrds extends pulumi.ComponentResource {
     constructor(name: string, args: PlatformCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-bootstrap:platform:PlatformCrds", name, {}, opts);
         const contract = mergeContract(args.parts);
-        const perEntry = args.entries.map((entry, i) => {
-            if (args.takenOver?.has(i)) return pulumi.output([] as k8s.apiextensions.v1.CustomResourceDefinition[]);
+        const rendered = args.entries.flatMap((entry, i) => {
+            if (args.takenOver?.has(i)) return [];
             const fail = (m: string) => new pulumi.ResourceError(`${platformCrdsKey(i)}: ${m}`, this);
             // The SDK sends an invoke's arguments unwrapped (runtime/invoke.js unwrapSecretValues): a secret would reach
             // the provider and the plan's `invokes` unmarked. No chart needs a credential to define its kinds.
@@ -100,15 +100,29 @@ export class PlatformCrds extends pulumi.ComponentResource {
                         "preview cannot show them", this);
                 }
             });
-            const rendered = pulumi.runtime.invokeOutput<{ result?: unknown }>(HELM_TEMPLATE, { jsonOpts }, { parent: this });
-            return rendered.apply((r) => crdsOf(r.result).map((crd) => new k8s.apiextensions.v1.CustomResourceDefinition(
-                `${name}-${entry.namespace}-${entry.name}/${crd.metadata.name}`,
+            const result = pulumi.runtime.invokeOutput<{ result?: unknown }>(HELM_TEMPLATE, { jsonOpts }, { parent: this });
+            return [result.apply((r) => ({ i, entry, crds: crdsOf(r.result) }))];
+        });
+        // All at once, once every chart is rendered: a CRD two entries' charts both define would have two owners.
+        this.crds = pulumi.all(rendered).apply((charts) => {
+            const first = new Map<string, number>();
+            for (const c of charts) {
+                for (const crd of c.crds) {
+                    const other = first.get(crd.metadata.name);
+                    if (other !== undefined && other !== c.i) {
+                        throw new pulumi.ResourceError(`${platformCrdsKey(c.i)}: the chart of ${c.entry.file} defines the CustomResourceDefinition ` +
+                            `${crd.metadata.name}, which the chart of ${platformCrdsKey(other)} defines too: list one of them`, this);
+                    }
+                    first.set(crd.metadata.name, c.i);
+                }
+            }
+            return charts.flatMap((c) => c.crds.map((crd) => new k8s.apiextensions.v1.CustomResourceDefinition(
+                `${name}-${c.entry.namespace}-${c.entry.name}/${crd.metadata.name}`,
                 // The typed class takes metadata and spec only: a rendered `status` stanza is left out.
                 crd as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
                 { parent: this, retainOnDelete: true, replacementTrigger: args.clusterUid },
             )));
         });
-        this.crds = pulumi.output(perEntry).apply((lists) => lists.flat());
         this.registerOutputs({});
     }
 }

@@ -312,6 +312,22 @@ describe("refusals, before anything is registered", () => {
             "bootstrap values come from spec.values only"]);
     });
 
+});
+
+describe("refusals of the CRD entries, where Flux or the charts would fail: the platform registers none of its resources", () => {
+    it("a CRD two entries' charts both define, once rendered: none of their CRDs is registered", async () => {
+        const copy = "kubernetes/apps/network/envoy-gateway-internal/app";
+        const files = Object.fromEntries(["kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml", "podmonitor.yaml"].map((f) => [`${copy}/${f}`,
+            fs.readFileSync(path.join(HOME_OPS, ENVOY_GATEWAY.path, f), "utf8").replace("kind: HelmRelease\nmetadata:\n  name: envoy-gateway\n",
+                "kind: HelmRelease\nmetadata:\n  name: envoy-gateway-internal\n")]));
+        const run = await plan({ releases: [app("kube-system", "cilium")], crds: [ENVOY_GATEWAY, { path: copy, namespace: "network" }] }, { gitopsDir: homeOpsWith(files) });
+        expect(String((run.error as Error).message)).toContain("cluster-bootstrap:platform.crds[1]: the chart of " +
+            `${copy}/helmrelease.yaml defines the CustomResourceDefinition placeholder:crds/gateway-helm@1.7.0, which the chart of ` +
+            "cluster-bootstrap:platform.crds[0] defines too: list one of them");
+        expect(crds(run)).toEqual([]);
+        expect(releases(run)).toEqual([]);
+    });
+
     it("a CRD entry whose values use a cluster-secrets key: they go to the chart renderer unmarked", async () => {
         const run = await plan({ releases: [], crds: [ENVOY_GATEWAY] }, {
             gitopsDir: homeOpsWith({
@@ -323,6 +339,7 @@ describe("refusals, before anything is registered", () => {
             "${CLOUDFLARE_TUNNEL_TOKEN}, a cluster-secrets key: the values of a CRD entry are passed to the chart renderer unmarked");
         expect(run.invokes.filter((i) => i.token === HELM_TEMPLATE)).toEqual([]);
         expect(crds(run)).toEqual([]);
+        expect(releases(run)).toEqual([]);
     });
 });
 
