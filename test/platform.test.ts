@@ -1,7 +1,6 @@
 // Platform releases end to end: config rules, the app directories read through the program's GitHub reader (served
 // from the fixture checkout, as `--gitops-dir` does), the order and options of the releases, what they depend on, and
 // the offline plan with and without a checkout.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +11,7 @@ import { criticalPath } from "../offline/graph";
 import { fileFromDir, offlineRepositoryReader, placeholderFile, placeholderNote } from "../offline/gitops";
 import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
+import { runPlan } from "./plan-command";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -276,9 +276,7 @@ describe("the GitOps files, served offline as the program's GitHub reader serves
 });
 
 describe("npm run plan with platform releases", () => {
-    const plan = (...a: string[]) => spawnSync(process.execPath, ["--import", "./scripts/register.mjs", "scripts/plan.ts", ...a], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" },
-    });
+    const plan = (...a: string[]) => runPlan(a);
     const stackFile = (releases: unknown[]) => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "Pulumi.test.yaml");
         const settings = fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8").replace(/\n {2}cluster-bootstrap:platform:[\s\S]*?(?=\n {2}\S|\n?$)/, "");
@@ -286,8 +284,8 @@ describe("npm run plan with platform releases", () => {
         return file;
     };
 
-    it("reads the releases from --gitops-dir, with no note", () => {
-        const r = plan("infra", "--json", "--config", stackFile([CILIUM, COREDNS, SPEGEL]), "--gitops-dir", FIXTURE);
+    it("reads the releases from --gitops-dir, with no note", async () => {
+        const r = await plan("infra", "--json", "--config", stackFile([CILIUM, COREDNS, SPEGEL]), "--gitops-dir", FIXTURE);
         expect(r.stderr).not.toContain("--gitops-dir");
         expect(r.status).toBe(0);
         const releases = JSON.parse(r.stdout).resources.filter((x: { type: string; parent: string }) => x.type === RELEASE && x.parent.includes("PlatformReleases"));
@@ -296,8 +294,8 @@ describe("npm run plan with platform releases", () => {
         ]);
     });
 
-    it("shows placeholders without --gitops-dir and says so in one line on stderr", () => {
-        const r = plan("infra", "--json", "--config", stackFile([CILIUM, COREDNS]));
+    it("shows placeholders without --gitops-dir and says so in one line on stderr", async () => {
+        const r = await plan("infra", "--json", "--config", stackFile([CILIUM, COREDNS]));
         expect(r.status).toBe(0);
         expect(r.stderr.split("\n").filter((l) => l.includes("--gitops-dir"))).toEqual([
             "note: no --gitops-dir: the 2 platform releases' charts, versions and values are placeholders (pass --gitops-dir with a checkout of monosense/k8s-ops to read them)",
@@ -305,12 +303,12 @@ describe("npm run plan with platform releases", () => {
         expect(r.stdout).toContain("oci://placeholder/kubernetes/apps/kube-system/cilium/app");
     });
 
-    it("exits 1 naming the entry when a directory is missing from the checkout, and 2 when the checkout is not a directory", () => {
-        const missing = plan("infra", "--config", stackFile([app("kube-system", "nothing")]), "--gitops-dir", FIXTURE);
+    it("exits 1 naming the entry when a directory is missing from the checkout, and 2 when the checkout is not a directory", async () => {
+        const missing = await plan("infra", "--config", stackFile([app("kube-system", "nothing")]), "--gitops-dir", FIXTURE);
         expect(missing.status).toBe(1);
         expect(missing.stdout).toBe("");
         expect(missing.stderr).toContain("cluster-bootstrap:platform.releases[0]: kubernetes/apps/kube-system/nothing/app: no kustomization.yaml");
-        expect(plan("infra", "--gitops-dir", path.join(FIXTURE, "nothing")).status).toBe(2);
-        expect(plan("infra", "--gitops-dir").status).toBe(2);
+        expect((await plan("infra", "--gitops-dir", path.join(FIXTURE, "nothing"))).status).toBe(2);
+        expect((await plan("infra", "--gitops-dir")).status).toBe(2);
     });
 });
