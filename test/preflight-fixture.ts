@@ -169,6 +169,8 @@ export async function world(stack = "infra"): Promise<World> {
         if (req.path === `/accounts/${ACCOUNT}/r2/buckets`) return fine({ buckets: [] });
         if (req.path === `/accounts/${ACCOUNT}/cfd_tunnel`) return fine([]);
         if (req.path === "/zones/z/dns_records") return fine([]);
+        // An account with no Access objects yet: the lists answer empty, as they do (the committed infra stack has Access).
+        if (req.path === `/accounts/${ACCOUNT}/access/apps` || req.path === `/accounts/${ACCOUNT}/access/policies`) return fine([]);
         if (req.path === `/accounts/${ACCOUNT}/tokens/permission_groups`) {
             const name = req.query.get("name");
             // As the list answers: `is_selectable` says whether this token may grant the group.

@@ -77,6 +77,10 @@ describe("a healthy setup", () => {
             // What exists already: nothing, in a new account, so each object the program manages is created.
             "ok Cloudflare R2 bucket infra-volsync", "ok Cloudflare R2 bucket infra-cnpg", "ok Cloudflare tunnel infra",
             "ok Cloudflare tunnel configuration infra", "ok Cloudflare DNS record external.monosense.dev", "ok Cloudflare DNS record flux-webhook.monosense.dev",
+            // The committed infra stack's hub routes and its Access: each object the run would create, one line each.
+            "ok Cloudflare DNS record vm.monosense.dev", "ok Cloudflare DNS record logs.monosense.dev",
+            ...["grafana", "alertmanager", "vmui", "hubble", "vm", "logs"].map((h) => `ok Cloudflare Access application ${h}.monosense.dev`),
+            "ok Cloudflare Access policy infra: allow", "ok Cloudflare Access policy infra: service token apps-to-hub",
             // Each chart the run installs, in install order: the platform releases', then the Flux Operator's.
             "ok Chart cilium 1.18.4 (oci://127.0.0.1:5000/cilium/charts/cilium)", "ok Chart coredns 1.45.0 (oci://127.0.0.1:5000/coredns/charts/coredns)",
             "ok Chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)",
