@@ -20,7 +20,7 @@ const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops
 const HELP = `${USAGE}
 
 Runs the program on Pulumi's mock runtime, with no credentials, no network and no Pulumi CLI, and prints what
-stack <stack> would create (README: First run: the offline plan).
+stack <stack> would create (docs/plan-and-check.md: The offline plan).
 
 options:
   <stack>               a stack with a settings file Pulumi.<stack>.yaml in the repository (or any name with --config)

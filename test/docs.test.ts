@@ -213,3 +213,22 @@ describe("the configuration reference", () => {
         expect([...documentedKeys().keys()].filter((k) => !accepted.has(k))).toEqual([]);
     });
 });
+
+describe("the README, the front door", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("stays short: at most 20 KB, the reference in docs/", () => {
+        expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(20 * 1024);
+    });
+
+    it("gives the two set-up commands and the first run on its first screen", () => {
+        const firstScreen = readme.split("\n").slice(0, 60).join("\n");
+        expect(firstScreen).toMatch(/^npm ci\b/m);
+        expect(firstScreen).toMatch(/^npm test\b/m);
+        expect(firstScreen).toContain("npm run plan -- infra");
+        // .ci/run runs exactly the README's install and test commands.
+        const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+        expect(ci).toMatch(/^npm ci\b/m);
+        expect(ci).toMatch(/^npm test$/m);
+    });
+});
