@@ -6,13 +6,15 @@
 //  3. GitHub requests per run: the plan of each stack with `--gitops-dir test/fixtures/gitops`, through the reader that
 //     counts the program's file reads (each is exactly one request of the live reader, providers/github-files.ts).
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { criticalPath } from "../offline/graph";
 import { readStackSettings } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
 import { flagValue, parseOrExit, UsageError, runAsMain } from "./cli";
 
-const USAGE = "usage: npm run bench [-- --runs N]";
+const USAGE = "usage: npm run bench [-- --runs N] [--suite]";
 
 const HELP = `${USAGE}
 
@@ -22,16 +24,25 @@ resources through dependencies, with the stack's platform releases and without t
 per platform release: they are installed one after another), and the GitHub requests a run makes to read the platform
 releases' files (the plan with --gitops-dir test/fixtures/gitops, counted). docs/development.md: Benchmarks.
 
+With --suite, instead: the wall time of \`npm test\`'s parts (the Node check and tsc, then vitest as configured) against
+its target of 90 s, what CI adds (the two offline plans), and the test files that took longest.
+
 options:
   --runs N     how many times each figure is measured; the median is printed (a whole number from 1 to 100, default 5)
+  --suite      time the test suite instead of the plan
   -h, --help   this text
 `;
 
-export function parseBenchArgs(argv: string[]): { runs: number } {
+export function parseBenchArgs(argv: string[]): { runs: number; suite?: true } {
     let runs = 5;
+    let suite = false;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "-h" || a === "--help") throw new UsageError("");
+        if (a === "--suite") {
+            suite = true;
+            continue;
+        }
         if (a === "--runs" || a.startsWith("--runs=")) {
             const { value, next } = flagValue(argv, i, "--runs", "a whole number of runs");
             if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 100) throw new UsageError(`--runs ${JSON.stringify(value)}: give a whole number from 1 to 100`);
@@ -39,7 +50,7 @@ export function parseBenchArgs(argv: string[]): { runs: number } {
             i = next;
         } else throw new UsageError(a.startsWith("-") ? `unknown option ${a}` : `unexpected argument ${JSON.stringify(a)}: the bench plans both stacks`);
     }
-    return { runs };
+    return suite ? { runs, suite: true } : { runs };
 }
 
 const TARGET_RATIO = 2;
@@ -64,6 +75,7 @@ function timeRun(cmd: string, args: string[]): number {
 async function main(): Promise<number> {
     const args = parseOrExit(() => parseBenchArgs(process.argv.slice(2)), HELP, USAGE);
     if (typeof args === "number") return args;
+    if (args.suite) return suiteBench();
     const { runs } = args;
     // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
     const { runOffline, toPlanJson } = require("../offline/runtime") as typeof import("../offline/runtime");
@@ -115,6 +127,29 @@ async function main(): Promise<number> {
         const missed = run.reads.filter((r) => !r.found).length;
         console.log(`GitHub requests per run ${stack}: ${run.reads.length} for ${releases} platform releases (--gitops-dir test/fixtures/gitops` +
             `${missed ? `; ${missed} of them for a file that is not there` : ""})`);
+    }
+    return 0;
+}
+
+/** `npm test` is at most this many seconds on the project's 2-core machines (docs/development.md: Benchmarks). */
+const TARGET_SUITE_SECONDS = 90;
+
+/** The test suite's wall time, part by part, and its slowest files: what a change to the tests costs. */
+function suiteBench(): number {
+    const node = process.execPath;
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const check = timeRun(node, ["scripts/node-version.cjs"]) + timeRun(node, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "--noEmit"]);
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-suite-")), "vitest.json");
+    const vitest = timeRun(node, [path.join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--reporter=json", `--outputFile=${report}`]);
+    const plans = ["infra", "apps"].reduce((sum, stack) => sum + timeRun(node, ["--import", "./scripts/register.mjs", "scripts/plan.ts", stack, "--json"]), 0);
+    const total = check + vitest;
+    console.log(`node ${process.version}, ${os.availableParallelism()} cores`);
+    console.log(`npm test: ${seconds(total)} (node check and tsc ${seconds(check)}, vitest ${seconds(vitest)}); target <= ${TARGET_SUITE_SECONDS} s: ${total / 1000 <= TARGET_SUITE_SECONDS ? "met" : "NOT met"}`);
+    console.log(`CI adds the offline plan of both stacks: ${seconds(plans)} (and npm ci, not measured here)`);
+    const results = (JSON.parse(fs.readFileSync(report, "utf8")) as { testResults: Array<{ name: string; startTime: number; endTime: number }> }).testResults;
+    console.log("slowest test files:");
+    for (const r of [...results].sort((a, b) => (b.endTime - b.startTime) - (a.endTime - a.startTime)).slice(0, 10)) {
+        console.log(`  ${seconds(r.endTime - r.startTime).padStart(7)}  ${path.relative(ROOT, r.name)}`);
     }
     return 0;
 }

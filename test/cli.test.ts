@@ -61,6 +61,7 @@ describe("one message per mistake", () => {
         expect(parseBenchArgs([])).toEqual({ runs: 5 });
         expect(parseBenchArgs(["--runs", "3"])).toEqual({ runs: 3 });
         expect(parseBenchArgs(["--runs=12"])).toEqual({ runs: 12 });
+        expect(parseBenchArgs(["--suite"])).toEqual({ runs: 5, suite: true });
         for (const bad of ["0", "x", "2.5", "101", "1e2"]) {
             expect(() => parseBenchArgs(["--runs", bad]), bad).toThrow(`--runs ${JSON.stringify(bad)}: give a whole number from 1 to 100`);
         }

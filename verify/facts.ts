@@ -2,7 +2,7 @@
 // secrets decrypted with `pulumi config get`) and the stack's outputs (`pulumi stack output --json --show-secrets`).
 // Everything stays in memory; every secret among them is collected so that no printed line carries one.
 import type { PlainConfig } from "../config";
-import { cliFailure, pulumiChecks, readSecrets, runPulumi, type ConfigEntry } from "../preflight/pulumi";
+import { boundedRun, cliFailure, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "../preflight/pulumi";
 import { fail, ok, type CheckResult } from "../preflight/result";
 import { configSecretStrings, stringsIn } from "../preflight/secret-values";
 import { secretKeys, stackValues, tokenFor, validation } from "../preflight/stack-config";
@@ -33,6 +33,8 @@ export interface FactsOptions {
     cwd: string;
     env: NodeJS.ProcessEnv;
     timeoutMs: number;
+    /** Runs each `pulumi` command (default {@link runPulumi}, the CLI on PATH); tests answer it in-process. */
+    run?: PulumiRunner;
 }
 
 /**
@@ -87,7 +89,8 @@ export async function readStack(o: FactsOptions, out: CheckResult[], secrets: st
     out.push(ok("Stack config", "valid"));
 
     const command = (showSecrets: boolean) => ["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", o.stack];
-    const [blindedRun, revealedRun] = await Promise.all([false, true].map((s) => runPulumi(command(s), { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs })));
+    const [blindedRun, revealedRun] = await Promise.all([false, true].map((s) =>
+        boundedRun(o.run ?? runPulumi, command(s), { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs })));
     for (const [r, s] of [[blindedRun, false], [revealedRun, true]] as const) {
         if (!r.ok) {
             out.push(fail("Stack outputs", cliFailure(`pulumi stack output --json${s ? " --show-secrets" : ""}`, r, o.timeoutMs)));

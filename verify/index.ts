@@ -14,6 +14,7 @@ import { readStack, type VerifyFacts } from "./facts";
 import { githubVerify } from "./github";
 import { kubernetesVerify } from "./kubernetes";
 import { r2Verify } from "./r2";
+import type { PulumiRunner } from "../preflight/pulumi";
 
 export interface VerifySection {
     name: string;
@@ -42,6 +43,8 @@ export interface VerifyOptions {
     pollMs?: number;
     /** Told after each failing round that will be followed by another: how many failed and how long is left. */
     onRound?: (failing: CheckResult[], secondsLeft: number) => void;
+    /** Runs each `pulumi` command (default: the CLI on PATH); tests answer it in-process. */
+    pulumi?: PulumiRunner;
 }
 
 /** The families, in the order they are printed; each pushes its lines, one per item. */
@@ -81,7 +84,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
 
     const stackLines: CheckResult[] = [];
     const stack: VerifySection = { name: `Stack ${opts.stack}`, results: stackLines };
-    const facts = await readStack({ stack: opts.stack, cwd: opts.cwd ?? ROOT, env, timeoutMs }, stackLines, secrets);
+    const facts = await readStack({ stack: opts.stack, cwd: opts.cwd ?? ROOT, env, timeoutMs, run: opts.pulumi }, stackLines, secrets);
     if (!facts) {
         // Every section is printed, so the whole list of what is checked is visible.
         const sections = [stack, ...FAMILIES.map((f) => ({ name: f.name, results: [skip(f.name, "not checked: the stack could not be read (see above)")] }))];
