@@ -106,7 +106,7 @@ describe("reading the target cluster's identity", () => {
         expect((e as Error).message).not.toContain("wrong-token-value");
     });
 
-    it("gives up on a server that does not answer, within the bound", async () => {
+    it("gives up on a server that does not answer the identity read, within the bound", async () => {
         api.answer = "hang";
         const e = await readClusterIdentity({ kubeconfig: kubeconfig() }, 300).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(ClusterIdentityError);

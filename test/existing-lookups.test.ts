@@ -45,7 +45,7 @@ describe("R2 buckets", () => {
         expect((e as Error).message).toBe(`listing the R2 buckets of account ${ACCOUNT} failed (code 10042: Please enable R2 through the Cloudflare Dashboard.)`);
     });
 
-    it("gives up on an API that does not answer, within the bound", async () => {
+    it("gives up on a Cloudflare API that does not answer the bucket list, within the bound", async () => {
         const cf = await api();
         cf.handler = () => "hang";
         const e = await listR2Buckets({ accountId: ACCOUNT, jurisdiction: "default", token: TOKEN, base: cf.url, timeoutMs: 200 }).catch((x: unknown) => x);

@@ -217,7 +217,7 @@ describe("deploy key permissions", () => {
         ]));
     });
 
-    it("is titled per cluster", async () => {
+    it("is titled after the apps cluster on the apps stack", async () => {
         const apps = await runStack({ stack: "apps" });
         expect(plainAt(apps.one(DEPLOY_KEY), "title")).toBe("flux-apps");
     });

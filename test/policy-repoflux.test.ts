@@ -53,7 +53,7 @@ describe("the pack on a stack whose repository runs Flux", () => {
         expect(run.error).toBeUndefined();
     });
 
-    it("passes every rule, reading no value a preview cannot know", async () => {
+    it("passes every rule on a repository-run Flux, reading no value a preview cannot know", async () => {
         for (const exposeRetainOnDelete of [false, true]) {
             const ev = await evaluate(policies, run.resources, { exposeRetainOnDelete });
             expect(ev.violations).toEqual([]);
