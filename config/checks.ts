@@ -167,21 +167,29 @@ export const MAX_PATH_SEGMENT_BYTES = 255;
 /** The longest repository path, in bytes. */
 export const MAX_PATH_BYTES = 4096;
 
-/** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
-export function repoPathProblem(v: string): string | undefined {
-    if (v.trim() === "" || v === "." || v === "./") return "must name a folder inside the repository";
+/**
+ * The rules every repository path keeps (one line, Linux's NAME_MAX and PATH_MAX, where source-controller checks the
+ * repository out and kustomize-controller reads it, relative with forward slashes, a safe alphabet); `climbs` says
+ * whether `..` may appear. `empty` is the message for an empty path.
+ */
+function pathProblem(v: string, opts: { climbs: boolean; empty: string }): string | undefined {
+    if (v.trim() === "" || v === "." || v === "./") return opts.empty;
     const control = controlCharacter(v);
     if (control) return `must be a single line without control characters (it contains ${control})`;
-    // NAME_MAX and PATH_MAX of Linux, where source-controller checks the repository out and kustomize-controller reads it.
     if (v.split("/").some((s) => Buffer.byteLength(s, "utf8") > MAX_PATH_SEGMENT_BYTES)) {
         return `has a path segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes, the most a file or folder name may have`;
     }
     if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes, the most a path may have`;
     if (/\s/.test(v)) return "must not contain spaces";
     if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
-    if (v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';
+    if (!opts.climbs && v.split("/").includes("..")) return 'must not contain ".." (it could leave the repository)';
     if (!/^[A-Za-z0-9._@+\/-]+$/.test(v)) return "may hold only letters, digits and . _ - / @ +";
     return undefined;
+}
+
+/** A path inside the repository: relative, forward slashes, no `..` that could leave the checkout. */
+export function repoPathProblem(v: string): string | undefined {
+    return pathProblem(v, { climbs: false, empty: "must name a folder inside the repository" });
 }
 
 /**
@@ -190,17 +198,7 @@ export function repoPathProblem(v: string): string | undefined {
  * {@link joinRepoPath} decides that.
  */
 export function relativePathProblem(v: string): string | undefined {
-    if (v.trim() === "" || v === "." || v === "./") return "must name a file or a directory";
-    const control = controlCharacter(v);
-    if (control) return `must be a single line without control characters (it contains ${control})`;
-    if (v.split("/").some((s) => Buffer.byteLength(s, "utf8") > MAX_PATH_SEGMENT_BYTES)) {
-        return `has a path segment longer than ${MAX_PATH_SEGMENT_BYTES} bytes, the most a file or folder name may have`;
-    }
-    if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes, the most a path may have`;
-    if (/\s/.test(v)) return "must not contain spaces";
-    if (v.startsWith("/") || v.includes("\\") || /^[A-Za-z]:/.test(v)) return "must be a relative path with forward slashes";
-    if (!/^[A-Za-z0-9._@+\/-]+$/.test(v)) return "may hold only letters, digits and . _ - / @ +";
-    return undefined;
+    return pathProblem(v, { climbs: true, empty: "must name a file or a directory" });
 }
 
 /**

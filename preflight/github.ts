@@ -3,7 +3,7 @@
 // a check must not change anything).
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type GitTransport } from "../config";
-import { githubFiles, type RepositoryFiles } from "../providers/github-files";
+import { githubFiles, githubHeaders, type RepositoryFiles } from "../providers/github-files";
 import { apiBase, getJson, NoAnswer, type Answer } from "./http";
 import { fail, ok, skip, warn, type CheckResult } from "./result";
 
@@ -95,12 +95,7 @@ export function sopsRecipients(text: string): string[] | undefined {
 
 export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): Promise<GitHubFacts> {
     const base = apiBase("github", o.env);
-    const headers = {
-        authorization: `Bearer ${o.token}`,
-        accept: "application/vnd.github+json",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "cluster-bootstrap-preflight",
-    };
+    const headers = githubHeaders({ token: o.token, agent: "cluster-bootstrap-preflight" });
     const get = (p: string) => getJson(`${base}${p}`, headers, o.timeoutMs);
     const full = `${o.owner}/${o.repo}`;
     const repoPath = `/repos/${encodeURIComponent(o.owner)}/${encodeURIComponent(o.repo)}`;

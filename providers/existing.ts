@@ -10,6 +10,7 @@
 // may join it in the program's context later.
 import type { FoundBucket, FoundWebhook } from "./adoption";
 import type { Jurisdiction } from "./r2";
+import { githubHeaders } from "./github-files";
 
 export interface ExistingReader {
     /** The account's R2 buckets in one jurisdiction, with their location and storage class. */
@@ -91,9 +92,7 @@ export async function listWebhooks(
     q: { owner: string; repository: string; token: string; base?: string; timeoutMs?: number },
 ): Promise<FoundWebhook[]> {
     const base = q.base ?? GITHUB_API;
-    const headers = {
-        authorization: `Bearer ${q.token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28", "user-agent": "cluster-bootstrap",
-    };
+    const headers = githubHeaders({ token: q.token, agent: "cluster-bootstrap" });
     const found: FoundWebhook[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
         const url = `${base}/repos/${encodeURIComponent(q.owner)}/${encodeURIComponent(q.repository)}/hooks?per_page=100&page=${page}`;

@@ -21,6 +21,19 @@ export const GITHUB_READ_TIMEOUT_MS = 15_000;
 /** The REST API version the requests are written against. */
 const API_VERSION = "2022-11-28";
 
+/**
+ * The headers of every request to GitHub's REST API: the media type, the API version the requests are written
+ * against, who asks (`agent`), and the token as a bearer header when there is one (never anywhere else).
+ */
+export function githubHeaders(o: { token?: string; agent: string; accept?: string }): Record<string, string> {
+    return {
+        accept: o.accept ?? "application/vnd.github+json",
+        "x-github-api-version": API_VERSION,
+        "user-agent": o.agent,
+        ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+    };
+}
+
 /** A repository at a branch: where the GitOps files are read. */
 export interface RepositoryAt {
     /** `owner/name`. */
@@ -115,12 +128,7 @@ export function githubFiles(o: GitHubFilesOptions): RepositoryFiles {
         branch: o.branch,
         async file(path: string): Promise<string | undefined> {
             const secret = (await token) || undefined;
-            const headers: Record<string, string> = {
-                accept: "application/vnd.github.raw+json",
-                "x-github-api-version": API_VERSION,
-                "user-agent": "cluster-bootstrap",
-                ...(secret ? { authorization: `Bearer ${secret}` } : {}),
-            };
+            const headers = githubHeaders({ token: secret, agent: "cluster-bootstrap", accept: "application/vnd.github.raw+json" });
             const url = `${base}/${segments(path)}?ref=${encodeURIComponent(o.branch)}`;
             // One signal bounds the request and the body alike.
             const signal = AbortSignal.timeout(timeoutMs);

@@ -10,6 +10,7 @@
 import { apiBase, getJson, NoAnswer, type Answer } from "../preflight/http";
 import { fail, ok, skip, type CheckResult } from "../preflight/result";
 import { missingOutput, stringOutput, type VerifyFacts } from "./facts";
+import { githubHeaders } from "../providers/github-files";
 
 export interface Hook {
     id?: number;
@@ -67,12 +68,7 @@ export async function githubVerify(facts: VerifyFacts, out: CheckResult[]): Prom
     if (!url) return void out.push(skip("GitHub webhook", missingOutput("fluxWebhookUrl")));
     const { owner, repositoryName, repository } = facts.config.gitops;
     const base = apiBase("github", facts.env);
-    const headers = {
-        authorization: `Bearer ${token.token}`,
-        accept: "application/vnd.github+json",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "cluster-bootstrap-verify",
-    };
+    const headers = githubHeaders({ token: token.token, agent: "cluster-bootstrap-verify" });
     const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repositoryName)}`;
     const get = async (p: string): Promise<Answer | CheckResult> => {
         try {
