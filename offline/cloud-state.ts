@@ -7,14 +7,10 @@ import { isRecord, keyName } from "../config/checks";
 import { R2_JURISDICTIONS } from "../config/schema";
 import { emptyCloudState, type CloudState } from "../providers/adoption";
 import type { ExistingReader } from "../providers/existing";
+import { InputFileError } from "./input-file";
 
 /** The file cannot be used; each problem is one line naming the file and the entry. */
-export class CloudStateFileError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(problems.join("\n"));
-        this.name = "CloudStateFileError";
-    }
-}
+export class CloudStateFileError extends InputFileError {}
 
 const text = () => z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
 /** GitHub's ids are whole numbers; given as a number or as its digits. */

@@ -9,14 +9,10 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from "yaml";
 import type { KubeObject, ObjectRef } from "../cluster/reader";
 import { isRecord } from "../config/checks";
 import { yamlErrorText, yamlProblem } from "../config/yaml-errors";
+import { InputFileError } from "./input-file";
 
 /** The file cannot be used; each problem is one printable line. */
-export class ClusterStateFileError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(problems.join("\n"));
-        this.name = "ClusterStateFileError";
-    }
-}
+export class ClusterStateFileError extends InputFileError {}
 
 const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
 

@@ -8,6 +8,7 @@ import { isAlias, isNode, isPair, isScalar, LineCounter, parseDocument, visit, t
 import { keyName, mustNotEcho } from "../config/checks";
 import { offlinePlaceholder, secretRedactor, stackSecrets, type SecretValue } from "../config/secret-values";
 import { yamlProblem } from "../config/yaml-errors";
+import { InputFileError } from "./input-file";
 
 export interface StackSettings {
     config: Record<string, string>;
@@ -21,12 +22,7 @@ export const REQUIRED_SECRETS = ["cluster-bootstrap:sopsAgeKey"];
 export const SECRET_CONFIG_KEYS = ["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey", "cluster-bootstrap:bootstrapSecrets"];
 
 /** The file cannot be used; each problem is one printable line. */
-export class StackFileError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(problems.join("\n"));
-        this.name = "StackFileError";
-    }
-}
+export class StackFileError extends InputFileError {}
 
 /** The full key of a node's position, e.g. `cluster-bootstrap:cluster.id`, names shown safely. */
 function keyOf(path: readonly unknown[]): string {

@@ -5,14 +5,10 @@
 import * as fs from "node:fs";
 import { isRecord, keyName } from "../config/checks";
 import type { StackOutputs } from "./fakes";
+import { InputFileError } from "./input-file";
 
 /** The file cannot be used; each problem is one printable line that shows no value. */
-export class StackOutputsFileError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(problems.join("\n"));
-        this.name = "StackOutputsFileError";
-    }
-}
+export class StackOutputsFileError extends InputFileError {}
 
 
 /** Parses the file's text; `file` only names it in messages. */

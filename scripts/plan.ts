@@ -5,13 +5,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { environmentSecrets, secretRedactor, stackSecrets } from "../config/secret-values";
-import { ClusterStateFileError, readClusterState } from "../offline/cluster-state";
+import { readClusterState } from "../offline/cluster-state";
 import { checkoutRequired, placeholderNote } from "../offline/gitops";
 import type { PlanJson } from "../offline/runtime";
-import { readStackSettings, StackFileError } from "../offline/stack-file";
+import { InputFileError } from "../offline/input-file";
+import { readStackSettings } from "../offline/stack-file";
 import { ROOT } from "../config/keys";
-import { readStackOutputs, StackOutputsFileError, unusedStackOutputsNote } from "../offline/stack-outputs";
-import { CloudStateFileError, readCloudState } from "../offline/cloud-state";
+import { readStackOutputs, unusedStackOutputsNote } from "../offline/stack-outputs";
+import { readCloudState } from "../offline/cloud-state";
 import { flagValue, parseOrExit, processIo, stackFiles, UsageError, userPath, runAsMain, type CommandIo } from "./cli";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config FILE] [--gitops-dir DIR] [--stack-outputs FILE] [--cluster-state FILE] "
@@ -199,7 +200,7 @@ async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof pla
     try {
         settings = readStackSettings(file);
     } catch (e) {
-        if (!(e instanceof StackFileError)) throw e;
+        if (!(e instanceof InputFileError)) throw e;
         for (const p of e.problems) stderr.write(`${p}\n`);
         return 1;
     }
@@ -209,49 +210,28 @@ async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof pla
         stderr.write(`${required}\n${USAGE}\n`);
         return 2;
     }
-    let stackOutputs: ReturnType<typeof readStackOutputs> | undefined;
-    if (args.stackOutputs !== undefined) {
-        const outputsFile = args.stackOutputs;
-        if (!fs.existsSync(outputsFile)) {
-            stderr.write(`no stack outputs file ${outputsFile}\n`);
+    // The files that answer what the offline run cannot know: a missing one is a usage error (2), one that does not
+    // read is the user's to fix (1), each problem on its own line.
+    const input = <T>(file: string | undefined, what: string, read: (file: string) => T): T | undefined | number => {
+        if (file === undefined) return undefined;
+        if (!fs.existsSync(file)) {
+            stderr.write(`no ${what} file ${file}\n`);
             return 2;
         }
         try {
-            stackOutputs = readStackOutputs(outputsFile);
+            return read(file);
         } catch (e) {
-            if (!(e instanceof StackOutputsFileError)) throw e;
+            if (!(e instanceof InputFileError)) throw e;
             for (const p of e.problems) stderr.write(`${p}\n`);
             return 1;
         }
-    }
-    let clusterState: ReturnType<typeof readClusterState> | undefined;
-    if (args.clusterState !== undefined) {
-        if (!fs.existsSync(args.clusterState)) {
-            stderr.write(`no cluster state file ${args.clusterState}\n`);
-            return 2;
-        }
-        try {
-            clusterState = readClusterState(args.clusterState);
-        } catch (e) {
-            if (!(e instanceof ClusterStateFileError)) throw e;
-            for (const p of e.problems) stderr.write(`${p}\n`);
-            return 1;
-        }
-    }
-    let cloudState: ReturnType<typeof readCloudState> | undefined;
-    if (args.cloudState !== undefined) {
-        if (!fs.existsSync(args.cloudState)) {
-            stderr.write(`no cloud state file ${args.cloudState}\n`);
-            return 2;
-        }
-        try {
-            cloudState = readCloudState(args.cloudState);
-        } catch (e) {
-            if (!(e instanceof CloudStateFileError)) throw e;
-            for (const p of e.problems) stderr.write(`${p}\n`);
-            return 1;
-        }
-    }
+    };
+    const stackOutputs = input(args.stackOutputs, "stack outputs", readStackOutputs);
+    if (typeof stackOutputs === "number") return stackOutputs;
+    const clusterState = input(args.clusterState, "cluster state", readClusterState);
+    if (typeof clusterState === "number") return clusterState;
+    const cloudState = input(args.cloudState, "cloud state", readCloudState);
+    if (typeof cloudState === "number") return cloudState;
     // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
     const { runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError } = program();
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState, cloudState });
