@@ -13,8 +13,9 @@ import { toPlanJson } from "../offline/runtime";
 import { parseArgs } from "../scripts/plan";
 import { plainAt, runStack, waitsFor, type StackRun, type Values } from "./harness";
 import { runPlan } from "./plan-command";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const GITOPS = path.join(ROOT, "test", "fixtures", "gitops");
+const GITOPS = FIXTURES.gitops;
 const STATES = path.join(ROOT, "test", "fixtures", "cluster-state");
 const state = (name: string) => readClusterState(path.join(STATES, name));
 
@@ -135,7 +136,6 @@ describe("what Flux has taken over, in program mode", () => {
 });
 
 describe("what Flux has taken over, when the repository runs Flux", () => {
-    const app = (ns: string, name: string) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns });
     const repositoryMode = (v: Values) => ({
         ...v,
         cluster: { ...(v.cluster as object), cidr: "10.42.0.0/16" },
@@ -180,8 +180,7 @@ describe("what Flux has taken over, when the repository runs Flux", () => {
 });
 
 describe("what Flux has taken over, of the CRDs and the objects applied after a release", () => {
-    const HOME_OPS = path.join(ROOT, "test", "fixtures", "home-ops");
-    const app = (ns: string, name: string, apply?: string[]) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns, ...(apply ? { apply } : {}) });
+    const HOME_OPS = FIXTURES.homeOps;
     const homeOps = (v: Values) => ({
         ...v,
         platform: {

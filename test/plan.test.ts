@@ -8,6 +8,7 @@ import { ROOT } from "../config/keys";
 import { runPlan } from "./plan-command";
 import { renderTree } from "../scripts/plan";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
+import { FIXTURES } from "./gitops-fixtures";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -193,7 +194,7 @@ describe("npm run plan", () => {
             + `  cluster-bootstrap:sopsAgeKey: ${TEST_AGE_KEY}\n  cluster-bootstrap:kubeconfig: ${JSON.stringify(kubeconfig)}\n`);
         // The fixture checkout serves the platform releases' files: no placeholder, so no note but the cluster the run
         // targets, read from the kubeconfig.
-        const r = await plan("infra", "--json", "--config", file, "--gitops-dir", path.join(ROOT, "test", "fixtures", "gitops"));
+        const r = await plan("infra", "--json", "--config", file, "--gitops-dir", FIXTURES.gitops);
         expect(r.stderr).toBe('note: stack infra changes cluster "infra" at https://127.0.0.1:6443 (context "admin@infra"): no flux-system/cluster-vars yet\n');
         expect(r.status).toBe(0);
         expect(r.stdout).not.toContain("KUBECONFIG-SENTINEL-4711");

@@ -6,7 +6,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig } from "../config";
-import { ROOT } from "../config/keys";
 import { yamlErrorDescription } from "../config/yaml-errors";
 import { helmTemplate } from "../offline/fakes";
 import { placeholderNote } from "../offline/gitops";
@@ -14,15 +13,14 @@ import { toPlanJson } from "../offline/runtime";
 import {
     isWireSecret, plainAt, reveal, runStack, secretStrings, validValues, waitsFor, type RecordedResource, type StackRun, type Values,
 } from "./harness";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const HOME_OPS = path.join(ROOT, "test", "fixtures", "home-ops");
+const HOME_OPS = FIXTURES.homeOps;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
 const HELM_TEMPLATE = "kubernetes:helm:template";
 const OPERATOR = "flux-operator";
 
-const app = (namespace: string, name: string, apply?: string[]) =>
-    ({ path: `kubernetes/apps/${namespace}/${name}/app`, namespace, ...(apply ? { apply } : {}) });
 const ENVOY_GATEWAY = app("network", "envoy-gateway");
 const CILIUM_DIR = "kubernetes/apps/kube-system/cilium/app";
 const NETWORKING = `${CILIUM_DIR}/networking.yaml`;

@@ -12,10 +12,10 @@ import { fileFromDir, offlineRepositoryReader, placeholderFile, placeholderNote 
 import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
 import { runPlan } from "./plan-command";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
+const FIXTURE = FIXTURES.gitops;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const app = (ns: string, name: string) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns });
 const CILIUM = app("kube-system", "cilium");
 const COREDNS = app("kube-system", "coredns");
 const SPEGEL = app("kube-system", "spegel");

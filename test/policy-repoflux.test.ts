@@ -14,12 +14,12 @@ import { readClusterState } from "../offline/cluster-state";
 import {
     deployKeyReadOnly, FLUX_CHARTS, FLUX_HANDOVER_TYPE, fluxSingleOwner, fluxStableApis, HELM_RELEASE_TYPE, kubernetesRetainedOnDelete, policies, TYPES,
 } from "../policy/rules";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
+const FIXTURE = FIXTURES.gitops;
 const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";
 const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
 const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
-const app = (ns: string, name: string) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns });
 
 const repositoryMode = (v: Values): Values => ({
     ...v,

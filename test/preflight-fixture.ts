@@ -11,9 +11,10 @@ import type { PulumiRunner } from "../preflight";
 import { fakeApi, k8sStatus, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake-apis";
 import { answer } from "./fake-pulumi.cjs";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
+import { FIXTURES } from "./gitops-fixtures";
 
 /** The GitOps repository's files the fake GitHub serves: the app directories of the committed stacks' platform releases. */
-const GITOPS = path.join(ROOT, "test", "fixtures", "gitops");
+const GITOPS = FIXTURES.gitops;
 
 export const SECRETS = {
     kubeToken: "kube-token-SENTINEL-0001-not-real",

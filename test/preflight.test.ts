@@ -18,6 +18,7 @@ import { scrub } from "../preflight/result";
 import { parseCheckArgs } from "../scripts/check";
 import { anonymousToken, SECRETS, world, type World } from "./preflight-fixture";
 import { TEST_AGE_KEY, testKubeconfig } from "./harness";
+import { FIXTURES } from "./gitops-fixtures";
 
 let w: World;
 const worlds: World[] = [];
@@ -392,7 +393,7 @@ describe("GitHub", () => {
     });
 
     it("when the repository runs Flux, reads its FluxInstance's sync as the program does, and checks visibility for an HTTPS sync", async () => {
-        const fixture = path.join(ROOT, "test", "fixtures", "gitops");
+        const fixture = FIXTURES.gitops;
         const apps = ["flux-operator", "flux-instance"].map((n) => `kubernetes/apps/flux-system/${n}/app`);
         const serve = (instance: (text: string) => string) => {
             for (const dir of apps) {

@@ -14,8 +14,9 @@ import {
     isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, TEST_AGE_RECIPIENT, waitsFor, type StackRun, type Values,
 } from "./harness";
 import { runPlan } from "./plan-command";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
+const FIXTURE = FIXTURES.gitops;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";
 const FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance";
@@ -25,8 +26,6 @@ const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
 const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const INSTANCE_FILE = "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml";
-
-const app = (ns: string, name: string) => ({ path: `kubernetes/apps/${ns}/${name}/app`, namespace: ns });
 const CILIUM = app("kube-system", "cilium");
 const COREDNS = app("kube-system", "coredns");
 const OPERATOR = app("flux-system", "flux-operator");

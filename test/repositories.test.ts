@@ -7,17 +7,17 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPlatformReleases } from "../components/platform";
 import { ConfigError, validateConfig } from "../config";
-import { ROOT } from "../config/keys";
 import { toPlanJson } from "../offline/runtime";
 import { policies } from "../policy/rules";
 import { githubFiles, githubRepositoryReader, RepositoryReadError } from "../providers/github-files";
 import { fakeApi, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake-apis";
 import { plainAt, runStack, validValues, type StackRun, type Values } from "./harness";
 import { evaluate } from "./policy-analyzer";
+import { app, FIXTURES } from "./gitops-fixtures";
 
-const HOME_OPS = path.join(ROOT, "test", "fixtures", "home-ops");
-const CLUSTER_TEMPLATE = path.join(ROOT, "test", "fixtures", "cluster-template");
-const GITOPS = path.join(ROOT, "test", "fixtures", "gitops");
+const HOME_OPS = FIXTURES.homeOps;
+const CLUSTER_TEMPLATE = FIXTURES.clusterTemplate;
+const GITOPS = FIXTURES.gitops;
 
 const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
@@ -28,8 +28,6 @@ const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
 const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const SSH_KEYS = "github:index/getSshKeys:getSshKeys";
 
-const app = (namespace: string, name: string, apply?: string[]) =>
-    ({ path: `kubernetes/apps/${namespace}/${name}/app`, namespace, ...(apply ? { apply } : {}) });
 /** home-ops' `bootstrap/helmfile/apps.yaml`, in its order, its hooks' files as `apply`. */
 const HOME_OPS_APPS = [
     app("kube-system", "cilium", ["networking.yaml"]), app("kube-system", "coredns"), app("kube-system", "spegel"), app("cert-manager", "cert-manager"),

@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
 import { MIN_PULUMI_VERSION } from "../preflight/pulumi";
+import { FIXTURES } from "./gitops-fixtures";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 /** Scratch space of this file's runs (fake CLIs, logs, fixture copies), removed at the end. */
@@ -731,7 +732,7 @@ describe("the drift issue script", () => {
 const guard = load("gitops-guard.yml");
 const guardJob = guard.wf.jobs.plan;
 const planStep = () => only(guardJob.steps, (s) => s.name === "Plan");
-const FIXTURE = path.join(ROOT, "test", "fixtures", "gitops");
+const FIXTURE = FIXTURES.gitops;
 
 describe("gitops-guard workflow", () => {
     const call = guard.wf.on.workflow_call as { inputs: Record<string, { type: string; required: boolean }>; secrets: Record<string, { required: boolean }> };
