@@ -7,12 +7,11 @@ import { HUB_HOSTNAMES_OUTPUT, SERVICE_TOKENS_OUTPUT } from "../config/hub";
 import { toPlanJson } from "../offline/runtime";
 import { IDP, withAccess } from "./access-fixtures";
 import { isWireSecret, plainAt, redact, runStack, secretStrings, type StackRun, type Values } from "./harness";
+import { TUNNEL_CONFIG, DNS } from "./resource-types";
 
 const APP = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
 const POLICY = "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy";
 const TOKEN = "cloudflare:index/zeroTrustAccessServiceToken:ZeroTrustAccessServiceToken";
-const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 const GATEWAY = "https://envoy-external.networking.svc.cluster.local";
 const TLS = { originServerName: "external.monosense.dev", http2Origin: true };

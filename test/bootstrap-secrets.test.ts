@@ -12,10 +12,9 @@ import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, runStack, waitsFor, type RecordedResource, type StackRun } from "./harness";
 import { CLUSTER_SECRETS, DEPLOY_KEY_SECRET, SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET } from "../config/names";
 import { runPlan } from "./plan-command";
+import { KUSTOMIZATION, SECRET } from "./resource-types";
 
-const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
-const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
 const COMPONENT = "cluster-bootstrap:bootstrap-secrets:BootstrapSecrets";
 
 // What 1Password Connect's credentials file looks like, sentinels in every value, ending in a newline that must stay.

@@ -2,13 +2,13 @@
 // lookup it shares with the CNAMEs, and the contract keys it adds, the token secret everywhere it goes.
 import { describe, expect, it } from "vitest";
 import { isWireSecret, plainAt, redact, runStack, reveal } from "./harness";
+import { SECRET } from "./resource-types";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 const TOKEN = "cloudflare:index/accountToken:AccountToken";
 const GROUPS = "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList";
 const ZONE_LOOKUP = "cloudflare:index/getZone:getZone";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
-const SECRET = "kubernetes:core/v1:Secret";
 const FAKE_TOKEN_VALUE = "placeholder:AccountToken/dns-token/value";
 
 describe.each([

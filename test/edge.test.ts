@@ -3,10 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
 import { toPlanJson } from "../offline/runtime";
 import { isWireSecret, plainAt, runStack } from "./harness";
-
-const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
-const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+import { TUNNEL, TUNNEL_CONFIG, DNS } from "./resource-types";
 
 // cloudflared's Access check on a protected hostname's rule, with the tag of that hostname's application.
 const accessCheck = (host: string) => ({ access: { required: true, teamName: "monosense", audTags: [`placeholder:ZeroTrustAccessApplication/access-app-${host}/aud`] } });

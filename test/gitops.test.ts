@@ -10,11 +10,8 @@ import { FLUX_OPERATOR_CHART } from "../components/flux";
 import { criticalPath } from "../offline/graph";
 import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, redact, reveal, runStack, TEST_AGE_KEY, testKubeconfig, type RecordedResource, type StackRun } from "./harness";
+import { FLUX_INSTANCE, GIT_REPOSITORY, KUSTOMIZATION, DEPLOY_KEY } from "./resource-types";
 
-const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
-const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
-const FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance";
-const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 
 /** Model classes of every Flux toolkit kind the program may create; a kind missing here fails the test. */

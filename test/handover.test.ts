@@ -14,15 +14,12 @@ import { parseArgs } from "../scripts/plan";
 import { plainAt, runStack, waitsFor, type StackRun, type Values } from "./harness";
 import { runPlan } from "./plan-command";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { RELEASE, PATCH, RECEIVER, DEPLOY_KEY } from "./resource-types";
 
 const GITOPS = FIXTURES.gitops;
 const STATES = path.join(ROOT, "test", "fixtures", "cluster-state");
 const state = (name: string) => readClusterState(path.join(STATES, name));
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";
-const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
-const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const INFRA_UID = "5c0d3f8a-2e47-4b1c-9a6d-8f3e2b1c0d7a";
 
 const platformReleases = (run: StackRun) => run.ofType(RELEASE).filter((r) => r.parent.endsWith("PlatformReleases::platform"));

@@ -14,9 +14,9 @@ import {
     isWireSecret, plainAt, reveal, runStack, secretStrings, validValues, waitsFor, type RecordedResource, type StackRun, type Values,
 } from "./harness";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { RELEASE } from "./resource-types";
 
 const HOME_OPS = FIXTURES.homeOps;
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
 const HELM_TEMPLATE = "kubernetes:helm:template";
 const OPERATOR = "flux-operator";

@@ -13,9 +13,9 @@ import { ROOT } from "../config/keys";
 import { isWireSecret, plainAt, redact, reveal, runStack, validValues, waitsFor, type StackRun, type Values } from "./harness";
 import { runPlan } from "./plan-command";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { RELEASE } from "./resource-types";
 
 const FIXTURE = FIXTURES.gitops;
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CILIUM = app("kube-system", "cilium");
 const COREDNS = app("kube-system", "coredns");
 const SPEGEL = app("kube-system", "spegel");

@@ -15,11 +15,9 @@ import {
     deployKeyReadOnly, FLUX_CHARTS, FLUX_HANDOVER_TYPE, fluxSingleOwner, fluxStableApis, HELM_RELEASE_TYPE, kubernetesRetainedOnDelete, policies, TYPES,
 } from "../policy/rules";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { PATCH, GIT_REPOSITORY, KUSTOMIZATION } from "./resource-types";
 
 const FIXTURE = FIXTURES.gitops;
-const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";
-const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
-const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
 
 const repositoryMode = (v: Values): Values => ({
     ...v,

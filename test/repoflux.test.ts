@@ -15,16 +15,9 @@ import {
 } from "./harness";
 import { runPlan } from "./plan-command";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { RELEASE, FLUX_INSTANCE, PATCH, GIT_REPOSITORY, KUSTOMIZATION, RECEIVER, DEPLOY_KEY, WEBHOOK } from "./resource-types";
 
 const FIXTURE = FIXTURES.gitops;
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const PATCH = "kubernetes:fluxcd.controlplane.io/v1:FluxInstancePatch";
-const FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance";
-const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
-const KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization";
-const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
-const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
-const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const INSTANCE_FILE = "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml";
 const CILIUM = app("kube-system", "cilium");
 const COREDNS = app("kube-system", "coredns");

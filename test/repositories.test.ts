@@ -14,18 +14,13 @@ import { fakeApi, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake
 import { plainAt, runStack, validValues, type StackRun, type Values } from "./harness";
 import { evaluate } from "./policy-analyzer";
 import { app, FIXTURES } from "./gitops-fixtures";
+import { RELEASE, GIT_REPOSITORY, RECEIVER, SECRET, DEPLOY_KEY, WEBHOOK } from "./resource-types";
 
 const HOME_OPS = FIXTURES.homeOps;
 const CLUSTER_TEMPLATE = FIXTURES.clusterTemplate;
 const GITOPS = FIXTURES.gitops;
 
-const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
-const SECRET = "kubernetes:core/v1:Secret";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository";
-const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
-const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const SSH_KEYS = "github:index/getSshKeys:getSshKeys";
 
 /** home-ops' `bootstrap/helmfile/apps.yaml`, in its order, its hooks' files as `apply`. */

@@ -4,12 +4,9 @@ import { criticalPath } from "../offline/graph";
 import { toPlanJson } from "../offline/runtime";
 import { at, isWireSecret, plainAt, reveal, runStack, type RecordedResource } from "./harness";
 import { RECEIVER_NAME, WEBHOOK_TOKEN_SECRET } from "../config/names";
+import { RECEIVER, WEBHOOK, TUNNEL_CONFIG, DNS } from "./resource-types";
 
-const RECEIVER = "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver";
-const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
-const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 
 const webhookSecret = (rs: RecordedResource[]) =>
     rs.filter((r) => r.type === "kubernetes:core/v1:Secret" && plainAt(r, "metadata.name") === WEBHOOK_TOKEN_SECRET);
