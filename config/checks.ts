@@ -232,6 +232,18 @@ export function durationSeconds(v: string): number {
 }
 
 
+/**
+ * The JSON value of `text`, or undefined when it is not JSON. JSON.parse's own message quotes the text around the
+ * mistake, which may be a secret: callers say in their own words what was not JSON.
+ */
+export function parseJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
 /** A mapping (a parsed YAML or JSON object), not a list, not null. */
 export function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);

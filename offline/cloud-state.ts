@@ -3,7 +3,7 @@
 // file nothing exists. The objects may carry more fields than are read (a pasted API answer): they are ignored.
 import * as fs from "node:fs";
 import { z } from "zod";
-import { isRecord, keyName } from "../config/checks";
+import { isRecord, keyName, parseJson } from "../config/checks";
 import { R2_JURISDICTIONS } from "../config/schema";
 import { emptyCloudState, type CloudState } from "../providers/adoption";
 import type { ExistingReader } from "../providers/existing";
@@ -58,12 +58,8 @@ export interface OfflineCloudState extends Omit<CloudState, "tunnels" | "tunnelC
 
 /** Parses the file's text; `file` only names it in messages. */
 export function parseCloudState(source: string, file: string): OfflineCloudState {
-    let doc: unknown;
-    try {
-        doc = JSON.parse(source);
-    } catch {
-        throw new CloudStateFileError([`${file}: is not JSON`]);
-    }
+    const doc = parseJson(source);
+    if (doc === undefined) throw new CloudStateFileError([`${file}: is not JSON`]);
     const known = Object.keys(LISTS).join(", ");
     if (!isRecord(doc)) throw new CloudStateFileError([`${file}: must be a JSON object of lists (${known})`]);
     const problems: string[] = [];

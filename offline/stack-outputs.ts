@@ -3,7 +3,7 @@
 // answers a StackReference with. Outputs a file does not list in `secretOutputNames` are plain; without the list every
 // output is secret. The file holds credentials: no message ever shows a value from it.
 import * as fs from "node:fs";
-import { isRecord, keyName } from "../config/checks";
+import { isRecord, keyName, parseJson } from "../config/checks";
 import type { StackOutputs } from "./fakes";
 import { InputFileError } from "./input-file";
 
@@ -13,13 +13,8 @@ export class StackOutputsFileError extends InputFileError {}
 
 /** Parses the file's text; `file` only names it in messages. */
 export function parseStackOutputs(text: string, file: string): Record<string, StackOutputs> {
-    let doc: unknown;
-    try {
-        doc = JSON.parse(text);
-    } catch {
-        // JSON.parse's message quotes the text around the mistake, which may be a secret.
-        throw new StackOutputsFileError([`${file}: is not JSON`]);
-    }
+    const doc = parseJson(text);
+    if (doc === undefined) throw new StackOutputsFileError([`${file}: is not JSON`]);
     if (!isRecord(doc)) {
         throw new StackOutputsFileError([`${file}: must be a JSON object of stacks: { "<stack>": { "outputs": {…}, "secretOutputNames": [...] } }`]);
     }

@@ -4,6 +4,7 @@
 // (providers/adoption.ts), from Cloudflare's API read-only; what the state holds comes from the stack's own outputs.
 // Also the lifecycle rules an adopted bucket has, which the program's rules replace (the resource has no import).
 import type { PlainConfig } from "../config";
+import { parseJson } from "../config/checks";
 import {
     emptyCloudState, itemLine, planAdoption, wantedCloudflare, type AdoptionItem, type CloudState, type Recorded,
 } from "../providers/adoption";
@@ -39,12 +40,8 @@ export const PREDATES = "its last run did not record cloudflareImportIds (a vers
 
 /** `cloudflareImportIds` from `pulumi stack output --json` (every output; a stack never deployed has none). */
 export function recordedFromOutputs(json: string): Recorded | { problem: string } | { predates: true } {
-    let outputs: unknown;
-    try {
-        outputs = JSON.parse(json);
-    } catch {
-        return { problem: "`pulumi stack output --json` did not print JSON" };
-    }
+    const outputs = parseJson(json);
+    if (outputs === undefined) return { problem: "`pulumi stack output --json` did not print JSON" };
     const all = (outputs ?? {}) as Record<string, unknown>;
     const ids = all.cloudflareImportIds;
     // Every run writes `cluster`: a stack with outputs but no record holds objects this cannot see.

@@ -1,6 +1,7 @@
 // Bounded calls to the GitHub and Cloudflare APIs and to chart registries. Every call has a short timeout, and the only
 // way to point a call elsewhere is a test-only variable that must name a loopback address, so no setting can send a
 // token away.
+import { parseJson } from "../config/checks";
 import { networkCause } from "./network";
 
 /** Bound on each network call and each `pulumi` command. */
@@ -80,13 +81,7 @@ async function bounded<T>(url: string, init: RequestInit, timeoutMs: number, rea
 export async function getJson(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
     return bounded(url, { headers }, timeoutMs, async (res) => {
         const text = await res.text();
-        let body: unknown;
-        try {
-            body = JSON.parse(text);
-        } catch {
-            body = undefined;
-        }
-        return { status: res.status, headers: res.headers, body };
+        return { status: res.status, headers: res.headers, body: parseJson(text) };
     });
 }
 

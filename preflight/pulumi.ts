@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import * as semver from "semver";
 import { fail, lastLine, ok, skip, type CheckResult } from "./result";
+import { isRecord, parseJson } from "../config/checks";
 import { PROJECT } from "../config/keys";
 
 /**
@@ -95,12 +96,7 @@ export function stackListed(json: string, stack: string): boolean {
 
 /** Stack names in `pulumi stack ls --json`, or undefined when it is not that. */
 export function stackNames(json: string): string[] | undefined {
-    let list: unknown;
-    try {
-        list = JSON.parse(json);
-    } catch {
-        return undefined;
-    }
+    const list = parseJson(json);
     if (!Array.isArray(list)) return undefined;
     return list.flatMap((s: { name?: unknown }) => (typeof s?.name === "string" ? [s.name] : []));
 }
@@ -116,15 +112,10 @@ export type ConfigView = Record<string, ConfigEntry>;
 
 /** `pulumi config --json` as a map of full keys, or undefined when the text is not that. */
 export function parseConfigJson(json: string): ConfigView | undefined {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(json);
-    } catch {
-        return undefined;
-    }
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+    const parsed = parseJson(json);
+    if (!isRecord(parsed)) return undefined;
     const view: ConfigView = {};
-    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    for (const [k, v] of Object.entries(parsed)) {
         if (!v || typeof v !== "object") return undefined;
         const e = v as { value?: unknown; objectValue?: unknown; secret?: unknown };
         view[k] = {
@@ -263,12 +254,8 @@ export async function readSecrets(keys: string[], o: Omit<PulumiCheckOptions, "r
     for (const key of keys) {
         const r = await boundedRun(o.run ?? runPulumi, ["config", "get", "--json", key, "--stack", o.stack], { cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs });
         if (!r.ok) return { problem: cliFailure(`pulumi config get ${key}`, r, o.timeoutMs) };
-        let parsed: { value?: unknown; objectValue?: unknown };
-        try {
-            parsed = JSON.parse(r.stdout) as typeof parsed;
-        } catch {
-            return { problem: `\`pulumi config get ${key}\` printed something that is not its JSON` };
-        }
+        const parsed = parseJson(r.stdout);
+        if (!isRecord(parsed)) return { problem: `\`pulumi config get ${key}\` printed something that is not its JSON` };
         values.set(key, {
             ...(typeof parsed.value === "string" ? { value: parsed.value } : {}),
             ...(parsed.objectValue !== undefined ? { objectValue: parsed.objectValue } : {}),

@@ -1,6 +1,7 @@
 // Every value a line could leak: the stack's decrypted secrets (and each string inside a secret object or JSON list),
 // and the credentials the environment supplies. Lines are scrubbed of all of them before they are printed.
 import { environmentSecrets } from "../config";
+import { parseJson } from "../config/checks";
 import type { ConfigEntry } from "./pulumi";
 
 
@@ -12,20 +13,11 @@ export function stringsIn(v: unknown): string[] {
     return [];
 }
 
-/** A secret set as JSON text (a whole list with `--secret`), parsed; undefined for any other text. */
-function parsedJson(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return undefined;
-    }
-}
-
 /** The strings of decrypted config entries, whole and part by part. */
 export function configSecretStrings(entries: Iterable<ConfigEntry>): string[] {
     const out: string[] = [];
     for (const e of entries) {
-        if (e.value !== undefined) out.push(e.value, ...stringsIn(parsedJson(e.value)));
+        if (e.value !== undefined) out.push(e.value, ...stringsIn(parseJson(e.value)));
         if (e.objectValue !== undefined) out.push(JSON.stringify(e.objectValue), ...stringsIn(e.objectValue));
     }
     return out;

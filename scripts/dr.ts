@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parse as parseYaml } from "yaml";
+import { isRecord, parseJson } from "../config/checks";
 import { ROOT } from "../config/keys";
 import type { PreflightOptions } from "../preflight";
 import { renderLine } from "../preflight/result";
@@ -244,14 +245,9 @@ export function urnParts(urn: string): { type: string; name: string } {
 
 /** The steps of `pulumi preview --json`'s output, or undefined when the text is not that JSON. */
 export function previewSteps(json: string): PreviewStep[] | undefined {
-    let digest: unknown;
-    try {
-        digest = JSON.parse(json);
-    } catch {
-        return undefined;
-    }
-    if (!digest || typeof digest !== "object" || Array.isArray(digest)) return undefined;
-    const steps = (digest as { steps?: unknown }).steps ?? [];
+    const digest = parseJson(json);
+    if (!isRecord(digest)) return undefined;
+    const steps = digest.steps ?? [];
     if (!Array.isArray(steps)) return undefined;
     return steps.flatMap((raw: unknown) => {
         const st = raw as { op?: unknown; urn?: unknown; oldState?: { type?: unknown; retainOnDelete?: unknown }; newState?: { type?: unknown } };

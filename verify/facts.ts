@@ -2,6 +2,7 @@
 // secrets decrypted with `pulumi config get`) and the stack's outputs (`pulumi stack output --json --show-secrets`).
 // Everything stays in memory; every secret among them is collected so that no printed line carries one.
 import type { PlainConfig } from "../config";
+import { isRecord, parseJson } from "../config/checks";
 import { boundedRun, cliFailure, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "../preflight/pulumi";
 import { fail, ok, type CheckResult } from "../preflight/result";
 import { configSecretStrings, stringsIn } from "../preflight/secret-values";
@@ -52,13 +53,8 @@ export function secretOutputStrings(blinded: unknown, revealed: unknown): string
 
 /** `pulumi stack output --json` as an object, or undefined when the text is not that. */
 export function parseOutputs(json: string): Record<string, unknown> | undefined {
-    let v: unknown;
-    try {
-        v = JSON.parse(json);
-    } catch {
-        return undefined;
-    }
-    return v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+    const v = parseJson(json);
+    return isRecord(v) ? v : undefined;
 }
 
 /**
