@@ -79,6 +79,12 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
 export function runAsMain(file: string, main: () => Promise<number>,
     describeError: (e: unknown) => string = (e) => `${(e as Error)?.stack ?? String(e)}`): void {
     if (!process.argv[1] || path.resolve(process.argv[1]) !== path.resolve(file)) return;
+    // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, so it is dropped
+    // and the run ends with its own code, instead of Node's unhandled EPIPE trace.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+        process.stdout.destroy();
+    });
     void main()
         .catch((e: unknown) => {
             process.stderr.write(`${describeError(e)}\n`);

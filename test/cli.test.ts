@@ -17,6 +17,22 @@ import { runPlan } from "./plan-command";
 const script = (name: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
     spawnSync(process.execPath, ["--import", "./scripts/register.mjs", `scripts/${name}.ts`, ...args], { cwd: ROOT, encoding: "utf8", env });
 
+/**
+ * The committed infra stack with 150 more buckets and 60 more routes, after its own: a plan several times a pipe's
+ * 64 KiB buffer, whatever size the committed stack's own plan has.
+ */
+function bigStackFile(): string {
+    const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8"));
+    const append = (keys: string[], items: object[]) =>
+        doc.setIn(keys, doc.createNode([...((doc.getIn(keys) as YAMLSeq | undefined)?.toJSON() ?? []), ...items]));
+    append(["config", "cluster-bootstrap:r2", "buckets"], Array.from({ length: 150 }, (_, i) => ({ name: `infra-bucket-${i}`, purpose: `bucket${i}` })));
+    append(["config", "cluster-bootstrap:tunnel", "routes"], Array.from({ length: 60 }, (_, i) =>
+        ({ hostname: `app${i}.monosense.dev`, service: `http://app${i}.default.svc.cluster.local:8080` })));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-pipe-")), "big.yaml");
+    fs.writeFileSync(file, doc.toString());
+    return file;
+}
+
 describe("--help", () => {
     it.each(["plan", "bench", "dr", "check", "verify"])("%s explains every option and exits 0", (name) => {
         const r = script(name, ["--help"]);
@@ -125,17 +141,7 @@ describe("output through a pipe", () => {
     it("reaches a reading process whole: a plan of several hundred KB parses at the other end", () => {
         // Many buckets and routes make the plan far larger than a pipe's 64 KiB buffer, where an exit with output still
         // queued used to cut it off (a file took it whole, so only a pipe shows it).
-        // The committed infra stack with 150 more buckets and 60 more routes, after its own.
-        const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8"));
-        const append = (keys: string[], items: object[]) =>
-            doc.setIn(keys, doc.createNode([...((doc.getIn(keys) as YAMLSeq | undefined)?.toJSON() ?? []), ...items]));
-        append(["config", "cluster-bootstrap:r2", "buckets"], Array.from({ length: 150 }, (_, i) => ({ name: `infra-bucket-${i}`, purpose: `bucket${i}` })));
-        append(["config", "cluster-bootstrap:tunnel", "routes"], Array.from({ length: 60 }, (_, i) =>
-            ({ hostname: `app${i}.monosense.dev`, service: `http://app${i}.default.svc.cluster.local:8080` })));
-        const big = doc.toString();
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-pipe-"));
-        const file = path.join(dir, "big.yaml");
-        fs.writeFileSync(file, big);
+        const file = bigStackFile();
         // The reader is another process at the far end of a shell pipe, as in `npm run -s plan -- infra --json | jq`.
         const command = `${JSON.stringify(process.execPath)} --import ./scripts/register.mjs scripts/plan.ts infra --json --config ${JSON.stringify(file)}`
             + ` | ${JSON.stringify(process.execPath)} -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const p=JSON.parse(s);`
@@ -145,6 +151,15 @@ describe("output through a pipe", () => {
         const seen = JSON.parse(r.stdout) as { bytes: number; resources: number };
         expect(seen.bytes).toBeGreaterThan(300 * 1024);
         expect(seen.resources).toBeGreaterThan(300);
+    });
+
+    it("ends quietly with the run's own code when the reader stops early, as `| head` does", () => {
+        // The reader leaves after 100 bytes of a plan far larger than the pipe's buffer, so the writer always meets the closed pipe.
+        const command = `${JSON.stringify(process.execPath)} --import ./scripts/register.mjs scripts/plan.ts infra --json --config ${JSON.stringify(bigStackFile())} | head -c 100`;
+        const r = spawnSync("bash", ["-o", "pipefail", "-c", command], { cwd: ROOT, encoding: "utf8" });
+        expect(r.stdout).toHaveLength(100);
+        expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at .*\.ts:\d+/);
+        expect(r.status, r.stderr).toBe(0);
     });
 
     it("is never cut short: no script exits on its own once it may have written output, runAsMain does after draining", () => {
