@@ -91,14 +91,19 @@ describe("credentials", () => {
 
     it("lists old namesakes, never the stack's own (recorded as digests, a deploy key's as the listing gives its id)", () => {
         const cloud = found({
-            accountTokens: [{ id: "old", name: "infra cluster backups (R2 objects)" }, { id: "mine", name: "infra cluster backups (R2 objects)" }],
+            accountTokens: [
+                { id: "0123456789abcdef0123456789ab01d0", name: "infra cluster backups (R2 objects)" },
+                { id: "mine", name: "infra cluster backups (R2 objects)" },
+            ],
             deployKeys: [{ id: "1", title: "flux-infra" }, { id: "2", title: "flux-infra" }],
             webhooks: [{ id: "7", url: "https://flux-webhook.example.com/hook/aa" }],
         });
         const own = new Set([credentialDigest("mine"), credentialDigest("r:2"), credentialDigest("7")]);
         const notes = namesakeNotes(names, cloud, own);
         expect(notes).toHaveLength(2);
-        expect(notes[0]).toContain("(id old)");
+        // The old token's id is an S3 access key id: only its end, to tell it from the new namesake.
+        expect(notes[0]).toContain("(id ending in 01d0)");
+        expect(notes[0]).not.toContain("0123456789abcdef");
         expect(notes[1]).toContain("gh repo deploy-key delete 1 -R o/r");
         expect(credentialDigest("r:2")).toBe(credentialDigest("2"));
     });

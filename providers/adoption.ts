@@ -383,7 +383,8 @@ export function namesakeNotes(names: CredentialNames, found: CloudState, own: Re
     const notes: string[] = [];
     const old = <T extends { id: string }>(xs: T[]) => xs.filter((x) => !own.has(credentialDigest(x.id)));
     for (const t of old(found.accountTokens.filter((x) => names.accountTokens.includes(x.name)))) {
-        notes.push(`${ADOPT}: old Cloudflare account token ${JSON.stringify(t.name)} (id ${t.id}) is not adopted (its value cannot be read); a new `
+        // Only the id's last four characters: an account token's id is its S3 access key id, kept out of logs as out of the outputs.
+        notes.push(`${ADOPT}: old Cloudflare account token ${JSON.stringify(t.name)} (id ending in ${t.id.slice(-4)}) is not adopted (its value cannot be read); a new `
             + `one is created: delete the old one once the cluster runs with the new one (Manage Account > Account API Tokens, account ${names.accountId})`);
     }
     for (const t of old(found.accessServiceTokens.filter((x) => names.accessServiceTokens.includes(x.name)))) {

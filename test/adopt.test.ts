@@ -134,8 +134,10 @@ describe("adopt, on an account where everything exists", () => {
         }
         const notes = run.notes.filter((n) => n.includes(" is not adopted "));
         expect(notes).toHaveLength(5);
-        expect(notes.join("\n")).toContain('old Cloudflare account token "infra cluster backups (R2 objects)" (id tok-backups)');
-        expect(notes.join("\n")).toContain('old Cloudflare account token "infra cluster DNS (external-dns, cert-manager)" (id tok-dns)');
+        expect(notes.join("\n")).toContain('old Cloudflare account token "infra cluster backups (R2 objects)" (id ending in kups)');
+        expect(notes.join("\n")).toContain('old Cloudflare account token "infra cluster DNS (external-dns, cert-manager)" (id ending in -dns)');
+        // An account token's id is its S3 access key id: never whole in a log line.
+        expect(notes.join("\n")).not.toMatch(/tok-backups|tok-dns/);
         expect(notes.join("\n")).toContain('old Access service token "apps-to-hub" (id st-old)');
         expect(notes.join("\n")).toContain('old deploy key "flux-infra" (id 4711) on monosense/k8s-ops');
         expect(notes.join("\n")).toContain("gh repo deploy-key delete 4711 -R monosense/k8s-ops");
@@ -281,8 +283,10 @@ describe("adopt, on a later run with everything already in the state", () => {
         expect(second.notes.filter((n) => n.includes(": already in this stack's state"))).toHaveLength(11);
         // The stack's own new token is not an old namesake; the old ones are still listed until the user deletes them.
         const namesakes = second.notes.filter((n) => n.includes(" is not adopted "));
-        expect(namesakes.join("\n")).toContain("(id tok-backups)");
-        for (const id of created(T.accountToken)) expect(namesakes.join("\n")).not.toContain(id);
+        // Only the two old tokens, each named by the end of its id (the whole id is its S3 access key id).
+        expect(namesakes.filter((n) => n.includes("old Cloudflare account token")).map((n) => /\(id ending in (.{4})\)/.exec(n)?.[1]).sort())
+            .toEqual(["-dns", "kups"]);
+        for (const id of created(T.accountToken)) expect(namesakes.join("\n")).not.toContain(id.slice(-4));
 
         // Everything but the retained flag is what a run without the key registers.
         const plain = await runStack({ edit: adopting(false), cloudState: cloud, stackOutputs: own });
