@@ -87,6 +87,16 @@ describe("what Flux has taken over, in program mode", () => {
         expect(run.notes[0]).toContain('CLUSTER_NAME "infra"');
     });
 
+    it("the committed apps stack, all taken over: none registered, each listed, its own cluster's identity", async () => {
+        const run = await runStack({ stack: "apps", gitopsDir: GITOPS, clusterState: state("apps-taken-over.yaml") });
+        expect(run.error).toBeUndefined();
+        expect(platformReleases(run)).toEqual([]);
+        expect(toPlanJson(run).handedOver.map((h) => `${h.namespace}/${h.name}: ${h.evidence}`)).toEqual(["cilium", "coredns", "spegel"].map((name, i) =>
+            `kube-system/${name}: HelmRelease Ready, chart ${name}@${["1.18.5", "1.45.0", "0.4.0"][i]}`));
+        expect(operator(run).options.dependsOn).toEqual([]);
+        expect(run.notes[0]).toContain('CLUSTER_NAME "apps"');
+    });
+
     it("only the first taken over: the rest registered in order, the first in no dependsOn", async () => {
         const run = await infra("infra-first-taken-over.yaml");
         expect(run.error).toBeUndefined();
