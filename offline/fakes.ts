@@ -257,7 +257,8 @@ export function fakeInvoke(token: string, inputs: State, ctx: InvokeContext = {}
  * CustomResourceDefinition named after the chart and version, and one placeholder object of another kind, which the
  * program must leave out, as a real chart's Deployments and Services. It takes what the provider takes
  * (provider/pkg/provider/provider.go `Invoke`, invoke_helm_template.go `HelmChartOpts`) and refuses what it refuses:
- * no `jsonOpts` string, JSON that does not parse, an http(s) URL in `repo` (a repository's name there), no chart.
+ * no `jsonOpts` string, JSON that does not parse or whose fields are not of `HelmChartOpts`' Go types (a number for
+ * `version`, a list for `values`), an http(s) URL in `repo` (a repository's name there), no chart.
  */
 export function helmTemplate(inputs: State): State {
     if (typeof inputs.jsonOpts !== "string") throw new Error("missing required field 'jsonOpts' of type string");
@@ -267,6 +268,9 @@ export function helmTemplate(inputs: State): State {
     } catch (e) {
         throw new Error(`failed to unmarshal 'jsonOpts': ${(e as Error).message}`);
     }
+    const mismatch = unmarshalMismatch(opts);
+    if (mismatch) throw new Error(`failed to unmarshal 'jsonOpts': ${mismatch}`);
+    opts ??= {};
     if (typeof opts.repo === "string" && opts.repo.startsWith("http")) {
         throw new Error("'repo' option specifies the name of the Helm Chart repo, not the URL.Use 'fetchOpts.repo' to specify a URL for a remote Chart");
     }
@@ -290,6 +294,49 @@ export function helmTemplate(inputs: State): State {
             { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: placeholder(`not-a-crd/${chart}@${version}`), namespace } },
         ],
     };
+}
+
+/** The Go types of `HelmChartOpts`' JSON fields (invoke_helm_template.go); keys it does not name are ignored, as by Go. */
+const HELM_CHART_OPTS: Record<string, "string" | "bool" | "[]string" | "map[string]interface {}"> = {
+    api_versions: "[]string", chart: "string", include_test_hook_resources: "bool", skip_crd_rendering: "bool", namespace: "string",
+    path: "string", release_name: "string", repo: "string", values: "map[string]interface {}", version: "string",
+    helm_chart_debug: "bool", helm_registry_config: "string", kube_version: "string",
+};
+const HELM_FETCH_OPTS: Record<string, "string" | "bool"> = {
+    ca_file: "string", cert_file: "string", destination: "string", devel: "bool", home: "string", key_file: "string", keyring: "string",
+    password: "string", prov: "bool", repo: "string", untar_dir: "string", username: "string", verify: "bool", version: "string",
+};
+
+/** Go's name for the kind of a JSON value, as its unmarshal errors say it. */
+const jsonKind = (v: unknown) => (Array.isArray(v) ? "array" : typeof v === "boolean" ? "bool" : typeof v === "object" ? "object" : typeof v);
+
+/** Whether a JSON value fits a Go type (null fits every one: Go leaves the field alone). */
+function fitsGo(v: unknown, type: string): boolean {
+    if (v === null) return true;
+    switch (type) {
+        case "string": return typeof v === "string";
+        case "bool": return typeof v === "boolean";
+        case "[]string": return Array.isArray(v) && v.every((x) => x === null || typeof x === "string");
+        default: return typeof v === "object" && !Array.isArray(v);
+    }
+}
+
+/** The error `json.Unmarshal` gives for the first field of the wrong type, as Go words it; undefined when all fit. */
+function unmarshalMismatch(opts: unknown): string | undefined {
+    if (opts === null) return undefined;
+    if (typeof opts !== "object" || Array.isArray(opts)) return `json: cannot unmarshal ${jsonKind(opts)} into Go value of type provider.HelmChartOpts`;
+    const o = opts as Record<string, unknown>;
+    const wrong = (field: string, v: unknown, type: string) =>
+        `json: cannot unmarshal ${jsonKind(v)} into Go struct field HelmChartOpts.${field} of type ${type}`;
+    for (const [k, type] of Object.entries(HELM_CHART_OPTS)) if (k in o && !fitsGo(o[k], type)) return wrong(k, o[k], type);
+    const fetch = o.fetch_opts;
+    if (fetch === undefined || fetch === null) return undefined;
+    if (typeof fetch !== "object" || Array.isArray(fetch)) return wrong("fetch_opts", fetch, "provider.HelmFetchOpts");
+    for (const [k, type] of Object.entries(HELM_FETCH_OPTS)) {
+        const v = (fetch as Record<string, unknown>)[k];
+        if (k in fetch && !fitsGo(v, type)) return wrong(`fetch_opts.${k}`, v, type);
+    }
+    return undefined;
 }
 
 /** The type a `pulumi.StackReference` reads. */

@@ -364,6 +364,16 @@ describe("without a checkout, and with the release's CRDs rendered by the provid
     it("the fake helm template takes and refuses what the provider does", () => {
         expect(() => helmTemplate({})).toThrow("missing required field 'jsonOpts' of type string");
         expect(() => helmTemplate({ jsonOpts: "{" })).toThrow(/failed to unmarshal 'jsonOpts'/);
+        // json.Unmarshal into HelmChartOpts refuses a field of another type than its Go field's, and ignores unknown keys.
+        const opts = (o: unknown) => () => helmTemplate({ jsonOpts: JSON.stringify(o) });
+        expect(opts({ chart: "spegel", version: 1 })).toThrow(
+            "failed to unmarshal 'jsonOpts': json: cannot unmarshal number into Go struct field HelmChartOpts.version of type string");
+        expect(opts({ chart: "spegel", values: [] })).toThrow("cannot unmarshal array into Go struct field HelmChartOpts.values of type map[string]interface {}");
+        expect(opts({ chart: "spegel", fetch_opts: "https://127.0.0.1:8443/charts" })).toThrow("Go struct field HelmChartOpts.fetch_opts of type provider.HelmFetchOpts");
+        expect(opts({ chart: "spegel", fetch_opts: { repo: ["https://127.0.0.1:8443/charts"] } })).toThrow("Go struct field HelmChartOpts.fetch_opts.repo of type string");
+        expect(opts(["spegel"])).toThrow("cannot unmarshal array into Go value of type provider.HelmChartOpts");
+        expect(opts(null)).toThrow("failed to pull chart: no chart given");
+        expect(opts({ chart: "spegel", releaseName: 1, fetchOpts: 2 })).not.toThrow();
         expect(() => helmTemplate({ jsonOpts: JSON.stringify({ chart: "spegel", repo: "https://127.0.0.1:8443/charts" }) }))
             .toThrow("'repo' option specifies the name of the Helm Chart repo, not the URL");
         const out = helmTemplate({ jsonOpts: JSON.stringify({ chart: "spegel", version: "0.4.0", fetch_opts: { repo: "https://127.0.0.1:8443/charts" }, namespace: "kube-system" }) });
