@@ -231,4 +231,11 @@ describe("the README, the front door", () => {
         expect(ci).toMatch(/^npm ci\b/m);
         expect(ci).toMatch(/^npm test$/m);
     });
+
+    it("gives first-run commands that work in a fresh clone: every --gitops-dir of the first run is a directory of the repository", () => {
+        const firstRun = readme.split("\n## First run")[1]?.split("\n## ")[0] ?? "";
+        const dirs = [...firstRun.matchAll(/^npm run .*--gitops-dir (\S+)/gm)].map((m) => m[1]);
+        expect(dirs.length).toBeGreaterThan(0);
+        for (const dir of dirs) expect(fs.statSync(path.join(ROOT, dir), { throwIfNoEntry: false })?.isDirectory(), dir).toBe(true);
+    });
 });
