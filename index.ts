@@ -17,7 +17,8 @@ import { FluxInstall, FLUX_READY_TIMEOUT_SECONDS } from "./components/flux";
 import { FluxHandover, FluxNamespace } from "./components/flux-handover";
 import { GitOpsHandoff } from "./components/gitops";
 import { connectHub } from "./components/hub";
-import { PlatformReleases, readPlatform, strictSubstitution, type PlatformRead } from "./components/platform";
+import { PlatformReleases, readPlatform, refuseUnsubstitutable, strictSubstitution, type PlatformRead } from "./components/platform";
+import { contractOutline } from "./components/contract-outline";
 import { PushReconcile } from "./components/webhook";
 import { loadConfig, type FluxConfig, type StackConfig } from "./config";
 import { liveContext, type ProgramContext } from "./context";
@@ -72,6 +73,10 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     const report = handoverReport(platformReleases, handover.takeovers, platform.crds, handover.crdTakeovers);
     report.notes.forEach((n) => ctx.note(n));
     report.handedOver.forEach((h) => ctx.handedOver(h));
+    // Flux's rule for an unset variable, of the Flux the cluster runs; what it would refuse in the files just read is
+    // refused now, against the names cluster-vars and cluster-secrets will hold, before anything is registered.
+    const strict = strictSubstitution(fluxMode.managedBy === "repository" ? fluxMode.repository.version : fluxMode.flux.version);
+    refuseUnsubstitutable(platform, contractOutline(cfg), strict, { releases: report.takenOver, crds: report.crdsTakenOver });
 
     // The repository's owner, never the token's user: the deploy key and the webhook go through it.
     const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
@@ -128,7 +133,8 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
 
     // The one Kubernetes provider, and the only reader of the kubeconfig: every in-cluster object goes through it.
     const k8sProvider = kubernetesProvider("k8s", { clusterName: cfg.cluster.name, kubeconfig: cfg.kubeconfig, context: cfg.kubeContext });
-    // cluster-vars and cluster-secrets: each capability's keys, built in one place.
+    // cluster-vars and cluster-secrets: each capability's keys, built in one place (contractOutline names the same parts
+    // ahead of their resources).
     const contractParts = [
         clusterPart(cfg.cluster),
         edge.contract,
@@ -142,7 +148,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // deploy key and Secrets, and the object the Receiver waits for.
     const shared: FluxWiring = {
         cfg, wait, platform, takenOver: report.takenOver, crdsTakenOver: report.crdsTakenOver, clusterUid: handover.clusterUid,
-        parts: contractParts, k8s: k8sProvider, github: ghProvider,
+        parts: contractParts, strict, k8s: k8sProvider, github: ghProvider,
     };
     const flux = fluxMode.managedBy === "program" ? programFlux(shared, fluxMode.flux) : repositoryRunsFlux(shared, fluxMode.repository);
 
@@ -220,6 +226,8 @@ interface FluxWiring {
     clusterUid: string;
     /** What each capability hands to Flux through cluster-vars and cluster-secrets. */
     parts: ContractPart[];
+    /** Flux's rule for an unset variable without a default: fail, or substitute "" (see strictSubstitution). */
+    strict: boolean;
     k8s: k8s.Provider;
     github: github.Provider;
 }
@@ -254,6 +262,7 @@ function platformArgs(w: FluxWiring) {
         crdsTakenOver: w.crdsTakenOver,
         clusterUid: w.clusterUid,
         parts: w.parts,
+        strict: w.strict,
     };
 }
 
@@ -280,7 +289,6 @@ function handoffArgs(w: FluxWiring, namespace: pulumi.Output<string>, contract: 
 function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     const platform = new PlatformReleases("platform", {
         ...platformArgs(w),
-        strict: strictSubstitution(config.version),
     }, { provider: w.k8s });
     const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait }, { provider: w.k8s });
     const { contract, secretZero } = inFluxNamespace(w, flux.namespace);
@@ -308,7 +316,6 @@ function repositoryRunsFlux(w: FluxWiring, repo: RepositoryFlux): FluxWired {
     }, { providers: [w.k8s, w.github] });
     const platform = new PlatformReleases("platform", {
         ...platformArgs(w),
-        strict: strictSubstitution(repo.version),
         before: new Map([[repo.instance, [...gitops.prerequisites, contract, ...secretZero]]]),
     }, { provider: w.k8s });
     // Once Flux has taken the instance over (its FluxInstance Ready when read), there is no release to wait after.

@@ -50,6 +50,17 @@ export function crdsOf(objects: unknown): Array<Record<string, unknown> & { meta
         && o.apiVersion === CRD_API_VERSION && o.kind === CRD_KIND && isRecord(o.metadata) && typeof o.metadata.name === "string");
 }
 
+/**
+ * Where a CRD entry's values use a cluster-secrets key: refused, since an invoke's arguments reach the provider unmarked
+ * (see PlatformCrds). Undefined when they use none.
+ */
+export function crdSecretProblem(entry: AppRelease, contract: ContractPart): string | undefined {
+    const secrets = secretsUsed(entry, contract);
+    return secrets.length === 0 ? undefined
+        : `${entry.file}: uses \${${secrets[0]}}, a cluster-secrets key: the values of a CRD entry are passed to the chart renderer ` +
+            "unmarked, so they may not hold a secret (and no chart needs one to define its CustomResourceDefinitions)";
+}
+
 export interface PlatformCrdsArgs {
     /** The `platform.crds` entries' app directories, read like the releases' (readPlatformReleases). */
     entries: AppRelease[];
@@ -85,11 +96,8 @@ export class PlatformCrds extends pulumi.ComponentResource {
             const fail = (m: string) => new pulumi.ResourceError(`${platformCrdsKey(i)}: ${m}`, this);
             // The SDK sends an invoke's arguments unwrapped (runtime/invoke.js unwrapSecretValues): a secret would reach
             // the provider and the plan's `invokes` unmarked. No chart needs a credential to define its kinds.
-            const secrets = secretsUsed(entry, contract);
-            if (secrets.length > 0) {
-                throw fail(`${entry.file}: uses \${${secrets[0]}}, a cluster-secrets key: the values of a CRD entry are passed to the ` +
-                    "chart renderer unmarked, so they may not hold a secret (and no chart needs one to define its CustomResourceDefinitions)");
-            }
+            const secret = crdSecretProblem(entry, contract);
+            if (secret) throw fail(secret);
             const jsonOpts = releaseValues(entry, contract, args.strict, fail).apply((v) => JSON.stringify(templateOptions(entry, v)));
             // As the SDK's own helm.v3.Chart does (helm/v3/helm.js `allConfig.isKnown`): every Output has `isKnown`, though
             // its public type does not show it.

@@ -10,13 +10,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, platformCrdsKey, platformKey, type PlatformAppConfig, type PlatformConfig, type PlatformReleaseConfig } from "../config";
-import { AppProblem, findKustomization, readAppRelease, readListedFiles, type AppRelease, type ReadFile } from "../flux/helmrelease";
+import { AppProblem, findKustomization, readAppRelease, readListedFiles, unsetVariableProblem, type AppRelease, type ReadFile } from "../flux/helmrelease";
 import { applyDirectoryFiles, looksLikeFile, manifestsOf, objectIdentity, type Manifest } from "../flux/manifests";
 import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
 import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
 import { mergeContract, type ContractPart } from "./contract";
 import { applyManifests } from "./platform-apply";
-import { PlatformCrds } from "./platform-crds";
+import { crdSecretProblem, PlatformCrds } from "./platform-crds";
 import { releaseValues } from "./platform-values";
 
 export { releaseValues, secretsUsed, substituted } from "./platform-values";
@@ -205,6 +205,35 @@ export async function readPlatform(platform: PlatformConfig, source: PlatformSou
     const problems = [releases, apply, crds].flatMap((r) => (r instanceof ConfigError ? r.problems : []));
     if (problems.length > 0) throw new ConfigError(problems);
     return { releases: releases as AppRelease[], apply: apply as Manifest[][], crds: crds as AppRelease[] };
+}
+
+/**
+ * What Flux's substitution would refuse in what was read, judged against the contract's names before anything is
+ * registered (`outline`: the contract with stand-in values, components/contract-outline.ts): a variable it does not
+ * define under strict substitution, a cluster-secrets key in a CRD entry's values. Entries Flux has taken over are not
+ * installed, so not judged. Throws one {@link ConfigError} with every problem; the components, which substitute the
+ * real values, make the same checks again.
+ */
+export function refuseUnsubstitutable(
+    read: PlatformRead, outline: ContractPart, strict: boolean,
+    taken: { releases: ReadonlySet<number>; crds: ReadonlySet<number> },
+): void {
+    const names = [...Object.keys(outline.vars), ...Object.keys(outline.secrets)];
+    const problems: string[] = [];
+    read.releases.forEach((release, i) => {
+        if (taken.releases.has(i)) return;
+        for (const doc of [release, ...(read.apply[i] ?? [])]) {
+            const unset = unsetVariableProblem(doc, names, strict);
+            if (unset) problems.push(`${platformKey(i)}: ${unset}`);
+        }
+    });
+    read.crds.forEach((entry, i) => {
+        if (taken.crds.has(i)) return;
+        for (const p of [crdSecretProblem(entry, outline), unsetVariableProblem(entry, names, strict)]) {
+            if (p) problems.push(`${platformCrdsKey(i)}: ${p}`);
+        }
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
 }
 
 export interface PlatformReleasesArgs {

@@ -4,7 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
-import { isWireSecret, runStack } from "./harness";
+import { validateConfig } from "../config";
+import { contractOutline } from "../components/contract-outline";
+import { isWireSecret, runStack, type Values } from "./harness";
 
 const CONTRACT = "cluster-bootstrap:contract:ClusterContract";
 
@@ -24,8 +26,9 @@ describe.each([
             "R2_SECRET_ACCESS_KEY"],
     },
 ])("the contract of the $stack stack", ({ stack, varKeys, secretKeys }) => {
-    it("has exactly these keys, the credentials only in cluster-secrets", async () => {
-        const run = await runStack({ stack });
+    it("has exactly these keys, the credentials only in cluster-secrets; the outline the files are judged against names the same", async () => {
+        let values: Values = {};
+        const run = await runStack({ stack, edit: (v) => (values = v) });
         expect(run.error).toBeUndefined();
         const contract = run.resources.find((r) => r.type === CONTRACT)!;
         const out = run.componentOutputs[contract.urn];
@@ -33,6 +36,12 @@ describe.each([
         expect(out.secretKeys).toEqual(secretKeys);
         const secrets = run.one("kubernetes:core/v1:Secret", "contract-secrets");
         expect(isWireSecret(secrets.inputs.stringData)).toBe(true);
+        // Before anything is registered the program judges the GitOps files against this outline: same names, same sides.
+        const { config, problems } = await validateConfig({ values });
+        expect(problems).toEqual([]);
+        const outline = contractOutline(config!);
+        expect(Object.keys(outline.vars).sort()).toEqual(varKeys);
+        expect(Object.keys(outline.secrets).sort()).toEqual(secretKeys);
     });
 });
 

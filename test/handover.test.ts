@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../config";
 import { yamlErrorDescription } from "../config/yaml-errors";
 import { ClusterIdentityError } from "../cluster/identity";
 import { ROOT } from "../config/keys";
@@ -108,6 +109,17 @@ describe("what Flux has taken over, in program mode", () => {
         expect(run.resources.some((r) => r.dependencies.some((d) => d.includes("cilium")))).toBe(false);
         // Taken over by its history (v2 deployed) while Flux reconciles a newer generation.
         expect(run.handedOver).toEqual([{ kind: "HelmRelease", namespace: "kube-system", name: "cilium", evidence: "HelmRelease history: v2 deployed, chart cilium@1.18.5" }]);
+    });
+
+    it("judges only what it installs: a variable the contract lacks, in a release Flux has taken over, refuses nothing", async () => {
+        // Flux 2.9's strict substitution, and no cluster.cidr: the cilium fixture's ${CLUSTER_CIDR} is unset.
+        const noCidr = (v: Values) => ({ ...v, cluster: { ...(v.cluster as object), cidr: undefined }, flux: { ...(v.flux as object), version: "2.9.x" } });
+        const fresh = await infra("empty.yaml", { edit: noCidr });
+        expect(fresh.error).toBeInstanceOf(ConfigError);
+        expect((fresh.error as ConfigError).problems).toEqual([expect.stringMatching(/^cluster-bootstrap:platform\.releases\[0\]: .*"CLUSTER_CIDR"/)]);
+        const handed = await infra("infra-first-taken-over.yaml", { edit: noCidr });
+        expect(handed.error).toBeUndefined();
+        expect(releaseNames(handed)).toEqual(["coredns", "spegel"]);
     });
 
     it("a HelmRelease that failed its install (Ready=False, no history): still registered, and said so", async () => {
