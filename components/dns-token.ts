@@ -75,7 +75,7 @@ export class DnsToken extends pulumi.ComponentResource {
                     try {
                         return dnsTokenResources(id);
                     } catch (e) {
-                        throw new pulumi.ResourceError((e as Error).message, this);
+                        throw new pulumi.ResourceError((e as Error).message, this, true);
                     }
                 }),
             }],

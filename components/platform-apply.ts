@@ -68,7 +68,7 @@ export interface ApplyArgs {
 export function applyManifests(name: string, manifests: readonly Manifest[], args: ApplyArgs, parent: pulumi.Resource): pulumi.Output<pulumi.Resource[]> {
     const byFile = new Map<string, Manifest[]>();
     for (const m of manifests) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m]);
-    const fail = (m: string) => new pulumi.ResourceError(`${args.key}: ${m}`, parent);
+    const fail = (m: string) => new pulumi.ResourceError(`${args.key}: ${m}`, parent, true);
     const files = [...byFile].map(([file, objects]) => k8s.yaml.parse({
         objs: objects.map((m) => manifestArgs(m, args.contract, args.strict, fail)),
         resourcePrefix: `${name}:${file}`,

@@ -93,7 +93,7 @@ export class PlatformCrds extends pulumi.ComponentResource {
         const contract = mergeContract(args.parts);
         const rendered = args.entries.flatMap((entry, i) => {
             if (args.takenOver?.has(i)) return [];
-            const fail = (m: string) => new pulumi.ResourceError(`${platformCrdsKey(i)}: ${m}`, this);
+            const fail = (m: string) => new pulumi.ResourceError(`${platformCrdsKey(i)}: ${m}`, this, true);
             // The SDK sends an invoke's arguments unwrapped (runtime/invoke.js unwrapSecretValues): a secret would reach
             // the provider and the plan's `invokes` unmarked. No chart needs a credential to define its kinds.
             const secret = crdSecretProblem(entry, contract);
@@ -119,7 +119,7 @@ export class PlatformCrds extends pulumi.ComponentResource {
                     const other = first.get(crd.metadata.name);
                     if (other !== undefined && other !== c.i) {
                         throw new pulumi.ResourceError(`${platformCrdsKey(c.i)}: the chart of ${c.entry.file} defines the CustomResourceDefinition ` +
-                            `${crd.metadata.name}, which the chart of ${platformCrdsKey(other)} defines too: list one of them`, this);
+                            `${crd.metadata.name}, which the chart of ${platformCrdsKey(other)} defines too: list one of them`, this, true);
                     }
                     first.set(crd.metadata.name, c.i);
                 }

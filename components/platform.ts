@@ -306,7 +306,7 @@ export class PlatformReleases extends pulumi.ComponentResource {
         let previous: pulumi.Input<pulumi.Resource[]> = this.crds?.crds ?? [];
         this.byEntry = args.releases.map((r, i) => {
             if (args.takenOver?.has(i)) return undefined;
-            const values = releaseValues(r, contract, args.strict, (m) => new pulumi.ResourceError(`${platformKey(i)}: ${m}`, this));
+            const values = releaseValues(r, contract, args.strict, (m) => new pulumi.ResourceError(`${platformKey(i)}: ${m}`, this, true));
             const release = new k8s.helm.v3.Release(`${name}-${r.namespace}-${r.name}`, {
                 name: r.name,
                 namespace: r.namespace,

@@ -17,7 +17,7 @@ export function lookupPermissionGroups(
                 try {
                     return { id: permissionGroupId(list.results, name) };
                 } catch (e) {
-                    throw new pulumi.ResourceError((e as Error).message, parent);
+                    throw new pulumi.ResourceError((e as Error).message, parent, true);
                 }
             }));
 }

@@ -158,7 +158,8 @@ export function planStderr(env: Readonly<Record<string, string | undefined>>, wr
 export type PlanProgram = Pick<typeof import("../offline/runtime"), "runOffline" | "toPlanJson">
     & Pick<typeof import("../offline/fakes"), "STACK_REFERENCE">
     & Pick<typeof import("../config/validate"), "ConfigError">
-    & Pick<typeof import("../cluster/identity"), "ClusterIdentityError">;
+    & Pick<typeof import("../cluster/identity"), "ClusterIdentityError">
+    & Pick<typeof import("@pulumi/pulumi"), "ResourceError">;
 
 /** The program, required on first use under the scripts' loader, so that --help and usage errors load no SDK. */
 function requireProgram(): PlanProgram {
@@ -167,6 +168,7 @@ function requireProgram(): PlanProgram {
         ...(require("../offline/fakes") as typeof import("../offline/fakes")),
         ...(require("../config/validate") as typeof import("../config/validate")),
         ...(require("../cluster/identity") as typeof import("../cluster/identity")),
+        ResourceError: (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).ResourceError,
     };
 }
 
@@ -233,7 +235,7 @@ async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof pla
     const cloudState = input(args.cloudState, "cloud state", readCloudState);
     if (typeof cloudState === "number") return cloudState;
     // The program, the mock runtime and the provider SDKs, loaded only now: --help and usage errors answer at once.
-    const { runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError } = program();
+    const { runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError, ResourceError } = program();
     const run = await runOffline({ stack: args.stack, ...settings, gitopsDir: args.gitopsDir, stackOutputs, clusterState, cloudState });
     const gitopsNote = placeholderNote(settings.config, args.gitopsDir);
     if (gitopsNote) stderr.write(`${gitopsNote}\n`);
@@ -242,6 +244,9 @@ async function plan(argv: string[], io: CommandIo, stderr: ReturnType<typeof pla
         if (run.error instanceof ConfigError) {
             for (const p of run.error.problems) stderr.write(`${p}\n`);
         } else if (run.error instanceof ClusterIdentityError) {
+            stderr.write(`${run.error.message}\n`);
+        } else if (ResourceError.isInstance(run.error) && run.error.hideStack) {
+            // As the Pulumi CLI prints it: a component's error about the user's files, its message without a stack.
             stderr.write(`${run.error.message}\n`);
         } else {
             stderr.write(`${(run.error as Error)?.stack ?? String(run.error)}\n`);

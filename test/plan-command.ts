@@ -1,6 +1,7 @@
 // `npm run plan -- …` as tests run it: the same command the script runs (scripts/plan.ts planCommand: arguments, files,
 // the program on the mock runtime, exit code, stdout and stderr), in-process, so a case costs no Node start and no
 // second load of the provider SDKs. Tests of the process itself (its start, a pipe, npm's wiring) spawn it instead.
+import { ResourceError } from "@pulumi/pulumi";
 import { ClusterIdentityError } from "../cluster/identity";
 import { ConfigError } from "../config/validate";
 import { STACK_REFERENCE } from "../offline/fakes";
@@ -24,6 +25,6 @@ export async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}): Prom
         out: (t) => { stdout += t; },
         err: (t) => { stderr += t; },
         env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", ...env },
-    }, () => ({ runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError }));
+    }, () => ({ runOffline, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError, ResourceError }));
     return { status, stdout, stderr };
 }

@@ -6,7 +6,11 @@ import { describe, expect, it } from "vitest";
 import { readStackSettings, redact, toPlanJson, type OfflineRun } from "../offline/runtime";
 import { ROOT } from "../config/keys";
 import { runPlan } from "./plan-command";
-import { renderTree } from "../scripts/plan";
+import { ResourceError } from "@pulumi/pulumi";
+import { ClusterIdentityError } from "../cluster/identity";
+import { ConfigError } from "../config/validate";
+import { STACK_REFERENCE } from "../offline/fakes";
+import { planCommand, renderTree } from "../scripts/plan";
 import { TEST_AGE_KEY, TEST_AGE_RECIPIENT, testKubeconfig } from "./harness";
 import { FIXTURES } from "./gitops-fixtures";
 
@@ -91,6 +95,28 @@ describe("stack settings files", () => {
         expect(s.placeholders).toEqual(["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"]);
         expect(s.secretKeys).toEqual(["cluster-bootstrap:kubeconfig", "cluster-bootstrap:sopsAgeKey"]);
         expect(s.config["cluster-bootstrap:kubeconfig"]).not.toContain("AAAABBBB");
+    });
+});
+
+describe("how the plan prints an error of the program", () => {
+    // The program's own errors, from a runtime that returns them: the command prints them as the Pulumi CLI does.
+    const printed = async (error: Error) => {
+        let stderr = "";
+        const status = await planCommand(["infra"], { out: () => undefined, err: (t) => { stderr += t; }, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" } },
+            () => ({ runOffline: async () => ({ error, notes: [] }) as unknown as OfflineRun, toPlanJson, STACK_REFERENCE, ConfigError, ClusterIdentityError, ResourceError }));
+        return { status, stderr };
+    };
+
+    it("a component's error about the user's files (hideStack) as its message alone; any other with its stack", async () => {
+        const message = "cluster-bootstrap:platform.crds[1]: the chart of a/helmrelease.yaml defines the CustomResourceDefinition x, which the chart "
+            + "of cluster-bootstrap:platform.crds[0] defines too: list one of them";
+        const user = await printed(new ResourceError(message, undefined, true));
+        expect(user.status).toBe(1);
+        // After the notes (no --gitops-dir here): the message, and nothing else.
+        expect(user.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("note: "))).toEqual([message]);
+        const bug = await printed(new ResourceError("GitOpsHandoff takes exactly one of fluxReady and repositorySync", undefined));
+        expect(bug.status).toBe(1);
+        expect(bug.stderr).toMatch(/^Error: GitOpsHandoff takes exactly one of fluxReady and repositorySync\n\s+at /m);
     });
 });
 
