@@ -115,6 +115,7 @@ interface Job {
     name?: string;
     if?: string;
     needs?: string | string[];
+    outputs?: Record<string, string>;
     permissions?: unknown;
     "runs-on": unknown;
     concurrency?: { group: string; "cancel-in-progress": boolean };
@@ -122,7 +123,7 @@ interface Job {
     steps: Step[];
 }
 interface Workflow {
-    on: Record<string, { paths?: string[]; inputs?: Record<string, { type: string; required: boolean }>; secrets?: Record<string, { required: boolean }> } | Array<{ cron: string }> | null>;
+    on: Record<string, { inputs?: Record<string, { type: string; required: boolean }>; secrets?: Record<string, { required: boolean }> } | Array<{ cron: string }> | null>;
     permissions: Record<string, string>;
     defaults?: { run?: { shell?: string } };
     jobs: Record<string, Job>;
@@ -142,21 +143,6 @@ const only = (steps: Step[], pred: (s: Step) => boolean) => {
     expect(found).toHaveLength(1);
     return found[0];
 };
-
-/** GitHub's path filter for the patterns used here: `**` crosses folders, `*` does not; later patterns win, `!` excludes. */
-function pathFilter(pattern: string): RegExp {
-    const re = pattern.split("**").map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")).join(".*");
-    return new RegExp(`^${re}$`);
-}
-function filtered(patterns: string[], file: string): boolean {
-    let included = false;
-    for (const p of patterns) {
-        if (p.startsWith("!")) {
-            if (pathFilter(p.slice(1)).test(file)) included = false;
-        } else if (pathFilter(p).test(file)) included = true;
-    }
-    return included;
-}
 
 /** Every `secrets` expression in a piece of a workflow. */
 const secretRefs = (value: unknown) => [...JSON.stringify(value).matchAll(/\$\{\{ (secrets(?:\.[A-Za-z0-9_-]+|\[[^\]]+\])) \}\}/g)].map((m) => m[1]);
@@ -186,15 +172,36 @@ describe("preview workflow", () => {
     it("runs on pull requests only, never with the base repository's secrets on a fork's code", () => {
         expect(Object.keys(wf.on)).toEqual(["pull_request"]);
         expect(source).not.toMatch(/pull_request_target|workflow_run/);
-        expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+        expect(job.if).toBe("needs.test.outputs.preview == 'true' && github.event.pull_request.head.repo.full_name == github.repository");
         // The tests run on forks too: they are given no secret.
         expect(testJob.if).toBeUndefined();
         expect(secretRefs(testJob)).toEqual([]);
     });
 
-    it("runs when the program, its config, its tests or its lockfile change, and not for docs", () => {
-        const paths = (wf.on.pull_request as { paths: string[] }).paths;
-        const matched = (file: string) => filtered(paths, file);
+    it("tests every pull request; previews when it changes the program, its config, its tests or its lockfile, not for docs", () => {
+        // No path filter: the tests check the docs and the other workflows too.
+        expect(wf.on.pull_request ?? {}).toEqual({});
+        expect(testJob.outputs).toEqual({ preview: "${{ steps.changes.outputs.preview }}" });
+        const checkout = only(testJob.steps, usesAction("actions/checkout"));
+        expect(checkout.with?.["fetch-depth"]).toBe(2);
+        const changes = only(testJob.steps, (s) => s.id === "changes");
+        expect(at(testJob.steps, (s) => s.id === "changes")).toBeLessThan(at(testJob.steps, (s) => s.run === "npm test"));
+        // The step as the runner runs it, `git` answering with the pull request's files (its merge commit against the base).
+        const matched = (file: string) => {
+            const dir = fs.mkdtempSync(path.join(TMP, "changes-"));
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "git"), "#!/usr/bin/env bash\n"
+                + "[ \"$*\" = 'diff --name-only HEAD^1 HEAD' ] || { echo \"unexpected: git $*\" >&2; exit 9; }\n"
+                + "printf '%s\\n' \"$FILES\"\n", { mode: 0o755 });
+            const out = path.join(dir, "output");
+            const r = runBash(String(changes.run), { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: out, FILES: file });
+            expect(r.status, r.stderr).toBe(0);
+            return outputs(out).preview === "true";
+        };
+        // Several files: one a preview can see is enough.
+        expect(matched("README.md\ncomponents/flux.ts")).toBe(true);
+        expect(matched("README.md\ndocs/operations.md")).toBe(false);
         for (const file of ["index.ts", "config/index.ts", "config/routing.ts", "offline/fakes.ts", "components/flux.ts", "policy/index.ts",
             "Pulumi.yaml", "Pulumi.infra.yaml", "Pulumi.apps.yaml", "package.json", "package-lock.json",
             "tsconfig.json", ".nvmrc", ".npmrc", ".github/workflows/preview.yml",
