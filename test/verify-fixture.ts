@@ -56,7 +56,7 @@ export const objectPathOf = (apiVersion: string, plural: string, namespace: stri
 
 export async function verifyWorld(stack = "infra"): Promise<VerifyWorld> {
     const w = await world(stack) as VerifyWorld;
-    w.s3 = await fakeS3({ accessKeyId: OUTPUT_SECRETS.accessKeyId, buckets: [`${stack}-volsync`, `${stack}-cnpg`] });
+    w.s3 = await fakeS3({ accessKeyId: OUTPUT_SECRETS.accessKeyId, secretAccessKey: OUTPUT_SECRETS.secretAccessKey, buckets: [`${stack}-volsync`, `${stack}-cnpg`] });
     const base = w.env.bind(w);
     w.env = (extra = {}) => base({ CLUSTER_BOOTSTRAP_TEST_R2_ENDPOINT: w.s3.url, ...extra });
     const closeBase = w.close.bind(w);

@@ -253,6 +253,13 @@ describe("verify names each broken promise", () => {
             + "→ run `pulumi up`; to replace the token, change cluster-bootstrap:rotation.backupToken");
     });
 
+    it("a secret access key that is not the key id's: R2 recomputes the signature", async () => {
+        w.s3.secretAccessKey = "another-secret-of-the-same-length-0000000000000000000000000000";
+        const { line } = await verify();
+        expect(line("R2 bucket infra-volsync")).toBe("✗ R2 bucket infra-volsync: the backup token cannot list it: 403 SignatureDoesNotMatch "
+            + "→ run `pulumi up`; to replace the token, change cluster-bootstrap:rotation.backupToken");
+    });
+
     it("a token that reaches beyond the stack's buckets", async () => {
         w.s3.accountWide = true;
         w.s3.buckets.add("infra-scope-probe");
