@@ -11,6 +11,7 @@
 // a missing file). Files up to 100 MB are served raw. Every request is bounded, the token goes only into the
 // Authorization header, and no error quotes it.
 import * as pulumi from "@pulumi/pulumi";
+import { isRecord, parseJson } from "../config/checks";
 
 /** GitHub's REST API. The program never reads from anywhere else; tests pass a loopback URL explicitly. */
 export const GITHUB_API = "https://api.github.com";
@@ -85,12 +86,9 @@ function isJsonListing(contentType: string | null): boolean {
 
 /** GitHub's `message` from an error body, first line only, if it has one. */
 function githubMessage(text: string): string | undefined {
-    try {
-        const m = (JSON.parse(text) as { message?: unknown }).message;
-        return typeof m === "string" && m ? m.split("\n")[0] : undefined;
-    } catch {
-        return undefined;
-    }
+    const body = parseJson(text);
+    const m = isRecord(body) ? body.message : undefined;
+    return typeof m === "string" && m ? m.split("\n")[0] : undefined;
 }
 
 /** Why GitHub refused a read, and what fixes it. */
@@ -98,11 +96,18 @@ function refusal(status: number, headers: Headers, text: string, anonymous: bool
     const said = githubMessage(text);
     const answer = `GitHub answered HTTP ${status}${said ? ` (${said})` : ""}`;
     if (status === 401) return `${answer}: the token was refused; set a valid github:token`;
-    const limited = status === 429 || (status === 403 && headers.get("x-ratelimit-remaining") === "0");
+    // The primary limit: the hour's requests used up (403 or 429, and x-ratelimit-remaining 0).
+    const limited = (status === 403 || status === 429) && headers.get("x-ratelimit-remaining") === "0";
     if (limited) {
         const reset = Number(headers.get("x-ratelimit-reset"));
         const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : "";
         return `${answer}: the API rate limit is used up${when}${anonymous ? "; set github:token to read with the token's own limit" : ""}`;
+    }
+    // The secondary limit (too many requests at once): any other 429, or a 403 with retry-after or a message saying so.
+    const retryAfter = headers.get("retry-after");
+    if (status === 429 || (status === 403 && (retryAfter !== null || /secondary rate limit/i.test(said ?? "")))) {
+        const seconds = Number(retryAfter);
+        return `${answer}: GitHub's secondary rate limit; run again ${retryAfter !== null && Number.isFinite(seconds) ? `after ${seconds} s` : "in a few minutes"}`;
     }
     if (status === 403) {
         const needs = headers.get("x-accepted-github-permissions");

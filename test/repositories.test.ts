@@ -340,6 +340,11 @@ describe("the GitHub reader, against a fake GitHub API on 127.0.0.1", () => {
             "GitHub answered HTTP 401 (Bad credentials): the token was refused; set a valid github:token");
         expect(await failure(() => ({ status: 403, body: { message: "API rate limit exceeded" }, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1800000000" } }))).toBe(
             "GitHub answered HTTP 403 (API rate limit exceeded): the API rate limit is used up until 2027-01-15T08:00:00.000Z");
+        // The secondary limit, as GitHub answers it: retry-after, or only its message.
+        expect(await failure(() => ({ status: 403, body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, headers: { "retry-after": "60" } }))).toBe(
+            "GitHub answered HTTP 403 (You have exceeded a secondary rate limit. Please wait a few minutes before you try again.): GitHub's secondary rate limit; run again after 60 s");
+        expect(await failure(() => ({ status: 429, body: { message: "You have exceeded a secondary rate limit." } }))).toBe(
+            "GitHub answered HTTP 429 (You have exceeded a secondary rate limit.): GitHub's secondary rate limit; run again in a few minutes");
         expect(await failure(() => ({ status: 403, body: { message: "Resource not accessible by personal access token" }, headers: { "x-accepted-github-permissions": "contents=read" } }))).toBe(
             "GitHub answered HTTP 403 (Resource not accessible by personal access token): give the token Contents: Read on the repository " +
             "(GitHub says it needs contents=read)");
