@@ -13,6 +13,7 @@
 // when Flux reports the object Stalled, after a short grace when the cause is one waiting does not cure (a deploy
 // key GitHub refuses, a path the repository lacks), else at the timeout. Hooks run only in `pulumi up`: a preview,
 // the offline plan and the tests never contact a cluster through this module.
+import { networkCause } from "../config/network";
 import * as pulumi from "@pulumi/pulumi";
 import { loadKubeConfig, withTimeout, type ClusterTarget } from "./identity";
 
@@ -170,7 +171,7 @@ export async function waitUntilReady(opts: WaitOptions): Promise<void> {
             if (code === 401 || code === 403) {
                 throw new NotReadyError(`${opts.describe}: cannot be read to wait for it (HTTP ${code}): the run's Kubernetes credentials need get on it`);
             }
-            readProblem = code !== undefined ? `reading it answered HTTP ${code}` : `reading it failed: ${(e as Error).message}`;
+            readProblem = code !== undefined ? `reading it answered HTTP ${code}` : `reading it failed: ${networkCause(e) ?? (e as Error).message}`;
         }
         const now = Date.now();
         if (readProblem !== undefined) {

@@ -3,6 +3,7 @@
 // stack's cluster, a run would re-point its root Kustomization (prune: true) and overwrite its cluster-vars while
 // the preview showed ordinary creates. So before anything is registered the program reads
 // flux-system/cluster-vars, refuses a cluster whose CLUSTER_NAME is another, and says which cluster it targets.
+import { networkCause } from "../config/network";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 import type { ClusterReader } from "./reader";
@@ -129,7 +130,7 @@ export async function readIdentityWith(
         const status = (e as { code?: number }).code;
         const reason = status === 401 || status === 403
             ? `it refused the credentials (HTTP ${status}); reading ${FLUX_NAMESPACE}/${CLUSTER_VARS} needs get on configmaps there`
-            : status !== undefined ? `it answered HTTP ${status}` : (e as Error).message;
+            : status !== undefined ? `it answered HTTP ${status}` : networkCause(e) ?? (e as Error).message;
         throw new ClusterIdentityError(`cannot check which cluster ${describeTarget(identity)} is: ${reason}`, { cause: e });
     }
     return identity;

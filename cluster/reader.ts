@@ -3,6 +3,7 @@
 // kubeconfig, context and credentials as the Kubernetes provider, every call bounded. The real run reads the live
 // cluster ({@link liveClusterReader}); the offline plan and the tests pass their own (offline/runtime.ts), so no
 // module state is patched.
+import { networkCause } from "../config/network";
 import { objectPath, type FluxObject } from "./flux-await";
 import {
     ClusterIdentityError, describeTarget, IDENTITY_TIMEOUT_MS, loadKubeConfig, readIdentityWith, withTimeout,
@@ -101,7 +102,7 @@ async function readObject(c: Client, ref: ObjectRef, timeoutMs: number): Promise
         const where = `cannot read ${describeRef(ref)} on ${describeTarget({ server: c.kc.getCurrentCluster()!.server, context: c.kc.getCurrentContext() })}`;
         const reason = code === 401 || code === 403
             ? `it refused the credentials (HTTP ${code}); the run needs ${permissionFor(ref)}`
-            : code !== undefined ? `it answered HTTP ${code}` : (e as Error).message;
+            : code !== undefined ? `it answered HTTP ${code}` : networkCause(e) ?? (e as Error).message;
         throw new ClusterIdentityError(`${where}: ${reason}`);
     }
 }

@@ -2,7 +2,7 @@
 // way to point a call elsewhere is a test-only variable that must name a loopback address, so no setting can send a
 // token away.
 import { parseJson } from "../config/checks";
-import { networkCause } from "./network";
+import { networkCause } from "../config/network";
 
 /** Bound on each network call and each `pulumi` command. */
 export const DEFAULT_TIMEOUT_MS = 15_000;

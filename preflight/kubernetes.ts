@@ -1,7 +1,7 @@
 // The cluster: its API answers with the kubeconfig and context the stack names, it is this stack's cluster (the same
 // identity rule the program applies before registering anything), and its nodes are registered.
 import { describeTarget, identityProblem, loadKubeConfig, readClusterIdentity, withTimeout, type ClusterTarget } from "../cluster/identity";
-import { networkCause } from "./network";
+import { networkCause } from "../config/network";
 import { fail, ok, warn, type CheckResult } from "./result";
 
 /** The checks of this family, in order: what is listed as not checked when the family cannot run. */

@@ -8,6 +8,7 @@
 // Everything else `adopt` reads goes through the providers' data sources (components/adopt.ts), so it shows in the
 // offline plan's `invokes`. This reader is a separate small interface on purpose: a GitHub REST reader for file reads
 // may join it in the program's context later.
+import { networkCause } from "../config/network";
 import type { FoundBucket, FoundWebhook } from "./adoption";
 import type { Jurisdiction } from "./r2";
 import { githubHeaders } from "./github-files";
@@ -38,8 +39,8 @@ async function get(url: string, headers: Record<string, string>, timeoutMs: numb
     try {
         res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-        const err = e as Error & { cause?: { code?: string } };
-        const why = err.name === "TimeoutError" || err.name === "AbortError" ? `no answer within ${timeoutMs / 1000} s` : `unreachable (${err.cause?.code ?? err.name})`;
+        const err = e as Error;
+        const why = err.name === "TimeoutError" || err.name === "AbortError" ? `no answer within ${timeoutMs / 1000} s` : networkCause(e) ?? `unreachable (${err.name})`;
         throw new LookupError(`${new URL(url).host}: ${why}`);
     }
     let body: unknown;

@@ -10,6 +10,7 @@
 // exist at the branch answers 404 (GitHub REST API, "Get repository content"; the data source likewise takes a 404 for
 // a missing file). Files up to 100 MB are served raw. Every request is bounded, the token goes only into the
 // Authorization header, and no error quotes it.
+import { networkCause } from "../config/network";
 import * as pulumi from "@pulumi/pulumi";
 import { isRecord, parseJson } from "../config/checks";
 
@@ -146,11 +147,11 @@ export function githubFiles(o: GitHubFilesOptions): RepositoryFiles {
                 return isJsonListing(res.headers.get("content-type")) ? undefined : text;
             } catch (e) {
                 if (e instanceof RepositoryReadError) throw e;
-                const err = e as Error & { cause?: { code?: string } };
+                const err = e as Error;
                 if (err.name === "TimeoutError" || err.name === "AbortError") {
                     throw new RepositoryReadError(`the GitHub API did not answer within ${timeoutMs / 1000} s`);
                 }
-                throw new RepositoryReadError(scrub(`the GitHub API is unreachable (${err.cause?.code ?? err.name})`, secret));
+                throw new RepositoryReadError(scrub(`the GitHub API cannot be reached: ${networkCause(e) ?? `unreachable (${err.name})`}`, secret));
             }
         },
     };

@@ -12,7 +12,7 @@ import { readHandover } from "../cluster/handover";
 import { ClusterIdentityError, readClusterIdentity } from "../cluster/identity";
 import { liveClusterReader } from "../cluster/reader";
 import { ConfigError } from "../config";
-import { fakeApi as fakeKubernetesApi, k8sStatus, type FakeApi as FakeKubernetesApi } from "./fake-apis";
+import { closedPort, fakeApi as fakeKubernetesApi, k8sStatus, type FakeApi as FakeKubernetesApi } from "./fake-apis";
 import { runStack, testKubeconfig } from "./harness";
 
 const TOKEN = "fake-api-token-not-real";
@@ -104,6 +104,13 @@ describe("reading the target cluster's identity", () => {
         expect((e as Error).message).toBe(`cannot check which cluster ${api.url} (context "admin@infra") is: it refused the credentials `
             + "(HTTP 401); reading flux-system/cluster-vars needs get on configmaps there");
         expect((e as Error).message).not.toContain("wrong-token-value");
+    });
+
+    it("names why a cluster cannot be reached (a dead cluster at 3 a.m.): a refused connection, not 'fetch failed'", async () => {
+        const server = `https://127.0.0.1:${await closedPort()}`;
+        const e = await readClusterIdentity({ kubeconfig: testKubeconfig({ server, token: TOKEN, context: "admin@infra", caData: api.caData }) }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(ClusterIdentityError);
+        expect((e as Error).message).toBe(`cannot check which cluster ${server} (context "admin@infra") is: connection refused`);
     });
 
     it("gives up on a server that does not answer the identity read, within the bound", async () => {

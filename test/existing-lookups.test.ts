@@ -3,7 +3,7 @@
 // posts to; errors say what failed without the token.
 import { afterAll, describe, expect, it } from "vitest";
 import { listR2Buckets, listWebhooks, liveExistingReader, LookupError } from "../providers/existing";
-import { fakeApi, type FakeApi } from "./fake-apis";
+import { closedPort, fakeApi, type FakeApi } from "./fake-apis";
 
 const ACCOUNT = "eca0833f608b5745af030307a99bdbb4";
 const TOKEN = "cf-token-SENTINEL-not-real";
@@ -43,6 +43,13 @@ describe("R2 buckets", () => {
         const e = await listR2Buckets({ accountId: ACCOUNT, jurisdiction: "default", token: TOKEN, base: cf.url, timeoutMs: 2000 }).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(LookupError);
         expect((e as Error).message).toBe(`listing the R2 buckets of account ${ACCOUNT} failed (code 10042: Please enable R2 through the Cloudflare Dashboard.)`);
+    });
+
+    it("names why the Cloudflare API cannot be reached", async () => {
+        const base = `http://127.0.0.1:${await closedPort()}`;
+        const e = await listR2Buckets({ accountId: ACCOUNT, jurisdiction: "default", token: TOKEN, base, timeoutMs: 2000 }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(LookupError);
+        expect((e as Error).message).toBe(`${new URL(base).host}: connection refused`);
     });
 
     it("gives up on a Cloudflare API that does not answer the bucket list, within the bound", async () => {

@@ -88,3 +88,12 @@ export async function fakeApi(opts: { tls?: boolean; handler?: (req: FakeRequest
 export function k8sStatus(code: number, reason: string): FakeAnswer {
     return { status: code, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason, code } };
 }
+
+/** A loopback port nothing listens on: listened on, then closed. */
+export async function closedPort(): Promise<number> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}

@@ -5,8 +5,6 @@
 // the bound is generous everywhere except where a fake never answers, so no result depends on the machine's speed.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../config/keys";
@@ -16,6 +14,7 @@ import { apiBase, testBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";
 import { scrub } from "../preflight/result";
 import { parseCheckArgs } from "../scripts/check";
+import { closedPort } from "./fake-apis";
 import { anonymousToken, SECRETS, world, type World } from "./preflight-fixture";
 import { TEST_AGE_KEY, testKubeconfig } from "./harness";
 import { FIXTURES } from "./gitops-fixtures";
@@ -48,15 +47,6 @@ async function check(extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = GENEROUS_MS, 
 }
 
 const statuses = (results: CheckResult[]) => results.map((r) => `${r.status} ${r.title}`);
-
-/** A loopback port nothing listens on: listened on, then closed. */
-async function closedPort(): Promise<number> {
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
 
 describe("a healthy setup", () => {
     beforeEach(fresh);

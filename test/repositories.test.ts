@@ -10,7 +10,7 @@ import { ConfigError, validateConfig } from "../config";
 import { toPlanJson } from "../offline/runtime";
 import { policies } from "../policy/rules";
 import { githubFiles, githubRepositoryReader, RepositoryReadError } from "../providers/github-files";
-import { fakeApi, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake-apis";
+import { closedPort, fakeApi, type FakeAnswer, type FakeApi, type FakeRequest } from "./fake-apis";
 import { plainAt, runStack, validValues, type StackRun, type Values } from "./harness";
 import { evaluate } from "./policy-analyzer";
 import { app, FIXTURES } from "./gitops-fixtures";
@@ -352,6 +352,11 @@ describe("the GitHub reader, against a fake GitHub API on 127.0.0.1", () => {
         expect(await failure((req) => ({ status: 502, body: { message: `upstream refused ${req.authorization}` } }))).toBe(
             "GitHub answered HTTP 502 (upstream refused Bearer [secret])");
         expect(await failure(() => "hang", 200)).toBe("the GitHub API did not answer within 0.2 s");
+        // Nothing listening: the cause, as the preflight names it.
+        const closed = await githubFiles({ repository: "onedr0p/home-ops", branch: "main", token: TOKEN, apiUrl: `http://127.0.0.1:${await closedPort()}` })
+            .file("kubernetes/apps/kube-system/cilium/app/kustomization.yaml").then(() => undefined, (x: unknown) => x);
+        expect(closed).toBeInstanceOf(RepositoryReadError);
+        expect((closed as Error).message).toBe("the GitHub API cannot be reached: connection refused");
     });
 
     it("names the file and the branch when a read fails in the program, without the token", async () => {
