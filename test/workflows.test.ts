@@ -199,6 +199,13 @@ describe("preview workflow", () => {
             expect(r.status, r.stderr).toBe(0);
             return outputs(out).preview === "true";
         };
+        // A git that fails (no parent fetched) fails the step: the previews are never skipped unseen.
+        const dir = fs.mkdtempSync(path.join(TMP, "changes-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.writeFileSync(path.join(dir, "bin", "git"), "#!/usr/bin/env bash\necho \"fatal: bad revision 'HEAD^1'\" >&2\nexit 128\n", { mode: 0o755 });
+        const failing = runBash(String(changes.run), { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, GITHUB_OUTPUT: path.join(dir, "output") });
+        expect(failing.status).not.toBe(0);
+        expect(fs.existsSync(path.join(dir, "output"))).toBe(false);
         // Several files: one a preview can see is enough.
         expect(matched("README.md\ncomponents/flux.ts")).toBe(true);
         expect(matched("README.md\ndocs/operations.md")).toBe(false);
