@@ -27,7 +27,7 @@ export type RepositoryReader = (file: string) => Promise<string | undefined>;
 export interface GitHubFacts {
     /** Reads the repository's files at the branch; undefined when the checks found it cannot. */
     reader?: RepositoryReader;
-    /** `platformPaths` found to be directories on the branch. */
+    /** `platformDirectories` found to be directories on the branch. */
     directories: Set<string>;
     /** Why there is no reader, in a few words. */
     stopped?: string;
@@ -42,8 +42,8 @@ export interface GitHubCheckOptions {
     branch: string;
     /** `gitops.path`, normalised. */
     path: string;
-    /** `platform.releases[].path`: directories the program reads at run time. */
-    platformPaths: string[];
+    /** `platform.releases[].path` and `platform.crds[].path`: directories the program reads at run time, with their keys. */
+    platformDirectories: Array<{ key: string; path: string }>;
     /** `sops.recipient`, when usable. */
     recipient?: string;
     /**
@@ -150,7 +150,7 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
 
     // Branch and paths need Contents: Read, which the program itself needs only to read platform releases.
     const contentsFix = "give the token Contents: Read on the repository";
-    const contentsNeeded = o.platformPaths.length > 0;
+    const contentsNeeded = o.platformDirectories.length > 0;
     const noContents = (title: string, a: Answer) => out.push(contentsNeeded
         ? fail(title, `the token may not read the repository's contents (HTTP ${a.status})${needs(a)}; the platform releases need it`, contentsFix)
         : warn(title, `not checked: the token may not read the repository's contents (HTTP ${a.status})${needs(a)}`, contentsFix));
@@ -171,7 +171,7 @@ export async function githubChecks(o: GitHubCheckOptions, out: CheckResult[]): P
         return stopped(`the branch ${o.branch} could not be read`);
     } else {
         out.push(ok(`GitHub branch ${o.branch}`, "exists"));
-        const dirs: Array<[string, string]> = [["cluster-bootstrap:gitops.path", o.path], ...o.platformPaths.map((p, i): [string, string] => [`cluster-bootstrap:platform.releases[${i}].path`, p])];
+        const dirs: Array<[string, string]> = [["cluster-bootstrap:gitops.path", o.path], ...o.platformDirectories.map((d): [string, string] => [d.key, d.path])];
         for (const [key, dir] of dirs) {
             const title = `GitHub path ${dir}`;
             let a: Answer;

@@ -9,7 +9,8 @@ import { FLUX_OPERATOR_CHART } from "../components/flux";
 import { clusterPart } from "../components/contract";
 import { readPlatformReleases } from "../components/platform";
 import {
-    environmentSecrets, isCloudflareAccountId, isDnsName, normaliseRepoPath, platformKey, PROJECT, ROOT, stackSecrets, type GitTransport, type PlainConfig,
+    environmentSecrets, isCloudflareAccountId, isDnsName, normaliseRepoPath, platformCrdsKey, platformKey, PROJECT, ROOT, stackSecrets, type GitTransport,
+    type PlainConfig, type PlatformAppConfig,
 } from "../config";
 import { AppProblem, readAppRelease } from "../flux/helmrelease";
 import { repositoryFlux } from "../flux/repository-check";
@@ -23,7 +24,7 @@ import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
 import { boundedRun, cliFailure, otherClusters, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
 import { configSecretStrings, envSecretStrings } from "./secret-values";
-import { meshCheck, NEEDED_SECRETS, platformPaths, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
+import { meshCheck, NEEDED_SECRETS, platformDirectories, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
 
 export { DEFAULT_TIMEOUT_MS } from "./http";
 export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from "./pulumi";
@@ -158,7 +159,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
             stack: opts.stack,
             clusterName: valid?.cluster.name ?? str(cluster.name),
             renameFrom: valid?.renameFrom ?? str(values.values.renameFrom),
-            platformReleases: platformPaths(values.raw).length > 0,
+            platformReleases: platformDirectories(values.raw).some((d) => d.list === "releases"),
             timeoutMs,
         }, kube),
         repository,
@@ -177,9 +178,16 @@ async function githubFamily(values: Record<string, unknown>, raw: Record<string,
     const [owner, repo, extra] = repository.split("/");
     const branch = valid?.gitops.branch ?? (typeof gitops.branch === "string" ? gitops.branch : undefined);
     const dir = valid?.gitops.path ?? (typeof gitops.path === "string" ? normaliseRepoPath(gitops.path) : undefined);
-    const paths = platformPaths(raw).map(normaliseRepoPath);
+    // Each directory once, under the first key that names it.
+    const seen = new Set<string>();
+    const directories = platformDirectories(raw).flatMap((d) => {
+        const path = normaliseRepoPath(d.path);
+        if (seen.has(path)) return [];
+        seen.add(path);
+        return [{ key: d.key, path }];
+    });
     const usable = Boolean(owner && repo && extra === undefined && branch && dir);
-    const titles = () => githubCheckTitles(usable ? { repository, branch, paths: [dir!, ...paths] } : {});
+    const titles = () => githubCheckTitles(usable ? { repository, branch, paths: [dir!, ...directories.map((d) => d.path)] } : {});
     const stop = (why: string): GitHubFacts => {
         out.push(...notChecked(titles(), why));
         return { directories: new Set(), stopped: why };
@@ -191,7 +199,7 @@ async function githubFamily(values: Record<string, unknown>, raw: Record<string,
     try {
         return await githubChecks({
             token: token.token, tokenFrom: token.from, owner, repo, branch: branch!, path: dir!,
-            platformPaths: paths,
+            platformDirectories: directories,
             recipient: typeof recipient === "string" && recipient.startsWith("age1") ? recipient : undefined,
             transport: transportOf(valid, gitops),
             env, timeoutMs,
@@ -259,27 +267,35 @@ async function existingFamily(valid: PlainConfig | undefined, decrypted: Readonl
 async function chartsFamily(valid: PlainConfig | undefined, raw: Record<string, unknown>, repository: Promise<GitHubFacts>,
     env: NodeJS.ProcessEnv, timeoutMs: number, out: CheckResult[]): Promise<void> {
     const of = (p: string) => `Chart of ${p}`;
+    const crdsOf = (p: string) => `CRD chart of ${p}`;
     if (!valid) {
-        const paths = platformPaths(raw).map(normaliseRepoPath);
-        out.push(...notChecked(paths.length ? paths.map(of) : ["Helm charts"], "the stack config is not valid (see the Stack config lines)"));
+        const titles = platformDirectories(raw).map((d) => (d.list === "crds" ? crdsOf : of)(normaliseRepoPath(d.path)));
+        out.push(...notChecked(titles.length ? titles : ["Helm charts"], "the stack config is not valid (see the Stack config lines)"));
         return;
     }
     const known = Object.fromEntries(Object.entries(clusterPart(valid.cluster).vars).filter((e): e is [string, string] => typeof e[1] === "string"));
     const where = `branch ${valid.gitops.branch} of ${valid.gitops.repository}`;
-    const releases = valid.platform.releases.map(async (entry, i): Promise<CheckResult> => {
+    // A release's chart is installed, a CRD entry's rendered: a missing version fails either halfway through the run.
+    const entryChart = async (entry: PlatformAppConfig, i: number, list: "releases" | "crds"): Promise<CheckResult> => {
+        const [key, title] = list === "releases" ? [platformKey(i), of(entry.path)] : [platformCrdsKey(i), crdsOf(entry.path)];
         const facts = await repository;
-        if (!facts.reader) return skip(of(entry.path), `not checked: its app directory cannot be read (${facts.stopped ?? "see the GitHub lines"})`);
-        if (!facts.directories.has(entry.path)) return skip(of(entry.path), "not checked: its directory could not be read (see its GitHub path line)");
+        if (!facts.reader) return skip(title, `not checked: its app directory cannot be read (${facts.stopped ?? "see the GitHub lines"})`);
+        if (!facts.directories.has(entry.path)) return skip(title, "not checked: its directory could not be read (see its GitHub path line)");
         let ref: ChartRef;
         try {
             ref = await readAppRelease(entry, facts.reader, where, known);
         } catch (e) {
-            if (e instanceof AppProblem) return fail(of(entry.path), `${platformKey(i)}: ${e.message}`);
-            if (e instanceof NoAnswer) return fail(of(entry.path), `the GitHub API: ${e.message}`);
-            return fail(of(entry.path), (e as Error).message);
+            if (e instanceof AppProblem) return fail(title, `${key}: ${e.message}`);
+            if (e instanceof NoAnswer) return fail(title, `the GitHub API: ${e.message}`);
+            return fail(title, (e as Error).message);
         }
-        return chartCheck(ref, { env, timeoutMs, fix: `fix the chart's version in ${entry.path} (the OCIRepository's spec.ref.tag, or the HelmRelease's spec.chart.spec.version)` });
-    });
+        const result = await chartCheck(ref, { env, timeoutMs, fix: `fix the chart's version in ${entry.path} (the OCIRepository's spec.ref.tag, or the HelmRelease's spec.chart.spec.version)` });
+        return list === "releases" ? result : { ...result, title: result.title.replace(/^Chart /, "CRD chart ") };
+    };
+    const releases = [
+        ...valid.platform.releases.map((entry, i) => entryChart(entry, i, "releases")),
+        ...valid.platform.crds.map((entry, i) => entryChart(entry, i, "crds")),
+    ];
     const operator = valid.flux.managedBy === "program"
         ? [chartCheck({ chart: FLUX_OPERATOR_CHART, version: valid.flux.operatorChartVersion },
             { env, timeoutMs, fix: `set ${PROJECT}:flux.operatorChartVersion to a version the registry has` })]

@@ -104,11 +104,24 @@ export async function validation(v: StackValues, otherSecrets: readonly SecretVa
     return { results: r.problems.map((p) => fail("Stack config", p)) };
 }
 
-/** The raw `platform.releases[].path` values, when the stack has them (the paths the program reads from the repo). */
-export function platformPaths(raw: Record<string, unknown>): string[] {
-    const releases = (raw.platform as { releases?: unknown } | undefined)?.releases;
-    if (!Array.isArray(releases)) return [];
-    return releases.flatMap((r) => (typeof (r as { path?: unknown })?.path === "string" ? [(r as { path: string }).path] : []));
+/** An app directory the program reads from the repository: a platform release's or a CRD entry's. */
+export interface PlatformDirectory {
+    list: "releases" | "crds";
+    /** `cluster-bootstrap:platform.<list>[i].path`. */
+    key: string;
+    /** As the stack writes it. */
+    path: string;
+}
+
+/** The raw `platform.releases[].path` and `platform.crds[].path` values the stack has, releases first. */
+export function platformDirectories(raw: Record<string, unknown>): PlatformDirectory[] {
+    return (["releases", "crds"] as const).flatMap((list) => {
+        const entries = (raw.platform as Record<string, unknown> | undefined)?.[list];
+        return (Array.isArray(entries) ? entries : []).flatMap((r, i) => {
+            const p = (r as { path?: unknown })?.path;
+            return typeof p === "string" ? [{ list, key: `${PROJECT}:platform.${list}[${i}].path`, path: p }] : [];
+        });
+    });
 }
 
 /** The token the run would use: the stack's secret, else the environment variable the provider or program reads. */

@@ -547,6 +547,20 @@ describe("Helm charts", () => {
         });
     });
 
+    it("checks the chart of each CRD entry too, whose CRDs the run renders before the first release", async () => {
+        const SPEGEL = "kubernetes/apps/kube-system/spegel/app";
+        w.scenario.config["cluster-bootstrap:platform"].value = {
+            ...(w.scenario.config["cluster-bootstrap:platform"].value as object), crds: [{ path: SPEGEL, namespace: "kube-system" }],
+        };
+        const healthy = await check();
+        expect(healthy.lines).toContain(`✓ GitHub path ${SPEGEL}: a directory on main`);
+        expect(healthy.find("CRD chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)")).toMatchObject({ status: "ok" });
+        w.helmIndexes["spegel-org/charts"].spegel = ["0.3.0", "0.5.0"];
+        expect((await check()).find("CRD chart spegel 0.4.0 (spegel in https://127.0.0.1:8443/spegel-org/charts)")).toMatchObject({
+            status: "fail", detail: "not in the repository: `pulumi preview` would fail at the Helm provider's check",
+        });
+    });
+
     it("fails the Flux Operator chart at a flux.operatorChartVersion the registry does not have, in program mode only", async () => {
         w.scenario.config["cluster-bootstrap:flux"].value = { version: "2.7.x", operatorChartVersion: "0.61.0" };
         expect((await check()).lines).toContain("✗ Chart flux-operator 0.61.0 (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator): not in the registry (HTTP 404): "
