@@ -25,8 +25,8 @@ when the stack's config cannot be read, so the whole list of what is ahead shows
                  adopted (cluster-bootstrap:adopt, with its import ID), created, or already in the stack's state
                  (its last outputs); with adopt off, a warning for each that exists but is not in the state; the
                  lifecycle rules an existing bucket has, which the program's replace
-  Helm charts    each platform release's chart (its app directory read as the program reads it) and, with
-                 flux.managedBy program, the Flux Operator chart at flux.operatorChartVersion exist in their
+  Helm charts    each platform release's and CRD entry's chart (its app directory read as the program reads it)
+                 and, with flux.managedBy program, the Flux Operator chart at flux.operatorChartVersion exist in their
                  registry (OCI: an anonymous pull token, then the manifest) or Helm repository (index.yaml)
 
 Nothing is changed anywhere. Run it from the repository, logged in to the state backend, with the same
