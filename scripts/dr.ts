@@ -300,10 +300,12 @@ export function stepLine(st: PreviewStep): string {
 }
 
 /** What the run prints when it refuses the preview: each step, and the command that allows them. */
-export function refusalLines(opts: Pick<DrOptions, "stack" | "allowOutside" | "yes" | "kubeconfigFile">, j: Judgement): string[] {
+export function refusalLines(opts: Pick<DrOptions, "stack" | "allowOutside" | "yes" | "kubeconfigFile"> & Partial<Pick<DrOptions, "verifyWaitSeconds">>, j: Judgement): string[] {
     const q = (v: string) => display({ cmd: v, args: [] });
     const names = [...new Set(j.refused.map((st) => st.name))];
-    const again = ["npm run dr --", opts.stack, ...(opts.yes ? ["--yes"] : []), ...[...opts.allowOutside, ...names].flatMap((n) => ["--allow-outside", q(n)])].join(" ");
+    // The run to repeat is the user's own: a --verify-wait they gave is kept (the kubeconfig is stored by then).
+    const wait = opts.verifyWaitSeconds !== undefined && opts.verifyWaitSeconds !== DR_VERIFY_WAIT_SECONDS ? ["--verify-wait", String(opts.verifyWaitSeconds)] : [];
+    const again = ["npm run dr --", opts.stack, ...(opts.yes ? ["--yes"] : []), ...wait, ...[...opts.allowOutside, ...names].flatMap((n) => ["--allow-outside", q(n)])].join(" ");
     return [
         `Refused: the preview would change ${j.refused.length} resource${j.refused.length === 1 ? "" : "s"} outside the cluster, which a rebuild has no reason to touch:`,
         ...j.refused.map((st) => `  ✗ ${stepLine(st)}`),
