@@ -192,6 +192,16 @@ describe("dr judges the update's preview", () => {
         ]);
     });
 
+    it("gives back the user's own --verify-wait in the command that allows the step", () => {
+        const j = judgePreview(previewSteps(digest(...IN_CLUSTER, CNAME))!, []);
+        expect(refusalLines({ stack: "infra", yes: true, allowOutside: [], verifyWaitSeconds: 1200 }, j).at(-1))
+            .toBe("  npm run dr -- infra --yes --verify-wait 1200 --allow-outside edge-cname-grafana.monosense.dev");
+        expect(refusalLines({ stack: "infra", yes: false, allowOutside: [], verifyWaitSeconds: 0 }, j).at(-1))
+            .toBe("  npm run dr -- infra --verify-wait 0 --allow-outside edge-cname-grafana.monosense.dev");
+        expect(refusalLines({ stack: "infra", yes: false, allowOutside: [], verifyWaitSeconds: DR_VERIFY_WAIT_SECONDS }, j).at(-1))
+            .toBe("  npm run dr -- infra --allow-outside edge-cname-grafana.monosense.dev");
+    });
+
     it("passes it with --allow-outside naming it, and says which names matched nothing", () => {
         const j = judgePreview(previewSteps(digest(...IN_CLUSTER, CNAME))!, ["edge-cname-grafana.monosense.dev", "edge-cname-typo"]);
         expect(j.refused).toEqual([]);
@@ -336,6 +346,18 @@ describe("npm run dr", () => {
         expect(r.stdout).toContain("Refused: the preview would change 1 resource outside the cluster, which a rebuild has no reason to touch:\n"
             + "  ✗ create cloudflare:index/dnsRecord:DnsRecord edge-cname-grafana.monosense.dev\n");
         expect(r.stdout).toMatch(/\n {2}npm run dr -- infra --yes --allow-outside edge-cname-grafana\.monosense\.dev\n$/);
+        expect(w.pulumiCalls().map((c) => c[0])).not.toContain("up");
+    }, SPAWN);
+
+    it("stops before the update when its preview fails, applying nothing of that step", async () => {
+        const w = await world();
+        worlds.push(w);
+        w.scenario.run = { refresh: "", up: "" };
+        w.scenario.fail = { preview: { code: 255, stderr: "error: ClusterIdentityError: the cluster belongs to \"apps\"" } };
+        w.save();
+        const r = await dr(w.env(), "infra", "--yes");
+        expect(r.status).toBe(1);
+        expect(r.stdout).toMatch(/Preview failed: pulumi preview --stack infra --json --non-interactive failed \(exit code 255\)\. Stopped before step 2; nothing of this step was applied\.\n$/);
         expect(w.pulumiCalls().map((c) => c[0])).not.toContain("up");
     }, SPAWN);
 
