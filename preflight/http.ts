@@ -92,7 +92,10 @@ export interface TextAnswer {
     text: string;
 }
 
-/** A GET or HEAD with the given headers, at most `timeoutMs`, the body as text; throws {@link NoAnswer} like {@link getJson}. */
-export async function fetchText(url: string, init: { method?: "GET" | "HEAD"; headers?: Record<string, string> }, timeoutMs: number): Promise<TextAnswer> {
+/**
+ * A GET, HEAD or body-less POST with the given headers, at most `timeoutMs`, the body as text; throws {@link NoAnswer}
+ * like {@link getJson}.
+ */
+export async function fetchText(url: string, init: { method?: "GET" | "HEAD" | "POST"; headers?: Record<string, string> }, timeoutMs: number): Promise<TextAnswer> {
     return bounded(url, init, timeoutMs, async (res) => ({ status: res.status, headers: res.headers, text: init.method === "HEAD" ? "" : await res.text() }));
 }

@@ -49,7 +49,8 @@ previewed and applied only on an explicit y (or with --yes):
      and Receiver; with flux.managedBy: repository, flux-system, the Secrets and cluster-vars come first and the
      repository's flux-operator and flux-instance are among the platform releases
   5. npm run verify --wait: the tunnel connects, the webhook delivers, Flux and the platform releases are Ready,
-     cluster-vars matches, the backup token reaches its buckets; the run's exit code is verify's
+     cluster-vars matches, the backup token reaches its buckets; the run's exit code is verify's. A webhook whose
+     last delivery failed while the cluster was down is pinged once, when the tunnel and the Receiver pass
 
 options:
   <stack>                the stack to recover, as \`pulumi stack ls\` names it (e.g. infra, or org/infra)
@@ -508,10 +509,19 @@ async function main(): Promise<number> {
     say(`Verify (the checks of \`npm run verify\`${opts.verifyWaitSeconds ? `, checking again for up to ${opts.verifyWaitSeconds} s while Flux restores the cluster` : ""}):`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runVerify } = require("../verify") as typeof import("../verify");
+    const { pingWebhook, pingWouldHelp } = require("../verify/github") as typeof import("../verify/github");
+    // A push sent while the cluster was down failed its delivery; once the way to the Receiver is back, one ping lands.
+    let pinged = false;
     const verified = await runVerify({
         stack: opts.stack,
         waitSeconds: opts.verifyWaitSeconds,
         onRound: (failing, left) => process.stderr.write(progressLine(failing, left)),
+        mend: async (failing, facts) => {
+            if (pinged || !pingWouldHelp(failing)) return false;
+            pinged = true;
+            say(await pingWebhook(facts));
+            return true;
+        },
     });
     process.stdout.write(reportText(opts.stack, verified));
     if (verified.failures > 0) {

@@ -13,7 +13,7 @@ import {
 import { ROOT } from "../config/keys";
 import { SECRETS, world, type World } from "./preflight-fixture";
 import { testKubeconfig } from "./harness";
-import { ACCOUNT, OUTPUT_SECRETS, TUNNEL_ID, verifyWorld } from "./verify-fixture";
+import { ACCOUNT, HOOK_ID, OUTPUT_SECRETS, TUNNEL_ID, verifyWorld } from "./verify-fixture";
 
 // A run of the script with its fake CLI calls and the SDKs loaded: a bound for a loaded machine, not a speed goal.
 const SPAWN = 120_000;
@@ -359,6 +359,22 @@ describe("npm run dr", () => {
         expect(r.status).toBe(1);
         expect(r.stdout).toMatch(/Preview failed: pulumi preview --stack infra --json --non-interactive failed \(exit code 255\)\. Stopped before step 2; nothing of this step was applied\.\n$/);
         expect(w.pulumiCalls().map((c) => c[0])).not.toContain("up");
+    }, SPAWN);
+
+    it("pings the webhook once the way to the Receiver is back, when a push sent while the cluster was down failed", async () => {
+        const w = await verifyWorld();
+        worlds.push(w);
+        w.scenario.run = { refresh: "", preview: digest(...IN_CLUSTER), up: "" };
+        w.save();
+        (w.githubRoutes[`/repos/monosense/k8s-ops/hooks/${HOOK_ID}/deliveries`] as { body: unknown[] }).body.unshift(
+            { id: 102, delivered_at: "2025-06-02T12:00:00Z", status: "Invalid HTTP Response: 530", status_code: 530, event: "push" });
+        // A wait long enough for a second round; the re-check after the ping comes at once, not after the poll.
+        const r = await dr(w.env(), "infra", "--yes", "--verify-wait", "60");
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(w.pings).toBe(1);
+        expect(r.stdout).toContain(`Pinged webhook ${HOOK_ID} on monosense/k8s-ops: the tunnel and the Receiver are ready, and its last delivery had failed\n`);
+        expect(r.stdout).toContain("  ✓ GitHub webhook: the last delivery (ping at 2025-06-03T08:00:00Z) was answered 200 (OK)");
+        expect(r.stdout).toMatch(/Stack infra is recovered and verified\.\n$/);
     }, SPAWN);
 
     it("applies it with --allow-outside naming the step, then ends with verify's result", async () => {

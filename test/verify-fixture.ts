@@ -50,6 +50,8 @@ export interface VerifyWorld extends World {
     clusterVars?: Record<string, string>;
     /** Environment for verify: the preflight's plus the fake R2 endpoint. */
     env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+    /** Pings of the stack's webhook GitHub was asked for (`POST …/hooks/7/pings`); each adds a delivered ping. */
+    pings: number;
 }
 
 export const objectPathOf = (apiVersion: string, plural: string, namespace: string, name: string) => `/apis/${apiVersion}/namespaces/${namespace}/${plural}/${name}`;
@@ -113,6 +115,20 @@ export async function verifyWorld(stack = "infra"): Promise<VerifyWorld> {
         { id: 101, guid: "b", delivered_at: "2025-06-02T10:00:00Z", redelivery: false, duration: 0.2, status: "OK", status_code: 200, event: "push", action: null },
         { id: 100, guid: "a", delivered_at: "2025-06-01T09:00:00Z", redelivery: false, duration: 10, status: "Invalid HTTP Response: 530", status_code: 530, event: "ping", action: null },
     ] };
+    // A ping, as GitHub answers it (204, no body), delivered at once to the Receiver, which answers 200; every other
+    // write is refused, as a read-only token's would be.
+    w.pings = 0;
+    const reads = w.github.handler;
+    w.github.handler = (req: FakeRequest) => {
+        if (req.method === "GET") return reads(req);
+        if (req.method !== "POST" || req.path !== `${repo}/hooks/${HOOK_ID}/pings`) return { status: 404, body: { message: "Not Found" } };
+        if (req.authorization !== `Bearer ${SECRETS.github}`) return { status: 401, body: { message: "Bad credentials" } };
+        w.pings++;
+        const deliveries = w.githubRoutes[`${repo}/hooks/${HOOK_ID}/deliveries`] as { body: Array<Record<string, unknown>> };
+        deliveries.body.unshift({ id: 200 + w.pings, guid: `ping-${w.pings}`, delivered_at: "2025-06-03T08:00:00Z", redelivery: false, duration: 0.1,
+            status: "OK", status_code: 200, event: "ping", action: null });
+        return { status: 204, text: "" };
+    };
 
     // Kubernetes: Flux Ready, the platform releases' HelmReleases Ready, cluster-vars as the stack writes it.
     w.objects = new Map();

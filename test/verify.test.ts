@@ -9,7 +9,7 @@ import { parseVerifyArgs } from "../scripts/verify";
 import { runVerify, type VerifyOptions } from "../verify";
 import { activeConnectors, dnsLine } from "../verify/cloudflare";
 import { parseOutputs, secretOutputStrings } from "../verify/facts";
-import { deliveryLine, newestFirst } from "../verify/github";
+import { deliveryLine, newestFirst, pingWebhook, pingWouldHelp } from "../verify/github";
 import { expectedClusterVars } from "../verify/kubernetes";
 import { probeBucket } from "../verify/r2";
 import { TEST_AGE_KEY } from "./harness";
@@ -32,6 +32,12 @@ afterAll(async () => {
 const ALL_SECRETS = [...Object.values(SECRETS), ...Object.values(OUTPUT_SECRETS), TEST_AGE_KEY,
     // The Receiver's path derives from the webhook token.
     OUTPUT_SECRETS.webhookUrl.split("/hook/")[1]];
+
+/** A push GitHub delivered while the cluster was down, newer than every delivery the healthy world has. */
+function pushWhileDown() {
+    (w.githubRoutes[`/repos/monosense/k8s-ops/hooks/${HOOK_ID}/deliveries`] as { body: unknown[] }).body.unshift(
+        { id: 102, delivered_at: "2025-06-02T12:00:00Z", status: "Invalid HTTP Response: 530", status_code: 530, event: "push" });
+}
 
 async function verify(opts: Partial<VerifyOptions> = {}) {
     w.save();
@@ -172,6 +178,46 @@ describe("verify names each broken promise", () => {
         expect(renderLine(l)).toBe("✗ GitHub webhook: the last delivery (push at 2025-06-03T09:00:00Z) was answered 502 (Bad Gateway) → see the Tunnel and "
             + "Receiver lines; once they pass, redeliver it: gh api -X POST repos/monosense/k8s-ops/hooks/7/deliveries/3/attempts");
         expect(deliveryLine("monosense/k8s-ops", 7, []).fix).toBe("push a commit, or ping it: gh api -X POST repos/monosense/k8s-ops/hooks/7/pings");
+    });
+
+    it("a push sent while the cluster was down: verify names it and never pings, even while it waits", async () => {
+        pushWhileDown();
+        const { report, line } = await verify({ waitSeconds: 1, pollMs: 100 });
+        expect(report.failures).toBe(1);
+        expect(line("GitHub webhook")).toMatch(/^✗ GitHub webhook: the last delivery \(push at 2025-06-02T12:00:00Z\) was answered 530/);
+        expect(w.pings).toBe(0);
+    });
+
+    it("a caller that may write mends it between rounds: one ping, and the webhook is checked again at once", async () => {
+        pushWhileDown();
+        const said: string[] = [];
+        const seen: string[][] = [];
+        // A poll longer than the wait: only a re-check right after the mend can pass within it.
+        const { report, line } = await verify({
+            waitSeconds: 5, pollMs: 60_000,
+            mend: async (failing, facts) => {
+                seen.push(failing.map((r) => r.title));
+                if (!pingWouldHelp(failing) || w.pings > 0) return false;
+                said.push(await pingWebhook(facts));
+                return true;
+            },
+        });
+        expect(report.failures).toBe(0);
+        expect(report.rounds).toBe(2);
+        expect(seen).toEqual([["GitHub webhook"]]);
+        expect(w.pings).toBe(1);
+        expect(said).toEqual([`Pinged webhook ${HOOK_ID} on monosense/k8s-ops: the tunnel and the Receiver are ready, and its last delivery had failed`]);
+        expect(line("GitHub webhook")).toBe("✓ GitHub webhook: the last delivery (ping at 2025-06-03T08:00:00Z) was answered 200 (OK)");
+    });
+
+    it("pings only where a ping can land: the tunnel, the webhook's record and the Receiver pass", () => {
+        const f = (...titles: string[]) => titles.map((title): CheckResult => ({ status: "fail", title }));
+        expect(pingWouldHelp(f("GitHub webhook"))).toBe(true);
+        expect(pingWouldHelp(f("GitHub webhook", "R2 bucket infra-volsync", "HelmRelease kube-system/cilium"))).toBe(true);
+        expect(pingWouldHelp(f("GitHub webhook", "Tunnel infra"))).toBe(false);
+        expect(pingWouldHelp(f("GitHub webhook", "Receiver flux-system/github-receiver"))).toBe(false);
+        expect(pingWouldHelp(f("GitHub webhook", "DNS flux-webhook.monosense.dev"))).toBe(false);
+        expect(pingWouldHelp(f("Tunnel infra"))).toBe(false);
     });
 
     it("no webhook posting to this stack's Receiver, without printing its URL", async () => {

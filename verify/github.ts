@@ -1,13 +1,14 @@
 // GitHub after an apply: the repository's webhook that posts to this stack's Flux Receiver (found by its URL, the
 // `fluxWebhookUrl` output) exists, is active, and its most recent delivery was answered with a 2xx. Read-only: a failed
-// delivery is not redelivered here; the line names the command that does it.
+// delivery is not redelivered here; the line names the command that does it. Only the DR script, which may write,
+// pings the webhook (pingWebhook) once the tunnel and the Receiver are ready.
 //
 // Endpoints (docs.github.com REST, API version 2022-11-28; octokit's route list):
 //   GET  /repos/{owner}/{repo}/hooks                                           → [{ id, active, config: { url } }]
 //   GET  /repos/{owner}/{repo}/hooks/{hook_id}/deliveries                      → [{ id, delivered_at, status, status_code, event }]
 //   POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts  (redeliver; named, never called)
-//   POST /repos/{owner}/{repo}/hooks/{hook_id}/pings                               (ping; named, never called)
-import { apiBase, getJson, NoAnswer, type Answer } from "../preflight/http";
+//   POST /repos/{owner}/{repo}/hooks/{hook_id}/pings                               (ping; 204; the DR script only)
+import { apiBase, fetchText, getJson, NoAnswer, type Answer, type TextAnswer } from "../preflight/http";
 import { fail, ok, skip, type CheckResult } from "../preflight/result";
 import { missingOutput, stringOutput, type VerifyFacts } from "./facts";
 import { githubHeaders } from "../providers/github-files";
@@ -61,43 +62,99 @@ export function deliveryLine(repository: string, hookId: number, deliveries: Del
         `see the Tunnel and Receiver lines; once they pass, redeliver it${redeliver ? `: ${redeliver}` : " from the repository's webhook settings"}`);
 }
 
-export async function githubVerify(facts: VerifyFacts, out: CheckResult[]): Promise<void> {
-    const token = facts.github;
-    if (!token) return void out.push(skip("GitHub webhook", "no token (github:token or GITHUB_TOKEN)"));
-    const url = stringOutput(facts, "fluxWebhookUrl");
-    if (!url) return void out.push(skip("GitHub webhook", missingOutput("fluxWebhookUrl")));
-    const { owner, repositoryName, repository } = facts.config.gitops;
-    const base = apiBase("github", facts.env);
-    const headers = githubHeaders({ token: token.token, agent: "cluster-bootstrap-verify" });
-    const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repositoryName)}`;
-    const get = async (p: string): Promise<Answer | CheckResult> => {
-        try {
-            return await getJson(`${base}${repoPath}${p}`, headers, facts.timeoutMs);
-        } catch (e) {
-            if (!(e instanceof NoAnswer)) throw e;
-            return fail("GitHub webhook", `the GitHub API: ${e.message}`);
-        }
-    };
-    const refused = (a: Answer, what: string) => {
-        const message = (a.body as { message?: unknown } | undefined)?.message;
-        return fail("GitHub webhook", `listing ${what} answered HTTP ${a.status}${typeof message === "string" ? `: ${message}` : ""} (token from ${token.from})`,
-            "the token needs Webhooks: read on the repository (fine-grained) or admin:repo_hook (classic)");
-    };
+/** Where the stack's webhook is reached: the API, the repository's path, the headers with the token. */
+interface WebhookApi {
+    base: string;
+    repoPath: string;
+    headers: Record<string, string>;
+    repository: string;
+    /** Where the token came from, for messages. */
+    tokenFrom: string;
+}
 
-    const hooks = await get("/hooks?per_page=100");
-    if (!("headers" in hooks)) return void out.push(hooks);
-    if (hooks.status !== 200 || !Array.isArray(hooks.body)) return void out.push(refused(hooks, "the repository's webhooks"));
+/** The stack's webhook as verify finds it: its hook and where to reach it, or the line that says why not. */
+async function findWebhook(facts: VerifyFacts): Promise<{ api: WebhookApi; hook: Hook & { id: number } } | CheckResult> {
+    const token = facts.github;
+    if (!token) return skip("GitHub webhook", "no token (github:token or GITHUB_TOKEN)");
+    const url = stringOutput(facts, "fluxWebhookUrl");
+    if (!url) return skip("GitHub webhook", missingOutput("fluxWebhookUrl"));
+    const { owner, repositoryName, repository } = facts.config.gitops;
+    const api: WebhookApi = {
+        base: apiBase("github", facts.env),
+        repoPath: `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repositoryName)}`,
+        headers: githubHeaders({ token: token.token, agent: "cluster-bootstrap-verify" }),
+        repository,
+        tokenFrom: token.from,
+    };
+    const hooks = await get(api, "/hooks?per_page=100", facts.timeoutMs);
+    if (!("headers" in hooks)) return hooks;
+    if (hooks.status !== 200 || !Array.isArray(hooks.body)) return refused(hooks, "the repository's webhooks", api.tokenFrom);
     // The URL's path derives from the webhook token: it is compared, never printed.
     const hook = (hooks.body as Hook[]).find((h) => h.config?.url === url);
     if (!hook || typeof hook.id !== "number") {
-        return void out.push(fail("GitHub webhook", `${repository} has no webhook posting to this stack's Receiver URL (the fluxWebhookUrl output)`,
-            "run `pulumi up` (the webhook is the program's)"));
+        return fail("GitHub webhook", `${repository} has no webhook posting to this stack's Receiver URL (the fluxWebhookUrl output)`,
+            "run `pulumi up` (the webhook is the program's)");
     }
+    return { api, hook: hook as Hook & { id: number } };
+}
+
+async function get(api: WebhookApi, p: string, timeoutMs: number): Promise<Answer | CheckResult> {
+    try {
+        return await getJson(`${api.base}${api.repoPath}${p}`, api.headers, timeoutMs);
+    } catch (e) {
+        if (!(e instanceof NoAnswer)) throw e;
+        return fail("GitHub webhook", `the GitHub API: ${e.message}`);
+    }
+}
+
+function refused(a: Answer, what: string, tokenFrom: string): CheckResult {
+    const message = (a.body as { message?: unknown } | undefined)?.message;
+    return fail("GitHub webhook", `listing ${what} answered HTTP ${a.status}${typeof message === "string" ? `: ${message}` : ""} (token from ${tokenFrom})`,
+        "the token needs Webhooks: read on the repository (fine-grained) or admin:repo_hook (classic)");
+}
+
+/**
+ * Whether a ping would mend what failed: the webhook's last delivery failed while the way to the Receiver (the
+ * tunnel's connector, the webhook host's record, the Receiver itself) now passes. A ping then lands, where a push sent
+ * while the cluster was down did not.
+ */
+export function pingWouldHelp(failing: readonly CheckResult[]): boolean {
+    const titles = failing.map((r) => r.title);
+    return titles.includes("GitHub webhook")
+        && !titles.some((t) => t.startsWith("Tunnel ") || t.startsWith("Receiver ") || t.startsWith("DNS flux-webhook."));
+}
+
+/**
+ * Pings the stack's webhook (GitHub answers 204 and delivers a `ping`, which the Receiver accepts): after a rebuild,
+ * the last delivery may be a push sent while the tunnel had no connector. A write, so only the DR script calls it,
+ * once the tunnel and the Receiver are ready. Returns the line to print.
+ */
+export async function pingWebhook(facts: VerifyFacts): Promise<string> {
+    const found = await findWebhook(facts);
+    if (!("api" in found)) return `The webhook was not pinged: ${found.detail ?? found.title}`;
+    const { api, hook } = found;
+    let a: TextAnswer;
+    try {
+        a = await fetchText(`${api.base}${api.repoPath}/hooks/${hook.id}/pings`, { method: "POST", headers: api.headers }, facts.timeoutMs);
+    } catch (e) {
+        if (!(e instanceof NoAnswer)) throw e;
+        return `The webhook was not pinged: the GitHub API: ${e.message}`;
+    }
+    return a.status === 204
+        ? `Pinged webhook ${hook.id} on ${api.repository}: the tunnel and the Receiver are ready, and its last delivery had failed`
+        : `The webhook was not pinged: GitHub answered HTTP ${a.status} (the token needs Webhooks: read and write)`;
+}
+
+export async function githubVerify(facts: VerifyFacts, out: CheckResult[]): Promise<void> {
+    const found = await findWebhook(facts);
+    if (!("api" in found)) return void out.push(found);
+    const { api, hook } = found;
+    const { repository } = api;
     if (hook.active === false) {
         return void out.push(fail("GitHub webhook", `webhook ${hook.id} on ${repository} is inactive: GitHub sends it nothing`, "run `pulumi up`, which sets it active"));
     }
-    const deliveries = await get(`/hooks/${hook.id}/deliveries?per_page=30`);
+    const deliveries = await get(api, `/hooks/${hook.id}/deliveries?per_page=30`, facts.timeoutMs);
     if (!("headers" in deliveries)) return void out.push(deliveries);
-    if (deliveries.status !== 200 || !Array.isArray(deliveries.body)) return void out.push(refused(deliveries, `webhook ${hook.id}'s deliveries`));
+    if (deliveries.status !== 200 || !Array.isArray(deliveries.body)) return void out.push(refused(deliveries, `webhook ${hook.id}'s deliveries`, api.tokenFrom));
     out.push(deliveryLine(repository, hook.id, deliveries.body as Delivery[]));
 }

@@ -43,6 +43,12 @@ export interface VerifyOptions {
     pollMs?: number;
     /** Told after each failing round that will be followed by another: how many failed and how long is left. */
     onRound?: (failing: CheckResult[], secondsLeft: number) => void;
+    /**
+     * Called after each failing round that will be followed by another, with what failed and the stack's facts: where a
+     * caller that may write mends what only a write mends (the DR script pings the webhook), and says whether it did:
+     * what it mended is checked again at once. `npm run verify` passes none: it stays read-only.
+     */
+    mend?: (failing: CheckResult[], facts: VerifyFacts) => Promise<boolean>;
     /** Runs each `pulumi` command (default: the CLI on PATH); tests answer it in-process. */
     pulumi?: PulumiRunner;
 }
@@ -98,6 +104,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         const left = deadline - Date.now();
         if (failing.length === 0 || left <= 0) return { sections: clean(sections), failures: failing.length, rounds };
         opts.onRound?.(clean([{ name: "", results: failing }])[0].results, Math.ceil(left / 1000));
+        if (await opts.mend?.(failing, facts)) continue;
         // The last round runs at the deadline.
         await sleep(Math.min(pollMs, left));
     }
