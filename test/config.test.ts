@@ -184,6 +184,35 @@ describe("validateConfig never echoes a secret", () => {
         }
         expect(await problems((v) => (v.tunnel.gateway = "https://envoy.networking.svc:8443"))).toEqual([]);
     });
+
+    it("refuses a look-alike or escaped host in a service URL, which cloudflared's Go resolver would never find, naming the character", async () => {
+        // WHATWG URL maps these to a valid ASCII name (punycode, a full-width dot, %2E); Go's url.Parse keeps the bytes
+        // (or refuses %2E), and net's isDomainName takes only ASCII letters, digits, '-', '_' and '.'.
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy.networking.sv\u0441.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy.networking.sv\u0441.cluster.local" is not a service URL such as '
+                + 'https://envoy-external.networking.svc.cluster.local: "\u0441" (U+0441) is not an ASCII character',
+        ]);
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy\uff0enetworking.svc.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy\uff0enetworking.svc.cluster.local" is not a service URL such as '
+                + 'https://envoy-external.networking.svc.cluster.local: "\uff0e" (U+FF0E) is not an ASCII character',
+        ]);
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy%2Enetworking.svc.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy%2Enetworking.svc.cluster.local" is not a service URL such as '
+                + "https://envoy-external.networking.svc.cluster.local",
+        ]);
+        expect(await problems((v) => (v.tunnel.routes = [
+            { hostname: "vm.monosense.dev", service: "http://vminsert.observabilit\u0443.svc:8480" },
+            { hostname: "logs.monosense.dev", service: "http://victoria-logs%2eobservability.svc:9428" },
+        ]))).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].service: "http://vminsert.observabilit\u0443.svc:8480": the host must be ASCII letters, '
+                + 'digits, \'-\', \'_\' and \'.\' (or an IP address): "\u0443" (U+0443) is not an ASCII character',
+            'cluster-bootstrap:tunnel.routes[1].service: "http://victoria-logs%2eobservability.svc:9428": the host must be ASCII letters, '
+                + "digits, '-', '_' and '.' (or an IP address)",
+        ]);
+        // Upper case stays accepted in both (DNS names are case-insensitive).
+        expect(await problems((v) => (v.tunnel.gateway = "https://Envoy.networking.svc:8443"))).toEqual([]);
+        expect(await problems((v) => (v.tunnel.routes = [{ hostname: "vm.monosense.dev", service: "http://VM.svc:80" }]))).toEqual([]);
+    });
 });
 
 describe("validateConfig on route values the schema refuses", () => {
