@@ -163,6 +163,48 @@ export function keyPaths(type: z.core.$ZodType, prefix = ""): string[] {
     }
 }
 
+/**
+ * The default of every key path that has one in the schema, as the reference writes it: the value itself, or "empty"
+ * for an empty list or mapping. Walks the schema as {@link keyPaths} does.
+ */
+export function keyDefaults(type: z.core.$ZodType, prefix = "", found = new Map<string, string>()): Map<string, string> {
+    const def = type._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    const walk = (t: unknown, p: string) => keyDefaults(t as z.core.$ZodType, p, found);
+    switch (def.type) {
+        case "default": {
+            const v = def.defaultValue;
+            found.set(prefix, typeof v === "object" && v !== null && Object.keys(v).length === 0 ? "empty" : String(v));
+            walk(def.innerType, prefix);
+            break;
+        }
+        case "optional": case "nullable": case "prefault": case "nonoptional": case "readonly": case "catch":
+            walk(def.innerType, prefix);
+            break;
+        case "pipe":
+            walk(def.in, prefix);
+            walk(def.out, prefix);
+            break;
+        case "union":
+            for (const o of def.options as unknown[]) walk(o, prefix);
+            break;
+        case "object":
+            for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) walk(v, prefix ? `${prefix}.${k}` : k);
+            break;
+        case "array":
+            walk(def.element, `${prefix}[]`);
+            break;
+        case "record":
+            walk(def.valueType, `${prefix}.<name>`);
+            break;
+    }
+    return found;
+}
+
+/** The default a row's shape cell states: ``default `1m` ``, `` `ssh` (default) `` or `default empty`. */
+function documentedDefault(shape: string): string | undefined {
+    return /default `([^`]+)`/.exec(shape)?.[1] ?? /`([^`]+)` \(default\)/.exec(shape)?.[1] ?? (/default empty/.test(shape) ? "empty" : undefined);
+}
+
 /** The provider settings the program reads besides its own namespace. */
 const PROVIDER_KEYS = ["cloudflare:apiToken", "github:token", "github:owner"];
 
@@ -177,13 +219,18 @@ function acceptedKeys(): string[] {
  * with its description.
  */
 function documentedKeys(page = CONFIGURATION): Map<string, string> {
-    const rows = new Map<string, string>();
+    return new Map([...documentedRows(page)].map(([k, cells]) => [k, cells.length > 1 ? cells[cells.length - 1] : ""]));
+}
+
+/** Each key row's cells after the key, trimmed: shape, what it does. */
+function documentedRows(page = CONFIGURATION): Map<string, string[]> {
+    const rows = new Map<string, string[]>();
     for (const t of allTokens(tokensOf(page))) {
         if (t.type !== "table") continue;
         for (const row of (t as Tokens.Table).rows) {
             const first = row[0].tokens;
             if (first.length !== 1 || first[0].type !== "codespan") continue;
-            rows.set((first[0] as Tokens.Codespan).text, row.length > 1 ? row[row.length - 1].text.trim() : "");
+            rows.set((first[0] as Tokens.Codespan).text, row.slice(1).map((c) => c.text.trim()));
         }
     }
     return rows;
@@ -206,6 +253,28 @@ describe("the configuration reference", () => {
         expect(missing, `keys without a row in ${CONFIGURATION}`).toEqual([]);
         const silent = [...rows].filter(([, what]) => what === "").map(([k]) => k);
         expect(silent, "rows that do not say what the key does").toEqual([]);
+    });
+
+    it("states each key's default as the schema has it, and no default the schema lacks", () => {
+        const defaults = keyDefaults(schema);
+        expect(Object.fromEntries(defaults)).toMatchObject({ "gitops.interval": "1m", "gitops.wait": "true", "tunnel.routes": "empty", adopt: "false" });
+        const rows = documentedRows();
+        const wrong: string[] = [];
+        for (const [key, value] of defaults) {
+            const shape = rows.get(key)?.[0] ?? "";
+            // Renovate moves the pinned chart version: its row names the constant instead of the value.
+            if (key === "flux.operatorChartVersion") {
+                if (!rows.get(key)?.join(" ").includes("DEFAULT_OPERATOR_CHART_VERSION")) wrong.push(`${key}: does not name DEFAULT_OPERATOR_CHART_VERSION`);
+                continue;
+            }
+            if (documentedDefault(shape) !== value) wrong.push(`${key}: the schema's default is ${value}, the row says ${documentedDefault(shape) ?? "none"}`);
+        }
+        for (const [key, cells] of rows) {
+            const stated = documentedDefault(cells[0] ?? "");
+            // A default computed from another key (`external.<domain>`) is the program's, not the schema's.
+            if (stated !== undefined && !defaults.has(key) && !stated.includes("<")) wrong.push(`${key}: the row says default ${stated}, the schema has none`);
+        }
+        expect(wrong).toEqual([]);
     });
 
     it("documents no key the program does not accept", () => {
