@@ -164,7 +164,7 @@ describe("hub", () => {
     it("refuses bad stacks, hostnames, repeats and two hostnames that give one variable", async () => {
         const r = await validateConfig({ values: spoke({ stack: "a/b/c/d", hostnames: ["vm.monosense.dev", "vm.monosense.dev", "vm.monosense.io", "*.monosense.dev"], serviceToken: "X" }) });
         expect(r.problems).toEqual([
-            'cluster-bootstrap:hub.stack: "a/b/c/d" is not a stack name (stack, project/stack or organization/project/stack)',
+            'cluster-bootstrap:hub.stack: "a/b/c/d" is not a stack name (stack, organization/stack or organization/project/stack)',
             'cluster-bootstrap:hub.hostnames[3]: "*.monosense.dev" is a wildcard: list each hub hostname this cluster sends to',
             'cluster-bootstrap:hub.serviceToken: "X" is not a service token name (lowercase letters, digits and hyphens)',
             'cluster-bootstrap:hub.hostnames[1]: "vm.monosense.dev" repeats cluster-bootstrap:hub.hostnames[0]',
@@ -175,6 +175,22 @@ describe("hub", () => {
             "cluster-bootstrap:hub.stack: is required",
             "cluster-bootstrap:hub.hostnames: must name at least one hostname",
         ]);
+    });
+
+    it("refuses this stack itself, in every form a StackReference resolves to it (pulumi's ParseStackReference: org/stack, org/project/stack)", async () => {
+        const self = { organization: "organization", project: "cluster-bootstrap", stack: "apps" };
+        const problem = (stack: string) => `cluster-bootstrap:hub.stack: ${JSON.stringify(stack)} is this stack itself: name the hub's stack `
+            + "(the one whose cluster-bootstrap:access.serviceTokens issues this cluster's token), or remove cluster-bootstrap:hub on the hub";
+        for (const stack of ["apps", "organization/apps", "organization/cluster-bootstrap/apps"]) {
+            expect((await validateConfig({ values: spoke({ stack, hostnames: ["vm.monosense.dev"] }), self })).problems, stack).toEqual([problem(stack)]);
+        }
+        for (const stack of ["infra", "organization/other-project/apps", "monosense/cluster-bootstrap/apps", "monosense/apps"]) {
+            expect((await validateConfig({ values: spoke({ stack, hostnames: ["vm.monosense.dev"] }), self })).problems, stack).toEqual([]);
+        }
+        // Without the organization only the bare name can be judged.
+        const unknownOrg = { project: "cluster-bootstrap", stack: "apps" };
+        expect((await validateConfig({ values: spoke({ stack: "apps", hostnames: ["vm.monosense.dev"] }), self: unknownOrg })).problems).toEqual([problem("apps")]);
+        expect((await validateConfig({ values: spoke({ stack: "organization/apps", hostnames: ["vm.monosense.dev"] }), self: unknownOrg })).problems).toEqual([]);
     });
 
     it("names variables after the first label", () => {

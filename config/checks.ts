@@ -82,6 +82,15 @@ export function carriesCredentials(url: string): boolean {
 
 export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the tunnel config is not secret); the value is not shown";
 
+/**
+ * `: "с" (U+0441) is not an ASCII character` for the first character outside ASCII, else "". A Cyrillic or full-width
+ * look-alike reads like the name meant; naming its code point says why the value is refused.
+ */
+export function nonAsciiHint(v: string): string {
+    const c = /[^\x00-\x7f]/u.exec(v)?.[0];
+    return c === undefined ? "" : `: ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}) is not an ASCII character`;
+}
+
 /** `: use lowercase ("monosense.dev")` when lowercasing alone would make the value valid, else "". */
 export function lowercaseHint(v: string, valid: (s: string) => boolean): string {
     // Lowercasing a token that is not shown must not show it either.

@@ -13,7 +13,8 @@ export const HUB_HOSTNAMES_OUTPUT = "hubHostnames";
 /** Stack output of the hub: `{ <token>: { clientId, clientSecret } }`. Secret. */
 export const SERVICE_TOKENS_OUTPUT = "accessServiceTokens";
 
-// A stack as `pulumi stack select` names it: stack, project/stack or organization/project/stack.
+// A stack as a StackReference names it: stack, organization/stack or organization/project/stack (pulumi's
+// ParseStackReference, in the cloud backend and the self-managed one alike; the latter's organization is `organization`).
 const STACK_PART = /^[A-Za-z0-9_.-]{1,100}$/;
 
 export function isStackName(v: string): boolean {
@@ -22,7 +23,7 @@ export function isStackName(v: string): boolean {
 }
 
 export const hubSchema = obj({
-    stack: lineRule(isStackName, (v) => `${quoted(v)} is not a stack name (stack, project/stack or organization/project/stack)`),
+    stack: lineRule(isStackName, (v) => `${quoted(v)} is not a stack name (stack, organization/stack or organization/project/stack)`),
     hostnames: list(lineRule(isDnsName, (v) => (v.startsWith("*.")
         ? `${quoted(v)} is a wildcard: list each hub hostname this cluster sends to`
         : `${quoted(v)} is not a valid DNS name`)), "hostnames").min(1, { error: "must name at least one hostname" }),
@@ -53,10 +54,34 @@ export function hubConfig(parsed: z.output<typeof hubSchema>, clusterName: strin
 }
 
 
-/** Problems of `hub` across its entries: a hostname twice, two hostnames that give one variable. */
-export function hubProblems(raw: unknown): string[] {
+/** This stack as a StackReference resolves names: the missing parts of `hub.stack` are taken from it. */
+export interface OwnStack {
+    /** Undefined when the CLI did not say (then only a bare stack name is judged). */
+    organization?: string;
+    project: string;
+    stack: string;
+}
+
+/** Whether `name` (valid per {@link isStackName}) resolves to `self`: `stack`, `org/stack` or `org/project/stack`. */
+export function namesOwnStack(name: string, self: OwnStack): boolean {
+    const parts = name.split("/");
+    if (parts.length > 1 && self.organization === undefined) return false;
+    const [organization, project, stack] = parts.length === 3 ? parts
+        : parts.length === 2 ? [parts[0], self.project, parts[1]] : [self.organization, self.project, parts[0]];
+    return organization === self.organization && project === self.project && stack === self.stack;
+}
+
+/**
+ * Problems of `hub` across its entries: this stack itself as its hub (its own outputs would be read as the hub's), a
+ * hostname twice, two hostnames that give one variable.
+ */
+export function hubProblems(raw: unknown, self?: OwnStack): string[] {
     if (!isRecord(raw)) return [];
     const problems: string[] = [];
+    if (self && typeof raw.stack === "string" && isStackName(raw.stack) && namesOwnStack(raw.stack, self)) {
+        problems.push(`${KEY}.stack: ${quoted(raw.stack)} is this stack itself: name the hub's stack (the one whose `
+            + "cluster-bootstrap:access.serviceTokens issues this cluster's token), or remove cluster-bootstrap:hub on the hub");
+    }
     const hostnames = Array.isArray(raw.hostnames) ? raw.hostnames : [];
     const byVariable = new Map<string, number>();
     hostnames.forEach((h, i) => {

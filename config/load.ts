@@ -64,6 +64,15 @@ function githubToken(): pulumi.Output<string> | undefined {
     return env ? pulumi.secret(env) : undefined;
 }
 
+/** The organization the CLI names this stack under; undefined when it does not say (the SDK then throws). */
+function organization(): string | undefined {
+    try {
+        return pulumi.getOrganization();
+    } catch {
+        return undefined;
+    }
+}
+
 /** Reads and validates the whole stack configuration; throws {@link ConfigError} listing every problem. */
 export async function loadConfig(opts: LoadOptions = {}): Promise<StackConfig> {
     const cfg = new pulumi.Config(PROJECT);
@@ -100,7 +109,8 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<StackConfig> {
         if (s !== undefined) providerSecrets[full] = await unwrap(s);
     }
     const otherSecrets = [...stackSecrets(providerSecrets), ...environmentSecrets(opts.env ?? process.env)];
-    const result = await validateConfig({ values, githubOwner, placeholders: opts.placeholders, unknownKeys, otherKeys, secretValueKeys, otherSecrets });
+    const self = { organization: organization(), project: pulumi.getProject(), stack: pulumi.getStack() };
+    const result = await validateConfig({ values, githubOwner, placeholders: opts.placeholders, self, unknownKeys, otherKeys, secretValueKeys, otherSecrets });
     for (const n of result.notes) opts.note?.(n);
     if (!result.config) throw new ConfigError(result.problems);
     const plain = result.config;

@@ -2,7 +2,7 @@
 // Flux exists (a CNI above all: without one the nodes stay NotReady and the Flux Operator cannot start), the files
 // applied after a release (`apply`, home-ops' helmfile hooks), and the app directories whose charts' CRDs are applied
 // before the first release (`crds`, home-ops' `bootstrap/helmfile/crds.yaml`).
-// The schema lives with the others in config/index.ts; the rules across entries are here.
+// The schema lives with the others in config/schema.ts; the rules across entries are here.
 import { joinRepoPath, normaliseRepoPath, quoted, relativePathProblem, repoPathProblem } from "./checks";
 
 /** An app directory of the GitOps repository and the namespace of its release. */

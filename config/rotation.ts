@@ -58,9 +58,11 @@ export function rotationValueProblem(v: string): string | undefined {
     return `${quoted(v)} must be one line of 1 to ${ROTATION_VALUE_MAX} printable ASCII characters without leading or trailing spaces, such as 2026-12`;
 }
 
+const NOT_TEXT = "must be a string such as 2026-12";
 const rotationValue = z
-    // `pulumi config set --path rotation.deployKey 2027` stores a number: a year is as good a value as a date.
-    .union([z.string(), z.number().int().nonnegative()], { error: "must be a string such as 2026-12" })
+    // `pulumi config set --path rotation.deployKey 2027` stores a number: a year is as good a value as a date. A number
+    // that fails only its own checks is reported by them, so each carries the message too.
+    .union([z.string(), z.number().int({ error: NOT_TEXT }).nonnegative({ error: NOT_TEXT })], { error: NOT_TEXT })
     .transform((v) => String(v))
     .superRefine((v, ctx) => {
         const p = rotationValueProblem(v);

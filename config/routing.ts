@@ -7,7 +7,7 @@
 // everything, and it must.
 
 import { RE2JS, RE2JSSyntaxException } from "re2js";
-import { carriesCredentials, controlCharacterProblem, CREDENTIALS_PROBLEM, lowercaseHint, mustNotEcho, quoted } from "./checks";
+import { carriesCredentials, controlCharacterProblem, CREDENTIALS_PROBLEM, lowercaseHint, mustNotEcho, nonAsciiHint, quoted } from "./checks";
 import { FLUX_NAMESPACE } from "./names";
 
 /** A route from `tunnel.routes`. */
@@ -139,6 +139,11 @@ function serviceProblem(s: string): string | undefined {
         if (new URL(s).hostname === "") return notService;
     } catch {
         return notService;
+    }
+    // URL would turn a look-alike (`svс`), a full-width dot or `%2E` into a valid name; cloudflared's Go url.Parse keeps
+    // the bytes (or refuses %2E), and Go's resolver looks up only these characters (net `isDomainName`).
+    if (!host.startsWith("[") && !/^[A-Za-z0-9_.-]+$/.test(host)) {
+        return `${quoted(s)}: the host must be ASCII letters, digits, '-', '_' and '.' (or an IP address)${mustNotEcho(s) ? "" : nonAsciiHint(host)}`;
     }
     return undefined;
 }

@@ -1,5 +1,5 @@
 // Building blocks for the zod schemas of config keys that live in their own file (config/<feature>.ts), with the same
-// messages as config/index.ts gives its own: a missing value "is required", an unknown key is reported by name.
+// messages as config/schema.ts gives its own: a missing value "is required", an unknown key is reported by name.
 import { z } from "zod";
 import { controlCharacterProblem } from "./checks";
 

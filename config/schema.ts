@@ -5,7 +5,7 @@ import { z } from "zod";
 import { accessSchema } from "./access";
 import {
     branchProblem, carriesCredentials, controlCharacter, controlCharacterProblem, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds,
-    holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, quoted,
+    holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, nonAsciiHint, quoted,
     relativePathProblem, repoPathProblem, repositorySuggestion,
 } from "./checks";
 import { FLUX_MANAGED_BY, GIT_TRANSPORTS } from "./flux";
@@ -89,7 +89,7 @@ const tunnelSchema = obj({
     originHost: dnsName.optional(),
     gateway: lineRule(isServiceUrl, (v) => (carriesCredentials(v)
         ? CREDENTIALS_PROBLEM
-        : `${quoted(v)} is not a service URL such as https://envoy-external.networking.svc.cluster.local`)),
+        : `${quoted(v)} is not a service URL such as https://envoy-external.networking.svc.cluster.local${mustNotEcho(v) ? "" : nonAsciiHint(v)}`)),
     routes: z.array(routeSchema, { error: "must be a list of routes" }).default([]),
 });
 
@@ -176,7 +176,9 @@ export function isServiceUrl(v: string): boolean {
     // drops tabs and line breaks, which cloudflared's url.Parse refuses.
     if (controlCharacter(v)) return false;
     const m = /^https?:\/\/([^/?#@:]+)(:[1-9][0-9]*)?$/.exec(v);
-    if (!m) return false;
+    // The host as written, too: URL turns a look-alike (`svс`), a full-width dot or `%2E` into a valid name, which
+    // cloudflared's Go url.Parse does not (it keeps the bytes, or refuses %2E) nor its resolver find.
+    if (!m || !isKubernetesName(m[1].toLowerCase())) return false;
     let u: URL;
     try {
         u = new URL(v);

@@ -6,7 +6,7 @@ import { accessConfig, accessProblems, type AccessConfig } from "./access";
 import { checkBootstrapSecrets, type BootstrapSecret } from "./bootstrap-secrets";
 import { durationSeconds, isDnsName, isGitHubRepository, isKubernetesName, normaliseRepoPath, quoted } from "./checks";
 import { fluxModeProblems, fluxSettings, type FluxSettings } from "./flux";
-import { hubConfig, hubProblems, type HubConfig } from "./hub";
+import { hubConfig, hubProblems, type HubConfig, type OwnStack } from "./hub";
 import { keyProblems } from "./hygiene";
 import { fullKey, SECRET_KEYS } from "./keys";
 import { kubeconfigProblems } from "./kubeconfig";
@@ -77,6 +77,8 @@ export interface RawConfig {
     githubOwner?: string;
     /** Secret keys that hold offline placeholders: checks that need the real secret are skipped for them. */
     placeholders?: ReadonlySet<string>;
+    /** This stack, as a StackReference would name it: `hub.stack` must name another. Unknown (unchecked) when unset. */
+    self?: OwnStack;
     /** Names of project keys the stack sets that the program does not read; names only, so no value is echoed. */
     unknownKeys?: readonly string[];
     /** Full keys outside the project namespace (`github:owner`, `cloudflare:apiToken`, typos of either). */
@@ -179,7 +181,7 @@ async function checkConfig(raw: RawConfig): Promise<ValidationResult> {
     const routes = Array.isArray(v.tunnel?.routes) ? (v.tunnel.routes as unknown[]) : [];
     problems.push(...checkTunnelRoutes({ domain, originHost, routes }));
     problems.push(...accessProblems(v.access, { domain, originHost, routes }));
-    problems.push(...hubProblems(v.hub));
+    problems.push(...hubProblems(v.hub, raw.self));
     problems.push(...serviceTokenRotationProblems(v.rotation, v.access));
 
     const sops = await sopsProblems({ key: v.sopsAgeKey, recipient: v.sops?.recipient, placeholder: placeholders.has("sopsAgeKey") });

@@ -3,7 +3,10 @@ import {
     branchProblem, ConfigError, durationSeconds, isCidr, isDnsName, isR2BucketName, purposeVariable, repoPathProblem, validateConfig,
     type RawConfig,
 } from "../config";
+import { bootstrapSecretsSchema } from "../config/bootstrap-secrets";
+import { schema } from "../config/schema";
 import { runStack, TEST_AGE_KEY, validValues } from "./harness";
+import { keyPaths } from "./schema-paths";
 
 const OTHER_AGE_KEY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
 
@@ -184,6 +187,35 @@ describe("validateConfig never echoes a secret", () => {
         }
         expect(await problems((v) => (v.tunnel.gateway = "https://envoy.networking.svc:8443"))).toEqual([]);
     });
+
+    it("refuses a look-alike or escaped host in a service URL, which cloudflared's Go resolver would never find, naming the character", async () => {
+        // WHATWG URL maps these to a valid ASCII name (punycode, a full-width dot, %2E); Go's url.Parse keeps the bytes
+        // (or refuses %2E), and net's isDomainName takes only ASCII letters, digits, '-', '_' and '.'.
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy.networking.sv\u0441.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy.networking.sv\u0441.cluster.local" is not a service URL such as '
+                + 'https://envoy-external.networking.svc.cluster.local: "\u0441" (U+0441) is not an ASCII character',
+        ]);
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy\uff0enetworking.svc.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy\uff0enetworking.svc.cluster.local" is not a service URL such as '
+                + 'https://envoy-external.networking.svc.cluster.local: "\uff0e" (U+FF0E) is not an ASCII character',
+        ]);
+        expect(await problems((v) => (v.tunnel.gateway = "https://envoy%2Enetworking.svc.cluster.local"))).toEqual([
+            'cluster-bootstrap:tunnel.gateway: "https://envoy%2Enetworking.svc.cluster.local" is not a service URL such as '
+                + "https://envoy-external.networking.svc.cluster.local",
+        ]);
+        expect(await problems((v) => (v.tunnel.routes = [
+            { hostname: "vm.monosense.dev", service: "http://vminsert.observabilit\u0443.svc:8480" },
+            { hostname: "logs.monosense.dev", service: "http://victoria-logs%2eobservability.svc:9428" },
+        ]))).toEqual([
+            'cluster-bootstrap:tunnel.routes[0].service: "http://vminsert.observabilit\u0443.svc:8480": the host must be ASCII letters, '
+                + 'digits, \'-\', \'_\' and \'.\' (or an IP address): "\u0443" (U+0443) is not an ASCII character',
+            'cluster-bootstrap:tunnel.routes[1].service: "http://victoria-logs%2eobservability.svc:9428": the host must be ASCII letters, '
+                + "digits, '-', '_' and '.' (or an IP address)",
+        ]);
+        // Upper case stays accepted in both (DNS names are case-insensitive).
+        expect(await problems((v) => (v.tunnel.gateway = "https://Envoy.networking.svc:8443"))).toEqual([]);
+        expect(await problems((v) => (v.tunnel.routes = [{ hostname: "vm.monosense.dev", service: "http://VM.svc:80" }]))).toEqual([]);
+    });
 });
 
 describe("validateConfig on route values the schema refuses", () => {
@@ -262,5 +294,50 @@ describe("backup bucket expiry", () => {
 
     it("allows expireDays on other buckets", async () => {
         expect(await problems((v) => v.r2.buckets.push({ name: "infra-logs", purpose: "logs", expireDays: 14 }))).toEqual([]);
+    });
+});
+
+describe("every key, given a wrong value", () => {
+    /** A valid stack that sets every key, so each path below replaces something. */
+    function everyKey(): Record<string, any> {
+        const v = valid();
+        v.cluster.cidr = "10.42.0.0/16";
+        v.renameFrom = "old";
+        v.tunnel.routes = [{ hostname: "vm.monosense.dev", service: "http://vm.observability.svc:8480", path: "^/x", originServerName: "vm.internal" }];
+        v.r2.location = "weur";
+        v.platform = { releases: [{ path: "k/a", namespace: "a", apply: ["x.yaml"] }], crds: [{ path: "k/c", namespace: "c" }] };
+        v.access = {
+            teamName: "t", hostnames: ["vm.monosense.dev"], serviceTokens: [{ name: "s", hostnames: ["vm.monosense.dev"] }],
+            allow: { emails: ["a@monosense.dev"], emailDomains: ["monosense.dev"], githubOrganization: { name: "o", identityProviderId: "00000000-0000-0000-0000-000000000000" } },
+        };
+        v.hub = { stack: "other", hostnames: ["h.monosense.dev"], serviceToken: "s" };
+        v.rotation = { deployKey: "x", accessServiceTokens: { s: { version: 2, previousSecretExpiresAt: "2026-01-01T00:00:00Z" } } };
+        v.bootstrapSecrets = [{ namespace: "a", name: "b", data: { k: "v" } }];
+        return v;
+    }
+    function put(values: Record<string, any>, keyPath: string, value: unknown): void {
+        const parts = keyPath.replace(/\[\]/g, ".0").split(".").map((p) => (p === "<name>" ? "s" : p));
+        let at = values;
+        for (const p of parts.slice(0, -1)) at = at[p];
+        at[parts.at(-1)!] = value;
+    }
+    const WRONG: unknown[] = [-1, 1e300, 1.5, 0, "", " ", null, [], {}, true, "x", Number.NaN, ["x"], { a: 1 }, "\u{1d51e}", "a".repeat(300)];
+    // zod's own messages ("Invalid input", "Too small: expected number to be >=0", "Unrecognized key") are not the project's words.
+    const ZOD = /Invalid|[Ee]xpected|received|Too small|Too big|Unrecognized|invalid_/;
+
+    it("is refused with its full key and a rule in the project's words, never zod's", async () => {
+        expect((await validateConfig({ values: everyKey(), secretValueKeys: ["bootstrapSecrets"] })).problems).toEqual([]);
+        const paths = [...keyPaths(schema), ...keyPaths(bootstrapSecretsSchema, "bootstrapSecrets")];
+        const wrong: string[] = [];
+        for (const keyPath of paths) {
+            for (const value of WRONG) {
+                const values = everyKey();
+                put(values, keyPath, value);
+                for (const p of (await validateConfig({ values, secretValueKeys: ["bootstrapSecrets"] })).problems) {
+                    if (ZOD.test(p) || !/^cluster-bootstrap:\S+: /.test(p)) wrong.push(`${keyPath} = ${JSON.stringify(value)}: ${p}`);
+                }
+            }
+        }
+        expect(wrong).toEqual([]);
     });
 });

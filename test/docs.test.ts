@@ -6,8 +6,8 @@ import * as path from "node:path";
 import GithubSlugger from "github-slugger";
 import { marked, type Token, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { schema } from "../config";
+import { keyDefaults, keyPaths } from "./schema-paths";
 import { bootstrapSecretsSchema } from "../config/bootstrap-secrets";
 import { ROOT } from "../config/keys";
 
@@ -134,33 +134,9 @@ describe("pointers from the code to the docs", () => {
     });
 });
 
-/**
- * Every key path a zod schema accepts: `a.b` for an object's keys, `a[].b` inside a list's elements, `a.<name>.b`
- * inside a record's values (the record's own key stands for names you choose). Optional, default and pipe
- * (preprocess, transform) wrappers are looked through; a value without keys of its own ends the path.
- */
-export function keyPaths(type: z.core.$ZodType, prefix = ""): string[] {
-    const def = type._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-    const inner = (t: unknown, p: string) => keyPaths(t as z.core.$ZodType, p);
-    switch (def.type) {
-        case "optional": case "nullable": case "default": case "prefault": case "nonoptional": case "readonly": case "catch":
-            return inner(def.innerType, prefix);
-        case "pipe":
-            return [...new Set([...inner(def.in, prefix), ...inner(def.out, prefix)])];
-        case "union":
-            return [...new Set((def.options as unknown[]).flatMap((o) => inner(o, prefix)))];
-        case "object":
-            return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) => {
-                const key = prefix ? `${prefix}.${k}` : k;
-                return [key, ...inner(v, key)];
-            });
-        case "array":
-            return inner(def.element, `${prefix}[]`);
-        case "record":
-            return inner(def.valueType, `${prefix}.<name>`);
-        default:
-            return [];
-    }
+/** The default a row's shape cell states: ``default `1m` ``, `` `ssh` (default) `` or `default empty`. */
+function documentedDefault(shape: string): string | undefined {
+    return /default `([^`]+)`/.exec(shape)?.[1] ?? /`([^`]+)` \(default\)/.exec(shape)?.[1] ?? (/default empty/.test(shape) ? "empty" : undefined);
 }
 
 /** The provider settings the program reads besides its own namespace. */
@@ -177,13 +153,18 @@ function acceptedKeys(): string[] {
  * with its description.
  */
 function documentedKeys(page = CONFIGURATION): Map<string, string> {
-    const rows = new Map<string, string>();
+    return new Map([...documentedRows(page)].map(([k, cells]) => [k, cells.length > 1 ? cells[cells.length - 1] : ""]));
+}
+
+/** Each key row's cells after the key, trimmed: shape, what it does. */
+function documentedRows(page = CONFIGURATION): Map<string, string[]> {
+    const rows = new Map<string, string[]>();
     for (const t of allTokens(tokensOf(page))) {
         if (t.type !== "table") continue;
         for (const row of (t as Tokens.Table).rows) {
             const first = row[0].tokens;
             if (first.length !== 1 || first[0].type !== "codespan") continue;
-            rows.set((first[0] as Tokens.Codespan).text, row.length > 1 ? row[row.length - 1].text.trim() : "");
+            rows.set((first[0] as Tokens.Codespan).text, row.slice(1).map((c) => c.text.trim()));
         }
     }
     return rows;
@@ -206,6 +187,28 @@ describe("the configuration reference", () => {
         expect(missing, `keys without a row in ${CONFIGURATION}`).toEqual([]);
         const silent = [...rows].filter(([, what]) => what === "").map(([k]) => k);
         expect(silent, "rows that do not say what the key does").toEqual([]);
+    });
+
+    it("states each key's default as the schema has it, and no default the schema lacks", () => {
+        const defaults = keyDefaults(schema);
+        expect(Object.fromEntries(defaults)).toMatchObject({ "gitops.interval": "1m", "gitops.wait": "true", "tunnel.routes": "empty", adopt: "false" });
+        const rows = documentedRows();
+        const wrong: string[] = [];
+        for (const [key, value] of defaults) {
+            const shape = rows.get(key)?.[0] ?? "";
+            // Renovate moves the pinned chart version: its row names the constant instead of the value.
+            if (key === "flux.operatorChartVersion") {
+                if (!rows.get(key)?.join(" ").includes("DEFAULT_OPERATOR_CHART_VERSION")) wrong.push(`${key}: does not name DEFAULT_OPERATOR_CHART_VERSION`);
+                continue;
+            }
+            if (documentedDefault(shape) !== value) wrong.push(`${key}: the schema's default is ${value}, the row says ${documentedDefault(shape) ?? "none"}`);
+        }
+        for (const [key, cells] of rows) {
+            const stated = documentedDefault(cells[0] ?? "");
+            // A default computed from another key (`external.<domain>`) is the program's, not the schema's.
+            if (stated !== undefined && !defaults.has(key) && !stated.includes("<")) wrong.push(`${key}: the row says default ${stated}, the schema has none`);
+        }
+        expect(wrong).toEqual([]);
     });
 
     it("documents no key the program does not accept", () => {

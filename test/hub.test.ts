@@ -142,6 +142,16 @@ describe("a hub that does not open what the spoke sends to stops the run before 
         ]);
     });
 
+    it("a hub that is this stack itself, refused before its own outputs are read", async () => {
+        const run = await runStack({ stack: "apps", edit: spoke({ ...HUB, stack: "apps" }) });
+        expect(run.error).toBeInstanceOf(ConfigError);
+        expect(run.resources.filter((r) => r.custom)).toEqual([]);
+        expect((run.error as ConfigError).problems).toEqual([
+            'cluster-bootstrap:hub.stack: "apps" is this stack itself: name the hub\'s stack (the one whose cluster-bootstrap:access.serviceTokens '
+            + "issues this cluster's token), or remove cluster-bootstrap:hub on the hub",
+        ]);
+    });
+
     it("a hub stack that exports nothing (not run yet, or without access)", async () => {
         expect(await refused({ infra: { outputs: {}, secretOutputNames: [] } })).toEqual([
             'cluster-bootstrap:hub.stack: stack "infra" exports no hubHostnames and accessServiceTokens: set its '

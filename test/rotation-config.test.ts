@@ -54,6 +54,14 @@ describe("rotation config", () => {
         expect((await validate("2026-12")).problems).toEqual(["cluster-bootstrap:rotation: must be a mapping of settings"]);
     });
 
+    it("refuses a negative or unsafe number in the project's words, not zod's", async () => {
+        expect((await validate({ deployKey: -1, tunnelSecret: 2 ** 60, backupToken: 1e300 })).problems).toEqual([
+            "cluster-bootstrap:rotation.deployKey: must be a string such as 2026-12",
+            "cluster-bootstrap:rotation.tunnelSecret: must be a string such as 2026-12",
+            "cluster-bootstrap:rotation.backupToken: must be a string such as 2026-12",
+        ]);
+    });
+
     it("is read from the stack config, and refused when set with --secret", async () => {
         const run = await runStack({ stack: "infra", config: { rotation: { deployKey: "2026-12" } } });
         expect(run.error).toBeUndefined();
