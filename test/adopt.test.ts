@@ -110,6 +110,8 @@ describe("adopt, on an account where everything exists", () => {
             // An import the engine turned into an import-replacement would only drop the old state entry.
             expect(r.options.retainOnDelete, r.name).toBe(true);
         }
+        // Adopted backups are protected like created ones: the import neither drops protect nor lets a later run delete them.
+        for (const b of run.ofType(T.bucket)) expect(b.options.protect, b.name).toBe(true);
         // The bucket keeps its location and storage class, not the config's hint or the provider's default.
         expect(run.one(T.bucket, "backups-infra-volsync").inputs).toMatchObject({ location: "WEUR", storageClass: "InfrequentAccess" });
         expect(run.one(T.bucket, "backups-infra-volsync").options.ignoreChanges).toEqual(["location", "storageClass"]);
