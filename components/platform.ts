@@ -19,7 +19,7 @@ import { applyManifests } from "./platform-apply";
 import { crdSecretProblem, PlatformCrds } from "./platform-crds";
 import { releaseValues } from "./platform-values";
 
-export { releaseValues, secretsUsed, substituted } from "./platform-values";
+export { releaseValues } from "./platform-values";
 
 /** Bound on one release becoming ready: the CNI's agents pull their images on every node of a fresh cluster. */
 export const PLATFORM_RELEASE_TIMEOUT_SECONDS = 600;
