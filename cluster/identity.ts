@@ -5,6 +5,7 @@
 // flux-system/cluster-vars, refuses a cluster whose CLUSTER_NAME is another, and says which cluster it targets.
 import { networkCause } from "../config/network";
 import * as pulumi from "@pulumi/pulumi";
+import { unwrap } from "../config/load";
 import { CLUSTER_VARS, FLUX_NAMESPACE } from "../config/names";
 import type { ClusterReader } from "./reader";
 
@@ -157,17 +158,12 @@ export interface VerifiedCluster {
     identity: ClusterIdentity;
 }
 
-/** The plain value of a config Output (always known: config is read before any resource exists). */
-function plain(o: pulumi.Output<string>): Promise<string> {
-    return new Promise((resolve) => o.apply(resolve));
-}
-
 /**
  * Reads the target with `reader`, refuses a cluster that belongs to another stack, and names the cluster this run
  * changes through `announce` (a line in the preview's diagnostics).
  */
 export async function verifyClusterIdentity(args: VerifyArgs, reader: Pick<ClusterReader, "identity">, announce: (message: string) => void): Promise<VerifiedCluster> {
-    const kubeconfig = args.kubeconfig === undefined ? undefined : await plain(args.kubeconfig);
+    const kubeconfig = args.kubeconfig === undefined ? undefined : await unwrap(args.kubeconfig);
     const target: ClusterTarget = { kubeconfig, context: args.context };
     const found = await reader.identity(target);
     const problem = identityProblem({ stack: args.stack, clusterName: args.clusterName, found, renameFrom: args.renameFrom });

@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, platformCrdsKey, platformKey, type PlatformAppConfig, type PlatformConfig, type PlatformReleaseConfig } from "../config";
-import { AppProblem, findKustomization, readAppRelease, readListedFiles, unsetVariableProblem, type AppRelease, type ReadFile } from "../flux/helmrelease";
+import { AppProblem, findKustomization, knownNow, readAppRelease, readListedFiles, unsetVariableProblem, type AppRelease, type ReadFile } from "../flux/helmrelease";
 import { applyDirectoryFiles, looksLikeFile, manifestsOf, objectIdentity, type Manifest } from "../flux/manifests";
 import { chartName, FLUX_INSTANCE_CHART_NAME, FLUX_OPERATOR_CHART_NAME } from "../flux/repository-check";
 import type { RepositoryAt, RepositoryFiles } from "../providers/github-files";
@@ -19,7 +19,7 @@ import { applyManifests } from "./platform-apply";
 import { crdSecretProblem, PlatformCrds } from "./platform-crds";
 import { releaseValues } from "./platform-values";
 
-export { releaseValues, secretsUsed, substituted } from "./platform-values";
+export { releaseValues } from "./platform-values";
 
 /** Bound on one release becoming ready: the CNI's agents pull their images on every node of a fresh cluster. */
 export const PLATFORM_RELEASE_TIMEOUT_SECONDS = 600;
@@ -85,7 +85,7 @@ export function problemReading(files: RepositoryFiles): (file: string) => Promis
  */
 export async function readPlatformReleases(releases: readonly PlatformAppConfig[], source: PlatformSource,
     key: (i: number) => string = platformKey): Promise<AppRelease[]> {
-    const known = knownVariables(source);
+    const known = knownNow(source.known);
     const read = problemReading(source.files);
     const results = await Promise.all(releases.map(async (entry): Promise<AppRelease | string> => {
         try {
@@ -110,11 +110,6 @@ export async function readPlatformReleases(releases: readonly PlatformAppConfig[
     });
     if (problems.length > 0) throw new ConfigError(problems);
     return results as AppRelease[];
-}
-
-/** The variables of `source.known` whose values are known now. */
-function knownVariables(source: PlatformSource): Record<string, string> {
-    return Object.fromEntries(Object.entries(source.known).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 /**
@@ -147,7 +142,7 @@ export async function readApplyPath(entry: PlatformAppConfig, target: string, re
  * resources would fight over it. Throws {@link ConfigError} naming `cluster-bootstrap:platform.releases[i].apply[j]`.
  */
 export async function readPlatformApply(releases: readonly PlatformReleaseConfig[], source: PlatformSource): Promise<Manifest[][]> {
-    const known = knownVariables(source);
+    const known = knownNow(source.known);
     const read = problemReading(source.files);
     const where = describeSource(source.files);
     const results = await Promise.all(releases.map((entry) => Promise.all(entry.apply.map(async (p): Promise<Manifest[] | string> => {

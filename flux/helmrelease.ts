@@ -146,6 +146,22 @@ const isSource = (kind: string) => (d: Doc) => kindOf(d.raw).kind === kind && ki
 // Stands for a variable whose value is known only after apply: a structural field that shows it is refused.
 const UNKNOWN_OPEN = "\uE000";
 const UNKNOWN_CLOSE = "\uE001";
+const UNKNOWN_USE = new RegExp(`${UNKNOWN_OPEN}(\\w+)${UNKNOWN_CLOSE}`);
+
+/** What stands for variable `name` while its value is known only after apply; {@link unknownVariableIn} finds it. */
+export function unknownStandIn(name: string): string {
+    return `${UNKNOWN_OPEN}${name}${UNKNOWN_CLOSE}`;
+}
+
+/** The variables of `known` whose values are known now: plain strings, not Outputs that resolve later. */
+export function knownNow(known: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(known).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/** The variable known only after apply that a value was built from (through {@link unknownStandIn}), or undefined. */
+export function unknownVariableIn(value: string): string | undefined {
+    return UNKNOWN_USE.exec(value)?.[1];
+}
 
 /**
  * A document substituted with the variables known up front (the cluster's own, from config); every other variable it
@@ -157,7 +173,7 @@ export function structural(doc: Doc, known: Record<string, string>): Record<stri
         if (substitutionDisabled(doc.raw)) obj = doc.raw;
         else {
             const vars: Record<string, string> = { ...loadVariables(known) };
-            for (const v of templateVariables(doc.text)) if (!(v in vars)) vars[v] = `${UNKNOWN_OPEN}${v}${UNKNOWN_CLOSE}`;
+            for (const v of templateVariables(doc.text)) if (!(v in vars)) vars[v] = unknownStandIn(v);
             const text = substituteVariables(doc.text, vars, { strict: false });
             obj = text === undefined ? doc.raw : parseResource(text, true);
         }
@@ -180,9 +196,9 @@ export function field(obj: Record<string, unknown>, dotted: string, file: string
     // A number here (`tag: 1.10`) is refused by the API server too: quote it.
     if (typeof v !== "string") throw new AppProblem(`${file}: ${dotted} must be a string (quote it)`);
     const s = v;
-    const m = new RegExp(`${UNKNOWN_OPEN}(\\w+)${UNKNOWN_CLOSE}`).exec(s);
-    if (m) {
-        throw new AppProblem(`${file}: ${dotted} uses \${${m[1]}}, which is known only once the stack's resources exist; ` +
+    const unknown = unknownVariableIn(s);
+    if (unknown !== undefined) {
+        throw new AppProblem(`${file}: ${dotted} uses \${${unknown}}, which is known only once the stack's resources exist; ` +
             "only the cluster's own variables (cluster-vars from cluster.*) may be used in names, namespaces, charts and versions");
     }
     return s;

@@ -11,7 +11,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { ConfigError, isKubernetesName, isRecord, normaliseRepoPath, platformKey, quoted, type GitOpsConfig, type GitTransport } from "../config";
-import { AppProblem, renderValues, type AppRelease } from "./helmrelease";
+import { AppProblem, knownNow, renderValues, unknownStandIn, unknownVariableIn, type AppRelease } from "./helmrelease";
 import {
     CLUSTER_SECRETS, DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, repositoryHttpsUrl, repositoryUrl,
     SOPS_AGE_SECRET, WEBHOOK_TOKEN_SECRET,
@@ -86,14 +86,10 @@ export interface RepositoryFluxCheck {
 }
 
 
-// Stands for a variable known only once the stack's resources exist: a checked field that shows it is refused.
-const UNKNOWN_OPEN = "\uE000";
-const UNKNOWN_CLOSE = "\uE001";
-
 /** `spec.values` with the variables known up front substituted; every other variable stands as a marker. */
 export function valuesKnownUpFront(release: AppRelease, known: Record<string, pulumi.Input<string>>): Record<string, unknown> {
-    const vars = Object.fromEntries(Object.entries(known).filter((e): e is [string, string] => typeof e[1] === "string"));
-    for (const v of release.variables) if (!(v in vars)) vars[v] = `${UNKNOWN_OPEN}${v}${UNKNOWN_CLOSE}`;
+    const vars = knownNow(known);
+    for (const v of release.variables) if (!(v in vars)) vars[v] = unknownStandIn(v);
     return renderValues(release, vars, false);
 }
 
@@ -103,9 +99,9 @@ function valueAt(values: Record<string, unknown>, dotted: string, file: string):
     for (const k of dotted.split(".")) v = isRecord(v) ? v[k] : undefined;
     if (v === undefined || v === null || v === "") return undefined;
     if (typeof v !== "string") throw new AppProblem(`${file}: spec.values.${dotted} must be a string`);
-    const m = new RegExp(`${UNKNOWN_OPEN}(\\w+)${UNKNOWN_CLOSE}`).exec(v);
-    if (m) {
-        throw new AppProblem(`${file}: spec.values.${dotted} uses \${${m[1]}}, which is known only once the stack's resources exist; ` +
+    const unknown = unknownVariableIn(v);
+    if (unknown !== undefined) {
+        throw new AppProblem(`${file}: spec.values.${dotted} uses \${${unknown}}, which is known only once the stack's resources exist; ` +
             "write it out, or use only the cluster's own variables (cluster-vars from cluster.*)");
     }
     return v;

@@ -9,16 +9,15 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from "yaml";
 import type { KubeObject, ObjectRef } from "../cluster/reader";
 import { isRecord } from "../config/checks";
 import { yamlErrorText, yamlProblem } from "../config/yaml-errors";
+import { apiGroup } from "../flux/manifests";
 import { InputFileError } from "./input-file";
 
 /** The file cannot be used; each problem is one printable line. */
 export class ClusterStateFileError extends InputFileError {}
 
-const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
-
 /** The object's identity: group (not version: one object is served at several), kind, namespace and name. */
 function key(o: { apiVersion: string; kind: string; namespace?: string; name: string }): string {
-    return [groupOf(o.apiVersion), o.kind, o.namespace ?? "", o.name].join("\0");
+    return [apiGroup(o.apiVersion), o.kind, o.namespace ?? "", o.name].join("\0");
 }
 
 function isObject(v: unknown): v is KubeObject & { apiVersion: string; kind: string; metadata: { name: string } } {

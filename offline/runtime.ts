@@ -378,8 +378,8 @@ async function runOnce(opts: RunOptions): Promise<OfflineRun> {
     return { project, stack: opts.stack, resources, invokes, reads, notes, handedOver, outputs: outputsByUrn.get(stackUrn) ?? {}, componentOutputs, error };
 }
 
-// Stack settings files are read by ./stack-file; re-exported for the scripts and tests that take both.
-export { readStackSettings, REQUIRED_SECRETS, SECRET_CONFIG_KEYS, StackFileError, type StackSettings } from "./stack-file";
+// Stack settings files are read by ./stack-file; re-exported for the tests that take both (the scripts import it).
+export { readStackSettings, SECRET_CONFIG_KEYS } from "./stack-file";
 
 // ---------------------------------------------------------------- rendering
 

@@ -6,12 +6,12 @@
 // - GitHub webhooks by the URL they post to: `github.getRepositoryWebhooks` gives each hook's API URL (`hook.URL`), not
 //   its `config.url` (terraform-provider-github github/data_source_github_repository_webhooks.go).
 // Everything else `adopt` reads goes through the providers' data sources (components/adopt.ts), so it shows in the
-// offline plan's `invokes`. This reader is a separate small interface on purpose: a GitHub REST reader for file reads
-// may join it in the program's context later.
+// offline plan's `invokes`. This reader is a separate small interface on purpose, beside the GitOps file reader
+// (./github-files.ts) that the program's context also carries; both send GitHub the same headers.
 import { networkCause } from "../config/network";
 import type { FoundBucket, FoundWebhook } from "./adoption";
 import type { Jurisdiction } from "./r2";
-import { githubHeaders } from "./github-files";
+import { GITHUB_API, githubHeaders } from "./github-files";
 
 export interface ExistingReader {
     /** The account's R2 buckets in one jurisdiction, with their location and storage class. */
@@ -21,7 +21,6 @@ export interface ExistingReader {
 }
 
 export const CLOUDFLARE_API = "https://api.cloudflare.com/client/v4";
-export const GITHUB_API = "https://api.github.com";
 /** Bound on each request. */
 export const LOOKUP_TIMEOUT_MS = 15_000;
 /** Bound on the pages read per listing: a hundred thousand buckets or ten thousand hooks is not an account to adopt into. */

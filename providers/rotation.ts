@@ -38,7 +38,7 @@ export function rotationOptions(value: string | undefined, alsoOn?: Record<strin
 /**
  * A Flux `reconcile.fluxcd.io/requestedAt` value that changes exactly when the credential's trigger does, so the
  * object that reads the credential reconciles at once instead of at its next interval. Letters, digits and hyphens
- * only, so it reads plainly wherever it is compared with `status.lastHandledReconcileAt` (./flux-await waits for
+ * only, so it reads plainly wherever it is compared with `status.lastHandledReconcileAt` (../cluster/flux-await waits for
  * that), and it shows no more of the value than that it changed.
  */
 export function reconcileRequest(credential: Rotatable, trigger: RotationTrigger): string {
