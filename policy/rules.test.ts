@@ -1,5 +1,5 @@
 // Each rule on hand-made resources in the providers' input shapes: what passes, what breaks it and the exact words a
-// reviewer reads. The rules are called the way CrossGuard calls them (./analyzer), never through a PolicyPack.
+// reviewer reads. The rules are called the way CrossGuard calls them (test/policy-analyzer.ts), never through a PolicyPack.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";

@@ -3,12 +3,12 @@
 // token away.
 import { parseJson } from "../config/checks";
 import { networkCause } from "../config/network";
+import { CLOUDFLARE_API } from "../providers/existing";
+import { GITHUB_API } from "../providers/github-files";
 
 /** Bound on each network call and each `pulumi` command. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-export const GITHUB_API = "https://api.github.com";
-export const CLOUDFLARE_API = "https://api.cloudflare.com/client/v4";
 
 /**
  * For tests only: base URLs of fake APIs on 127.0.0.1. Read by this module alone; a value that is not an http(s) URL

@@ -124,7 +124,7 @@ export async function kubernetesVerify(facts: VerifyFacts, out: CheckResult[]): 
     out.push(readyLine("FluxInstance", FLUX_NAMESPACE, FLUX_INSTANCE_NAME, instance));
 
     // The GitRepository: the program's (gitops.name), or the one the FluxInstance's sync creates, named `sync.name`,
-    // else after the instance's namespace (components/flux-repository.ts).
+    // else after the instance's namespace (flux/repository-check.ts).
     const sync = (instance as { spec?: { sync?: { name?: unknown } } } | undefined)?.spec?.sync;
     const gitRepository = cfg.flux.managedBy === "program" ? cfg.gitops.name
         : typeof sync?.name === "string" && sync.name ? sync.name : instance ? FLUX_NAMESPACE : undefined;
