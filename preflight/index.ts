@@ -24,7 +24,7 @@ import { KUBERNETES_CHECKS, kubernetesChecks } from "./kubernetes";
 import { boundedRun, cliFailure, otherClusters, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "./pulumi";
 import { fail, ok, scrub, skip, type CheckResult } from "./result";
 import { configSecretStrings, envSecretStrings } from "./secret-values";
-import { meshCheck, NEEDED_SECRETS, platformDirectories, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
+import { meshCheck, NEEDED_SECRETS, ownStack, platformDirectories, secretKeys, secretPresence, stackValues, tokenFor, validation } from "./stack-config";
 
 export { DEFAULT_TIMEOUT_MS } from "./http";
 export { MIN_PULUMI_VERSION, runPulumi, type CliResult, type PulumiRunner } from "./pulumi";
@@ -130,7 +130,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
     if (opts.kubeconfig) decrypted.set(`${PROJECT}:kubeconfig`, { value: opts.kubeconfig.text, secret: true });
     const values = stackValues(config, decrypted);
     const settings = Object.fromEntries([...decrypted].map(([k, e]) => [k, e.value]));
-    const { results, config: valid } = await validation(values, [...stackSecrets(settings), ...environmentSecrets(env)]);
+    const { results, config: valid } = await validation(values, [...stackSecrets(settings), ...environmentSecrets(env)], ownStack(opts.stack));
     cfg.push(...results);
     if (valid) {
         const others = await otherClusters(otherStacks ?? [], { cwd, env, timeoutMs, run: opts.pulumi });

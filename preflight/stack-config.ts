@@ -2,6 +2,7 @@
 // and the whole config passes the program's own validation (config/index.ts `validateConfig`), with the real secrets,
 // so the age key is checked against `sops.recipient` too.
 import { configKeys, meshConflicts, PROJECT, validateConfig, type MeshMember, type PlainConfig, type SecretValue } from "../config";
+import type { OwnStack } from "../config/hub";
 import type { ConfigEntry, ConfigView } from "./pulumi";
 import { fail, ok, warn, type CheckResult } from "./result";
 
@@ -94,11 +95,20 @@ export function stackValues(config: ConfigView, decrypted: ReadonlyMap<string, C
     };
 }
 
-/** The program's own validation, one line per problem. */
-export async function validation(v: StackValues, otherSecrets: readonly SecretValue[] = []): Promise<{ results: CheckResult[]; config?: PlainConfig }> {
+/**
+ * The stack a `--stack` argument names, as `loadConfig` knows its own: `org/stack` and `org/project/stack` give the
+ * organization; a bare name leaves it unknown (then only a bare `hub.stack` is judged to be this stack).
+ */
+export function ownStack(stack: string): OwnStack {
+    const parts = stack.split("/");
+    return { organization: parts.length > 1 ? parts[0] : undefined, project: PROJECT, stack: parts[parts.length - 1] };
+}
+
+/** The program's own validation, one line per problem; with `self`, a `hub.stack` naming this stack is one too. */
+export async function validation(v: StackValues, otherSecrets: readonly SecretValue[] = [], self?: OwnStack): Promise<{ results: CheckResult[]; config?: PlainConfig }> {
     // The provider tokens and the environment's credentials are hidden from the messages as `loadConfig` hides them.
     const r = await validateConfig({
-        values: v.values, githubOwner: v.githubOwner, unknownKeys: v.unknownKeys, otherKeys: v.otherKeys, secretValueKeys: v.secretValueKeys, otherSecrets,
+        values: v.values, githubOwner: v.githubOwner, unknownKeys: v.unknownKeys, otherKeys: v.otherKeys, secretValueKeys: v.secretValueKeys, otherSecrets, self,
     });
     if (r.config && r.problems.length === 0) return { results: [ok("Stack config", "valid (the program's own checks, the age key against sops.recipient included)")], config: r.config };
     return { results: r.problems.map((p) => fail("Stack config", p)) };

@@ -13,6 +13,7 @@ import { chartCheck, MANIFEST_ACCEPT } from "../preflight/charts";
 import { apiBase, testBase } from "../preflight/http";
 import { parsePulumiVersion } from "../preflight/pulumi";
 import { scrub } from "../preflight/result";
+import { ownStack } from "../preflight/stack-config";
 import { parseCheckArgs } from "../scripts/check";
 import { closedPort } from "./fake-apis";
 import { anonymousToken, SECRETS, world, type World } from "./preflight-fixture";
@@ -754,4 +755,20 @@ describe("npm run check", () => {
         }
         expect(parseCheckArgs(["org/infra", "--timeout=2.5"])).toEqual({ stack: "org/infra", timeoutMs: 2500 });
     }, SPAWNS_MS);
+});
+
+describe("a hub that is this stack itself", () => {
+    beforeEach(fresh);
+
+    it("is refused in the Stack config line, as the program refuses it", async () => {
+        w.scenario.config["cluster-bootstrap:hub"] = { value: { stack: "infra", hostnames: ["vm.monosense.dev"] } };
+        expect((await check()).lines).toContain('✗ Stack config: cluster-bootstrap:hub.stack: "infra" is this stack itself: name the hub\'s stack '
+            + "(the one whose cluster-bootstrap:access.serviceTokens issues this cluster's token), or remove cluster-bootstrap:hub on the hub");
+    });
+
+    it("knows the stack's organization only from a qualified --stack", () => {
+        expect(ownStack("infra")).toEqual({ organization: undefined, project: "cluster-bootstrap", stack: "infra" });
+        expect(ownStack("monosense/infra")).toEqual({ organization: "monosense", project: "cluster-bootstrap", stack: "infra" });
+        expect(ownStack("monosense/cluster-bootstrap/infra")).toEqual({ organization: "monosense", project: "cluster-bootstrap", stack: "infra" });
+    });
 });

@@ -6,7 +6,7 @@ import { isRecord, parseJson } from "../config/checks";
 import { boundedRun, cliFailure, pulumiChecks, readSecrets, runPulumi, type ConfigEntry, type PulumiRunner } from "../preflight/pulumi";
 import { fail, ok, type CheckResult } from "../preflight/result";
 import { configSecretStrings, stringsIn } from "../preflight/secret-values";
-import { secretKeys, stackValues, tokenFor, validation } from "../preflight/stack-config";
+import { ownStack, secretKeys, stackValues, tokenFor, validation } from "../preflight/stack-config";
 
 /** How `pulumi stack output` shows a secret without `--show-secrets` (pulumi pkg/backend/display/json.go MassageSecrets). */
 export const BLINDED = "[secret]";
@@ -77,7 +77,7 @@ export async function readStack(o: FactsOptions, out: CheckResult[], secrets: st
     secrets.push(...configSecretStrings(decrypted.values()));
     out.push(ok("Stack secrets", keys.length ? `${keys.length} decrypted, held in memory only and never printed` : "none set"));
 
-    const { results, config } = await validation(stackValues(view, decrypted));
+    const { results, config } = await validation(stackValues(view, decrypted), [], ownStack(o.stack));
     if (!config) {
         out.push(...results.map((r) => ({ ...r, fix: r.fix ?? `fix the stack config, then \`npm run check -- ${o.stack}\`` })));
         return undefined;
