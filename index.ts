@@ -4,6 +4,7 @@ import type * as github from "@pulumi/github";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readyWait, type ReadyWait } from "./cluster/flux-await";
+import { existingOperatorRelease } from "./cluster/operator-release";
 import { handoverReport, readHandover } from "./cluster/handover";
 import { verifyClusterIdentity } from "./cluster/identity";
 import { ClusterAccess } from "./components/access";
@@ -77,6 +78,9 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // refused now, against the names cluster-vars and cluster-secrets will hold, before anything is registered.
     const strict = strictSubstitution(fluxMode.managedBy === "repository" ? fluxMode.repository.version : fluxMode.flux.version);
     refuseUnsubstitutable(platform, contractOutline(cfg), strict, { releases: report.takenOver, crds: report.crdsTakenOver });
+    // `adopt` with the program's own Flux: an operator release the cluster already runs (a lost state) is imported.
+    const operatorImportId = cfg.adopt && fluxMode.managedBy === "program" ? await existingOperatorRelease(ctx.cluster, cluster.target) : undefined;
+    if (operatorImportId) ctx.note(`cluster-bootstrap:adopt: the Flux Operator's Helm release ${operatorImportId} runs already: imported and upgraded in place`);
 
     // The repository's owner, never the token's user: the deploy key and the webhook go through it.
     const ghProvider = githubProvider("github", { owner: cfg.gitops.owner, token: cfg.githubToken });
@@ -148,7 +152,7 @@ async function clusterBootstrap(ctx: ProgramContext = liveContext()) {
     // deploy key and Secrets, and the object the Receiver waits for.
     const shared: FluxWiring = {
         cfg, wait, platform, takenOver: report.takenOver, crdsTakenOver: report.crdsTakenOver, clusterUid: handover.clusterUid,
-        parts: contractParts, strict, k8s: k8sProvider, github: ghProvider,
+        parts: contractParts, strict, operatorImportId, k8s: k8sProvider, github: ghProvider,
     };
     const flux = fluxMode.managedBy === "program" ? programFlux(shared, fluxMode.flux) : repositoryRunsFlux(shared, fluxMode.repository);
 
@@ -228,6 +232,8 @@ interface FluxWiring {
     parts: ContractPart[];
     /** Flux's rule for an unset variable without a default: fail, or substitute "" (see strictSubstitution). */
     strict: boolean;
+    /** With `adopt`, the import ID of the operator release the cluster already runs (program mode). */
+    operatorImportId?: string;
     k8s: k8s.Provider;
     github: github.Provider;
 }
@@ -290,7 +296,7 @@ function programFlux(w: FluxWiring, config: FluxConfig): FluxWired {
     const platform = new PlatformReleases("platform", {
         ...platformArgs(w),
     }, { provider: w.k8s });
-    const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait }, { provider: w.k8s });
+    const flux = new FluxInstall("flux", { flux: config, after: platform.last, wait: w.wait, operatorImportId: w.operatorImportId }, { provider: w.k8s });
     const { contract, secretZero } = inFluxNamespace(w, flux.namespace);
     const gitops = new GitOpsHandoff("gitops", {
         ...handoffArgs(w, flux.namespace, contract, secretZero), transport: w.cfg.gitops.transport, fluxReady: flux.ready,

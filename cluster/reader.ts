@@ -41,11 +41,14 @@ export function describeRef(ref: ObjectRef): string {
 
 /** Kinds of the core group the program reads, with their resource names. */
 const CORE_PLURALS: Record<string, string> = { Namespace: "namespaces", ConfigMap: "configmaps" };
+/** Kinds of the `apps` group the program reads (the Flux Operator's Deployment, under `adopt`). */
+const APPS_PLURALS: Record<string, string> = { Deployment: "deployments" };
 
 /** What `get` on the object needs, in RBAC's words: `get on helmreleases.helm.toolkit.fluxcd.io in kube-system`. */
 export function permissionFor(ref: ObjectRef): string {
     const [group] = ref.apiVersion.includes("/") ? ref.apiVersion.split("/") : [""];
-    const plural = group ? objectPath(ref.apiVersion, ref.kind).plural : CORE_PLURALS[ref.kind] ?? `${ref.kind.toLowerCase()}s`;
+    const plural = group === "apps" ? APPS_PLURALS[ref.kind] ?? `${ref.kind.toLowerCase()}s`
+        : group ? objectPath(ref.apiVersion, ref.kind).plural : CORE_PLURALS[ref.kind] ?? `${ref.kind.toLowerCase()}s`;
     return `get on ${group ? `${plural}.${group}` : plural}${ref.namespace ? ` in namespace ${ref.namespace}` : " (cluster-wide)"}`;
 }
 
@@ -78,7 +81,7 @@ export function liveClusterReader(timeoutMs = IDENTITY_TIMEOUT_MS): ClusterReade
 
 async function connect(target: ClusterTarget) {
     const { k8s, kc } = await loadKubeConfig(target);
-    return { k8s, kc, core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
+    return { k8s, kc, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
 type Client = Awaited<ReturnType<typeof connect>>;
@@ -88,6 +91,10 @@ async function readObject(c: Client, ref: ObjectRef, timeoutMs: number): Promise
         if (!ref.apiVersion.includes("/")) {
             if (ref.kind === "Namespace") return c.core.readNamespace({ name: ref.name });
             if (ref.kind === "ConfigMap") return c.core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace ?? "" });
+            throw new Error(`cannot read ${ref.apiVersion} ${ref.kind}: not a kind this program reads`);
+        }
+        if (ref.apiVersion === "apps/v1") {
+            if (ref.kind === "Deployment") return c.apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace ?? "" });
             throw new Error(`cannot read ${ref.apiVersion} ${ref.kind}: not a kind this program reads`);
         }
         const { group, version, plural } = objectPath(ref.apiVersion, ref.kind);

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../config";
 import { programAwaitAnnotations, type ReadyWait } from "../cluster/flux-await";
+import { FLUX_OPERATOR_RELEASE } from "../cluster/operator-release";
 import { DEFAULT_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_NAMESPACE, IMAGE_AUTOMATION_COMPONENTS, namespaceLabels } from "../config/names";
 
 /** The operator's Helm chart; its version (the operator's version) comes from `flux.operatorChartVersion`. */
@@ -48,6 +49,11 @@ export interface FluxInstallArgs {
     after?: pulumi.Input<pulumi.Resource[]>;
     /** How `pulumi up` waits for the Flux objects: hooks that poll the cluster the run verified (cluster/flux-await.ts). */
     wait: ReadyWait;
+    /**
+     * With `adopt`, the import ID of an operator release the cluster already runs (cluster/operator-release.ts): it is
+     * imported and upgraded in place, where installing it again would fail on the name in use.
+     */
+    operatorImportId?: string;
 }
 
 /**
@@ -74,12 +80,12 @@ export class FluxInstall extends pulumi.ComponentResource {
 
         // Pinned chart version: an unpinned OCI chart would upgrade the operator (and its CRDs) on any run.
         const operator = new k8s.helm.v3.Release(`${name}-operator`, {
-            name: "flux-operator",
+            name: FLUX_OPERATOR_RELEASE,
             chart: FLUX_OPERATOR_CHART,
             version: args.flux.operatorChartVersion,
             namespace: this.namespace,
             createNamespace: false,
-        }, { ...retain, dependsOn: args.after ?? [] });
+        }, { ...retain, dependsOn: args.after ?? [], ...(args.operatorImportId ? { import: args.operatorImportId } : {}) });
 
         this.ready = new k8s.apiextensions.CustomResource(`${name}-instance`, {
             apiVersion: "fluxcd.controlplane.io/v1",

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config";
 import { ROOT } from "../config/keys";
+import { readClusterState } from "../offline/cluster-state";
 import { CloudStateFileError, parseCloudState, type OfflineCloudState } from "../offline/cloud-state";
 import { toPlanJson } from "../offline/runtime";
 import { credentialDigest, emptyCloudState } from "../providers/adoption";
@@ -404,5 +405,40 @@ describe("npm run plan -- <stack> --cloud-state FILE", () => {
         expect(bad.stdout).toBe("");
         expect(bad.stderr).toBe(`${cloud}: tunnels[0].id: must be a string\n`);
         expect((await plan("--cloud-state", path.join(dir, "missing.json"))).status).toBe(2);
+    });
+});
+
+describe("adopt, in the cluster: the Flux Operator's Helm release a lost state left running", () => {
+    const STATES = path.join(ROOT, "test", "fixtures", "cluster-state");
+    // What the operator chart's install leaves: its Deployment, annotated by Helm with the release that owns it.
+    const operatorDeployment = {
+        apiVersion: "apps/v1", kind: "Deployment",
+        metadata: { name: "flux-operator", namespace: "flux-system", annotations: { "meta.helm.sh/release-name": "flux-operator", "meta.helm.sh/release-namespace": "flux-system" } },
+    };
+    const running = () => [...readClusterState(path.join(STATES, "infra-taken-over.yaml")), operatorDeployment];
+    const operator = (run: StackRun) => run.one("kubernetes:helm.sh/v3:Release", "flux-operator");
+    const NOTE = "cluster-bootstrap:adopt: the Flux Operator's Helm release flux-system/flux-operator runs already: imported and upgraded in place";
+
+    it("imports it by <namespace>/<name> and says so, where installing it again would fail on the name in use", async () => {
+        const run = await runStack({ edit: adopting(), cloudState: everything(), clusterState: running() });
+        expect(run.error).toBeUndefined();
+        expect(operator(run).options.import).toBe("flux-system/flux-operator");
+        // Upgraded in place with the program's own chart, version and the rest as always.
+        expect(plainAt(operator(run), "version")).toBe(plainAt((await runStack({ clusterState: running() })).one("kubernetes:helm.sh/v3:Release", "flux-operator"), "version"));
+        expect(operator(run).options.retainOnDelete).toBe(true);
+        expect(run.notes).toContain(NOTE);
+    });
+
+    it("imports nothing without adopt, on a cluster without the operator, or where another release owns the Deployment", async () => {
+        const off = await runStack({ clusterState: running() });
+        expect(operator(off).options.import).toBeUndefined();
+        expect(off.notes).not.toContain(NOTE);
+        const fresh = await runStack({ edit: adopting(), cloudState: everything(), clusterState: readClusterState(path.join(STATES, "infra-taken-over.yaml")) });
+        expect(operator(fresh).options.import).toBeUndefined();
+        const other = await runStack({ edit: adopting(), cloudState: everything(), clusterState: [
+            ...readClusterState(path.join(STATES, "infra-taken-over.yaml")),
+            { ...operatorDeployment, metadata: { ...operatorDeployment.metadata, annotations: { "meta.helm.sh/release-name": "operator", "meta.helm.sh/release-namespace": "flux-system" } } },
+        ] });
+        expect(operator(other).options.import).toBeUndefined();
     });
 });

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHandover } from "../cluster/handover";
 import { ClusterIdentityError, readClusterIdentity } from "../cluster/identity";
+import { existingOperatorRelease } from "../cluster/operator-release";
 import { liveClusterReader } from "../cluster/reader";
 import { ConfigError } from "../config";
 import { closedPort, fakeApi as fakeKubernetesApi, k8sStatus, type FakeApi as FakeKubernetesApi } from "./fake-apis";
@@ -148,7 +149,7 @@ describe("reading what Flux has taken over, from the live cluster", () => {
     const HR_PATH = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/kube-system/helmreleases";
     let api: FakeKubernetesApi;
     /** The cluster behind the fake: whether Flux's CRDs are served, which HelmReleases exist, what the credentials may read. */
-    let cluster: { crds: boolean; helmReleases: Record<string, object>; forbidden: boolean };
+    let cluster: { crds: boolean; helmReleases: Record<string, object>; forbidden: boolean; operator?: object };
     const history = [{ name: "cilium", namespace: "kube-system", version: 2, status: "deployed", chartName: "cilium", chartVersion: "1.18.5" }];
 
     beforeAll(async () => {
@@ -172,10 +173,36 @@ describe("reading what Flux has taken over, from the live cluster", () => {
                 if (!found) return { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, details: { name, group: "helm.toolkit.fluxcd.io", kind: "helmreleases" } } };
                 return { status: 200, body: found };
             }
+            if (req.path === OPERATOR_PATH) {
+                if (cluster.forbidden) {
+                    return { status: 403, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "Forbidden", code: 403,
+                        message: 'deployments.apps "flux-operator" is forbidden: User "ci" cannot get resource "deployments" in API group "apps" in the namespace "flux-system"' } };
+                }
+                if (cluster.operator) return { status: 200, body: cluster.operator };
+                return { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, details: { name: "flux-operator", group: "apps", kind: "deployments" } } };
+            }
             return k8sStatus(404, "NotFound");
         };
     });
     afterAll(() => api.close());
+
+    const OPERATOR_PATH = "/apis/apps/v1/namespaces/flux-system/deployments/flux-operator";
+
+    it("finds the Flux Operator's Helm release by its Deployment (adopt), with one get and the run's credentials", async () => {
+        cluster = { crds: true, helmReleases: {}, forbidden: false, operator: {
+            apiVersion: "apps/v1", kind: "Deployment",
+            metadata: { name: "flux-operator", namespace: "flux-system", annotations: { "meta.helm.sh/release-name": "flux-operator", "meta.helm.sh/release-namespace": "flux-system" } },
+        } };
+        const before = api.requests.length;
+        expect(await existingOperatorRelease(liveClusterReader(), target())).toBe("flux-system/flux-operator");
+        expect(api.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.authorization}`)).toEqual([`GET ${OPERATOR_PATH} Bearer ${TOKEN}`]);
+        cluster = { crds: true, helmReleases: {}, forbidden: false };
+        expect(await existingOperatorRelease(liveClusterReader(), target())).toBeUndefined();
+        cluster = { crds: true, helmReleases: {}, forbidden: true };
+        const e = await existingOperatorRelease(liveClusterReader(), target()).catch((x: unknown) => x);
+        expect((e as Error).message).toBe(`cannot read Deployment flux-system/flux-operator on ${api.url} (context "admin@infra"): it refused the `
+            + "credentials (HTTP 403); the run needs get on deployments.apps in namespace flux-system");
+    });
 
     const target = () => ({ kubeconfig: testKubeconfig({ server: api.url, token: TOKEN, context: "admin@infra", caData: api.caData }), context: "admin@infra" });
     const releases = [
