@@ -1,7 +1,7 @@
 // Cloudflare Access in front of chosen hostnames of the tunnel: the `access` key's schema, its typed form and the
 // checks that need other keys (the zone and the tunnel's routes). Pure functions, no Pulumi.
 import { z } from "zod";
-import { isDnsLabel, isDnsName, isRecord, quoted } from "./checks";
+import { dnsNameMessage, isDnsLabel, isDnsName, isRecord, quoted } from "./checks";
 import { fluxWebhookHostname, routesHostname, type RouteCheckInput } from "./routing";
 import { lineRule, list, obj, rule } from "./schema-parts";
 
@@ -36,7 +36,7 @@ function isEmail(v: string): boolean {
 
 const protectedHost = lineRule(isDnsName, (v) => (v.startsWith("*.")
     ? `${quoted(v)} is a wildcard: list each hostname to protect (cloudflared checks Access per hostname)`
-    : `${quoted(v)} is not a valid DNS name`));
+    : dnsNameMessage(v)));
 
 const tokenName = rule(isServiceTokenName, (v) => `${quoted(v)} is not a service token name (lowercase letters, digits and hyphens)`);
 

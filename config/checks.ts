@@ -37,7 +37,19 @@ export function mustNotEcho(v: unknown): boolean {
 export function quoted(v: unknown): string {
     if (holdsAgeSecretKey(v)) return "(a secret value, not shown)";
     if (mustNotEcho(v)) return "(a value that is not shown: it spans several lines, is very long or looks like a credential)";
-    return JSON.stringify(v);
+    // JSON.stringify gives undefined for undefined (and functions): shown as the template literal always showed it.
+    const json = JSON.stringify(v) as string | undefined;
+    return json === undefined ? String(v) : escapeInvisible(json);
+}
+
+/**
+ * C1 controls, line and paragraph separators, zero-width and bidirectional formatting characters written as `\uXXXX`:
+ * JSON.stringify leaves them raw, and in a terminal they hide text or reorder it (U+202E turns the rest of a line
+ * around), so a message would not show the value it names.
+ */
+export function escapeInvisible(text: string): string {
+    return text.replace(/[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
@@ -50,7 +62,7 @@ export function keyName(k: string): string {
     if (k.length >= 20 && /[0-9]/.test(k) && /[A-Z]/.test(k) && /[a-z]/.test(k)) return "(a name that is not shown)";
     // Anything but a plain identifier is quoted with its control characters escaped, so it cannot fake a line.
     return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k
-        : JSON.stringify(k).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+        : escapeInvisible(JSON.stringify(k));
 }
 
 /**
@@ -88,7 +100,12 @@ export const CREDENTIALS_PROBLEM = "must not carry a user name or password (the 
  */
 export function nonAsciiHint(v: string): string {
     const c = /[^\x00-\x7f]/u.exec(v)?.[0];
-    return c === undefined ? "" : `: ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}) is not an ASCII character`;
+    return c === undefined ? "" : `: ${escapeInvisible(JSON.stringify(c))} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}) is not an ASCII character`;
+}
+
+/** `"x" is not a valid DNS name`, naming the first character outside ASCII where there is one (a look-alike). */
+export function dnsNameMessage(v: string): string {
+    return `${quoted(v)} is not a valid DNS name${mustNotEcho(v) ? "" : nonAsciiHint(v)}`;
 }
 
 /** `: use lowercase ("monosense.dev")` when lowercasing alone would make the value valid, else "". */

@@ -1,7 +1,7 @@
 // Hub and spoke: a spoke cluster (apps) sends metrics and logs to its hub (infra) through the hub's tunnel, past Access
 // with a service token the hub's stack issues. The `hub` key's schema, its typed form, the names both stacks share and
 // the checks against what the hub's stack exports. Pure functions, no Pulumi.
-import { isDnsName, isRecord, quoted } from "./checks";
+import { dnsNameMessage, isDnsName, isRecord, quoted } from "./checks";
 import { isServiceTokenName } from "./access";
 import { lineRule, list, obj, rule } from "./schema-parts";
 import type { z } from "zod";
@@ -26,7 +26,7 @@ export const hubSchema = obj({
     stack: lineRule(isStackName, (v) => `${quoted(v)} is not a stack name (stack, organization/stack or organization/project/stack)`),
     hostnames: list(lineRule(isDnsName, (v) => (v.startsWith("*.")
         ? `${quoted(v)} is a wildcard: list each hub hostname this cluster sends to`
-        : `${quoted(v)} is not a valid DNS name`)), "hostnames").min(1, { error: "must name at least one hostname" }),
+        : dnsNameMessage(v))), "hostnames").min(1, { error: "must name at least one hostname" }),
     serviceToken: rule(isServiceTokenName, (v) => `${quoted(v)} is not a service token name (lowercase letters, digits and hyphens)`).optional(),
 });
 

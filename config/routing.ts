@@ -108,7 +108,7 @@ function hostnameProblem(h: string, domain: string | undefined): string | undefi
     if (labels.slice(wildcard ? 1 : 0).some((l) => !HOST_LABEL.test(l)) || h.length > 253 || (wildcard && labels.length < 2)) {
         return h.includes("*") && !wildcard
             ? `${quoted(h)}: a wildcard must be the whole leftmost label (*.example.com)`
-            : `${quoted(h)} is not a valid hostname${lowercaseHint(h, (l) => hostnameProblem(l, undefined) === undefined)}`;
+            : `${quoted(h)} is not a valid hostname${lowercaseHint(h, (l) => hostnameProblem(l, undefined) === undefined)}${mustNotEcho(h) ? "" : nonAsciiHint(h)}`;
     }
     const bare = wildcard ? labels.slice(1).join(".") : h;
     if (domain !== undefined && bare !== domain && !bare.endsWith(`.${domain}`)) return `${quoted(h)} is outside the zone ${domain}`;
@@ -313,7 +313,8 @@ function located(input: RouteCheckInput): { list: Located[]; problems: string[] 
             : r.path === "" ? "must not be empty (leave it out to match every path)" : pathProblem(r.path);
         if (pp) problems.push(`${key}.path: ${quoted(r.path)} ${pp}`);
         if (typeof r.originServerName === "string" && !control("originServerName") && !isHostname(r.originServerName)) {
-            problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname${lowercaseHint(r.originServerName, isHostname)}`);
+            problems.push(`${key}.originServerName: ${quoted(r.originServerName)} is not a valid hostname${lowercaseHint(r.originServerName, isHostname)}`
+                + `${mustNotEcho(r.originServerName) ? "" : nonAsciiHint(r.originServerName)}`);
         }
         // A hostname or path that is not a string cannot be compared: that rule sits out the shadowing check.
         if (typeof r.hostname !== "string" || (r.path !== undefined && typeof r.path !== "string")) return;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { accessSchema } from "./access";
 import {
     branchProblem, carriesCredentials, controlCharacter, controlCharacterProblem, isCloudflareAccountId, CREDENTIALS_PROBLEM, DURATION, durationSeconds,
-    holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, nonAsciiHint, quoted,
+    dnsNameMessage, holdsAgeSecretKey, isCidr, isDnsLabel, isDnsName, isGitHubRepository, isKubernetesName, isR2BucketName, lowercaseHint, mustNotEcho, nonAsciiHint, quoted,
     relativePathProblem, repoPathProblem, repositorySuggestion,
 } from "./checks";
 import { FLUX_MANAGED_BY, GIT_TRANSPORTS } from "./flux";
@@ -19,7 +19,7 @@ export const DEFAULT_OPERATOR_CHART_VERSION = "0.60.0";
 export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 export const AGE_IDENTITY = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
 
-const dnsName = lineRule(isDnsName, (v) => `${quoted(v)} is not a valid DNS name${lowercaseHint(v, isDnsName)}`);
+const dnsName = lineRule(isDnsName, (v) => `${dnsNameMessage(v)}${lowercaseHint(v, isDnsName)}`);
 const duration = rule((v) => DURATION.test(v), (v) => `${quoted(v)} is not a duration such as 30s, 5m or 1h`);
 /** A duration within bounds: Flux and the awaits take any Go duration, but 3.6e+24 seconds is a typo, not a wish. */
 const boundedDuration = (min: number, max: number, text: string) => duration.refine(

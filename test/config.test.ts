@@ -60,6 +60,19 @@ describe("rules", () => {
 });
 
 describe("validateConfig", () => {
+    it("names the look-alike character in every DNS name and hostname it refuses, and shows a bidi override escaped", async () => {
+        expect(await problems((v) => {
+            v.cluster.domain = "monosense.dеv"; // Cyrillic е
+            v.tunnel.routes = [{ hostname: "grafana.monosense.dеv", service: "http://grafana.monitoring.svc.cluster.local:3000" }];
+        })).toEqual(expect.arrayContaining([
+            'cluster-bootstrap:cluster.domain: "monosense.dеv" is not a valid DNS name: "е" (U+0435) is not an ASCII character',
+            expect.stringMatching(/^cluster-bootstrap:tunnel\.routes\[0\]\.hostname: "grafana\.monosense\.dеv" is not a valid hostname: "е" \(U\+0435\) is not an ASCII character/),
+        ]));
+        expect(await problems((v) => { v.cluster.domain = "evil\u202Emonosense.dev"; })).toEqual([
+            'cluster-bootstrap:cluster.domain: "evil\\u202emonosense.dev" is not a valid DNS name: "\\u202e" (U+202E) is not an ASCII character',
+        ]);
+    });
+
     it("accepts a valid config and fills defaults", async () => {
         const r = await validateConfig({ values: valid() });
         expect(r.problems).toEqual([]);
