@@ -1,7 +1,7 @@
 // The stack's config as the program will see it: every secret it needs is set (and encrypted), the secrets decrypt,
 // and the whole config passes the program's own validation (config/index.ts `validateConfig`), with the real secrets,
 // so the age key is checked against `sops.recipient` too.
-import { configKeys, meshConflicts, PROJECT, validateConfig, type MeshMember, type PlainConfig, type SecretValue } from "../config";
+import { configKeys, meshConflicts, platformCrdsKey, platformKey, PROJECT, validateConfig, type MeshMember, type PlainConfig, type SecretValue } from "../config";
 import type { OwnStack } from "../config/hub";
 import type { ConfigEntry, ConfigView } from "./pulumi";
 import { fail, ok, warn, type CheckResult } from "./result";
@@ -129,7 +129,7 @@ export function platformDirectories(raw: Record<string, unknown>): PlatformDirec
         const entries = (raw.platform as Record<string, unknown> | undefined)?.[list];
         return (Array.isArray(entries) ? entries : []).flatMap((r, i) => {
             const p = (r as { path?: unknown })?.path;
-            return typeof p === "string" ? [{ list, key: `${PROJECT}:platform.${list}[${i}].path`, path: p }] : [];
+            return typeof p === "string" ? [{ list, key: (list === "releases" ? platformKey : platformCrdsKey)(i, "path"), path: p }] : [];
         });
     });
 }
